@@ -1,0 +1,118 @@
+"""akool_async: the asyncio SDK for Akool's video-generation API.
+
+One :class:`Session` authenticates, creates jobs and tracks them all with one scheduler::
+
+    async with akool_async.Session(api_key="...") as session:
+        job = await session.talking_photo.create(talking_photo_url=..., audio_url=...)
+        result = await job
+"""
+
+from ._backoff import PollPolicy
+from ._clock import Clock, ScaledClock, SystemClock
+from ._constants import DEFAULT_BASE_URL
+from ._errors import (
+    AccountBanned,
+    AkoolError,
+    APIError,
+    AuthenticationError,
+    CapacityExceeded,
+    ConfigurationError,
+    ConnectError,
+    CreationUnknown,
+    GenerationUnavailable,
+    HTTPStatusError,
+    InsufficientCredit,
+    InvalidResponse,
+    InvalidWebhook,
+    JobFailed,
+    JobNotFound,
+    JobStopped,
+    JobTimeout,
+    MediaRejected,
+    NotFound,
+    ParameterError,
+    PermissionDenied,
+    RateLimited,
+    ReplayedWebhook,
+    RequestTimeout,
+    ResponseTooLarge,
+    ServerError,
+    SessionClosed,
+    Throttled,
+    TransportError,
+    ValidationError,
+)
+from ._families import FAMILIES, Family, StatusEndpoint
+from ._job import Job
+from ._models import (
+    AudioSplits,
+    Credit,
+    JobEvent,
+    JobResult,
+    JobSnapshot,
+    JobStatus,
+    Language,
+    SwapImage,
+)
+from ._scheduler import EventStream
+from ._sentinel import NOT_GIVEN, NotGiven
+from ._session import Session
+from ._transport import RetryPolicy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "FAMILIES",
+    "NOT_GIVEN",
+    "APIError",
+    "AccountBanned",
+    "AkoolError",
+    "AudioSplits",
+    "AuthenticationError",
+    "CapacityExceeded",
+    "Clock",
+    "ConfigurationError",
+    "ConnectError",
+    "CreationUnknown",
+    "Credit",
+    "EventStream",
+    "Family",
+    "GenerationUnavailable",
+    "HTTPStatusError",
+    "InsufficientCredit",
+    "InvalidResponse",
+    "InvalidWebhook",
+    "Job",
+    "JobEvent",
+    "JobFailed",
+    "JobNotFound",
+    "JobResult",
+    "JobSnapshot",
+    "JobStatus",
+    "JobStopped",
+    "JobTimeout",
+    "Language",
+    "MediaRejected",
+    "NotFound",
+    "NotGiven",
+    "ParameterError",
+    "PermissionDenied",
+    "PollPolicy",
+    "RateLimited",
+    "ReplayedWebhook",
+    "RequestTimeout",
+    "ResponseTooLarge",
+    "RetryPolicy",
+    "ScaledClock",
+    "ServerError",
+    "Session",
+    "SessionClosed",
+    "StatusEndpoint",
+    "SwapImage",
+    "SystemClock",
+    "Throttled",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+]

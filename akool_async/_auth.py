@@ -1,0 +1,145 @@
+"""Authentication: an API key header, or a bearer token fetched with clientId/clientSecret.
+
+Credentials live in :class:`Secret` wrappers whose repr and str never show the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, Protocol, final
+
+import anyio
+
+__all__ = ["ApiKeyAuth", "Auth", "Secret", "TokenAuth"]
+
+TOKEN_PATH: Final = "/api/open/v3/getToken"
+
+
+@final
+class Secret:
+    """A credential. ``repr``/``str`` print ``***``; call :meth:`get` to read it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """The secret value."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not picklable")
+
+
+#: Sends ``POST getToken`` with the given JSON body (no auth) and returns the decoded envelope.
+TokenFetcher = Callable[[Mapping[str, str]], Awaitable[Mapping[str, Any]]]
+
+
+class Auth(Protocol):
+    """Produces the auth headers of a request and, where possible, refreshes them."""
+
+    refreshable: bool
+
+    async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
+        """Headers for the next request."""
+        ...
+
+    async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
+        """Replace credentials that were rejected; False if this auth cannot refresh."""
+        ...
+
+    def secrets(self) -> list[str]:
+        """Every secret value this auth holds (for redaction checks)."""
+        ...
+
+
+@final
+class ApiKeyAuth:
+    """``x-api-key: <key>`` on every request."""
+
+    refreshable = False
+    __slots__ = ("_headers", "_key")
+
+    def __init__(self, api_key: str) -> None:
+        self._key = Secret(api_key)
+        self._headers: Mapping[str, str] = {"x-api-key": api_key}
+
+    async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
+        return self._headers
+
+    async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
+        return False
+
+    def secrets(self) -> list[str]:
+        return [self._key.get()]
+
+    def __repr__(self) -> str:
+        return "ApiKeyAuth(api_key=***)"
+
+
+@final
+class TokenAuth:
+    """``Authorization: Bearer <token>`` with a token from ``getToken``.
+
+    The token is fetched lazily and refreshed at most once per rejection: however many requests
+    see code 1101 for the same token at the same time, one ``getToken`` is sent (single flight).
+    """
+
+    refreshable = True
+    __slots__ = ("_client_id", "_client_secret", "_headers", "_lock", "_token", "fetches")
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        self._client_id = client_id
+        self._client_secret = Secret(client_secret)
+        self._token: Secret | None = None
+        self._headers: Mapping[str, str] = {}
+        self._lock = anyio.Lock()
+        #: getToken requests sent so far.
+        self.fetches = 0
+
+    async def _fetch(self, fetch: TokenFetcher) -> None:
+        self.fetches += 1
+        body = await fetch({"clientId": self._client_id, "clientSecret": self._client_secret.get()})
+        token = body.get("token")
+        if not isinstance(token, str) or not token:
+            from ._errors import InvalidResponse
+
+            raise InvalidResponse(
+                "getToken answered without a token", endpoint=f"POST {TOKEN_PATH}"
+            )
+        self._token = Secret(token)
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
+        if self._token is None:
+            async with self._lock:
+                if self._token is None:
+                    await self._fetch(fetch)
+        return self._headers
+
+    async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
+        async with self._lock:
+            if self._headers is stale or self._headers == stale:
+                await self._fetch(fetch)
+        return True
+
+    def secrets(self) -> list[str]:
+        out = [self._client_secret.get()]
+        if self._token is not None:
+            out.append(self._token.get())
+        return out
+
+    def __repr__(self) -> str:
+        return f"TokenAuth(client_id={self._client_id!r}, client_secret=***)"

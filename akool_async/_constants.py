@@ -1,0 +1,55 @@
+"""Every default in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_BASE_URL: Final = "https://openapi.akool.com"
+TOPVIEW_BASE_URL: Final = "https://api.topview.ai"
+
+#: Per HTTP request (connect + read), in real seconds. Not the job deadline.
+DEFAULT_TIMEOUT: Final = 30.0
+#: How long a job may take before ``await job`` raises JobTimeout (clock seconds).
+DEFAULT_MAX_WAIT: Final = 3600.0
+
+#: Connection pool size; the poll limiter is sized with it.
+DEFAULT_MAX_CONNECTIONS: Final = 32
+#: Status requests in flight at once.
+DEFAULT_MAX_INFLIGHT_POLLS: Final = 16
+
+#: Safe-request retries (status GETs, getToken).
+DEFAULT_MAX_RETRIES: Final = 4
+DEFAULT_RETRY_BASE: Final = 0.5
+DEFAULT_RETRY_CAP: Final = 20.0
+#: The longest Retry-After we honour before capping it.
+MAX_RETRY_AFTER: Final = 60.0
+
+#: Rate budget shared by every request of a session (requests per second, burst).
+DEFAULT_RATE: Final = 20.0
+DEFAULT_BURST: Final = 40.0
+#: Floor the adaptive rate never drops below after throttling.
+MIN_RATE: Final = 0.5
+
+#: Polling: first poll after this delay unless the family's learned duration says otherwise.
+DEFAULT_FIRST_POLL: Final = 3.0
+DEFAULT_POLL_CAP: Final = 30.0
+#: Backstop poll interval for jobs that expect a webhook.
+DEFAULT_WEBHOOK_BACKSTOP: Final = 120.0
+#: Ids per batch status request (listbyids / resultsByIds).
+MAX_BATCH_IDS: Final = 100
+#: Code 1008 right after creation is retried for this long before JobNotFound.
+NOT_FOUND_GRACE: Final = 30.0
+#: Webhook events for ids not yet tracked are kept this long.
+NOTIFY_TTL: Final = 600.0
+
+#: Largest JSON body accepted from the API (bytes).
+MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+#: Largest result file downloaded (bytes).
+MAX_DOWNLOAD_BYTES: Final = 2 * 1024 * 1024 * 1024
+#: Jobs one session may track at once.
+MAX_TRACKED_JOBS: Final = 1_000_000
+
+#: Generated results expire this long after completion (seconds).
+RESULT_TTL: Final = 7 * 24 * 3600.0
+
+USER_AGENT: Final = "akool-async/0.1.0"

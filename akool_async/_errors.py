@@ -1,0 +1,370 @@
+"""Every exception the SDK raises.
+
+Hierarchy::
+
+    AkoolError
+    ├── ConfigurationError (ValueError)      bad session arguments, missing credentials
+    ├── ValidationError (ValueError)         a request argument is invalid; names the field
+    ├── TransportError                       nothing usable came back
+    │   ├── ConnectError                     could not connect / connection reset before sending
+    │   ├── RequestTimeout (TimeoutError)    the HTTP request timed out
+    │   ├── ResponseTooLarge                 the body exceeded the size cap
+    │   └── InvalidResponse                  not JSON, truncated, wrong shape
+    ├── HTTPStatusError                      HTTP 4xx/5xx without an Akool envelope
+    │   ├── ServerError                      5xx (gateway HTML and friends)
+    │   └── RateLimited                      HTTP 429
+    ├── APIError                             a non-success ``code`` in the envelope
+    │   ├── ParameterError (ValueError)      1003
+    │   ├── Throttled                        1005 (frequent operation)
+    │   ├── InsufficientCredit               1006, 1104
+    │   ├── NotFound                         1008
+    │   │   └── JobNotFound                  1008 for a tracked job, after the grace window
+    │   ├── PermissionDenied                 1009
+    │   ├── AuthenticationError              1101, 1102
+    │   ├── AccountBanned                    1200
+    │   ├── GenerationUnavailable            1015, 1201, 1205, 1211 (server side, try later)
+    │   └── MediaRejected (ValueError)       1202, 1203, 1204, 1207, 1209, 1210
+    ├── CreationUnknown                      a create may or may not have reached the server
+    ├── JobFailed                            the job ended with status 4
+    ├── JobTimeout (TimeoutError)            the job's deadline passed first
+    ├── JobStopped                           tracking was stopped with job.stop()
+    ├── CapacityExceeded                     the session already tracks its maximum of jobs
+    ├── InvalidWebhook (ValueError)          a webhook failed verification or decryption
+    │   └── ReplayedWebhook                  a delivery seen before
+    └── SessionClosed (RuntimeError)         the session was used after aclose()
+
+No exception message or attribute ever holds an API key, a token or a client secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ._models import JobSnapshot
+
+__all__ = [
+    "APIError",
+    "AccountBanned",
+    "AkoolError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "CapacityExceeded",
+    "ConnectError",
+    "CreationUnknown",
+    "GenerationUnavailable",
+    "HTTPStatusError",
+    "InsufficientCredit",
+    "InvalidResponse",
+    "InvalidWebhook",
+    "JobFailed",
+    "JobNotFound",
+    "JobStopped",
+    "JobTimeout",
+    "MediaRejected",
+    "NotFound",
+    "ParameterError",
+    "PermissionDenied",
+    "RateLimited",
+    "ReplayedWebhook",
+    "RequestTimeout",
+    "ResponseTooLarge",
+    "ServerError",
+    "SessionClosed",
+    "Throttled",
+    "TransportError",
+    "ValidationError",
+    "error_for_code",
+]
+
+
+class AkoolError(Exception):
+    """Root of every exception raised by akool_async."""
+
+    #: Whether repeating the same request later may succeed.
+    retryable: ClassVar[bool] = False
+
+
+class ConfigurationError(AkoolError, ValueError):
+    """The session was configured wrongly (missing credentials, bad base URL ...)."""
+
+
+class SessionClosed(AkoolError, RuntimeError):
+    """The session was used after ``aclose()``."""
+
+
+class ValidationError(AkoolError, ValueError):
+    """A request argument is invalid. Raised before any request is sent.
+
+    Attributes:
+        field: the name of the offending argument (dotted for nested fields).
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+# -- transport --------------------------------------------------------------------------------
+
+
+class TransportError(AkoolError):
+    """Nothing usable came back from the server.
+
+    Attributes:
+        endpoint: ``"METHOD /path"`` of the request.
+        sent: whether the request may have reached the server.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, endpoint: str = "", sent: bool = True) -> None:
+        self.endpoint = endpoint
+        self.sent = sent
+        super().__init__(f"{message} ({endpoint})" if endpoint else message)
+
+
+class ConnectError(TransportError):
+    """The connection could not be made, or was reset."""
+
+
+class RequestTimeout(TransportError, TimeoutError):
+    """The HTTP request timed out (this is not a job deadline; see JobTimeout)."""
+
+
+class ResponseTooLarge(TransportError):
+    """The response body exceeded the configured cap."""
+
+    retryable = False
+
+
+class InvalidResponse(TransportError):
+    """The body was not the JSON envelope we expected (truncated, HTML, wrong types)."""
+
+    def __init__(
+        self, message: str, *, endpoint: str = "", sent: bool = True, body: bytes = b""
+    ) -> None:
+        self.body = body[:2048]
+        super().__init__(message, endpoint=endpoint, sent=sent)
+
+
+class HTTPStatusError(AkoolError):
+    """An HTTP error status with no Akool envelope.
+
+    Attributes:
+        http_status: the HTTP status code.
+        endpoint: ``"METHOD /path"``.
+        retry_after: seconds from a ``Retry-After`` header, if any.
+        body: the first 2 KiB of the body.
+    """
+
+    def __init__(
+        self,
+        http_status: int,
+        *,
+        endpoint: str,
+        body: bytes = b"",
+        retry_after: float | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.endpoint = endpoint
+        self.body = body[:2048]
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {http_status} from {endpoint}")
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]  # depends on the status
+        return self.http_status >= 500 or self.http_status in (408, 429)
+
+
+class ServerError(HTTPStatusError):
+    """HTTP 5xx, usually a gateway page."""
+
+
+class RateLimited(HTTPStatusError):
+    """HTTP 429."""
+
+
+# -- API envelope errors ----------------------------------------------------------------------
+
+
+class APIError(AkoolError):
+    """The API answered with a non-success ``code``.
+
+    Attributes:
+        code: the API's code (int for Akool, str for TopView).
+        message: the API's ``msg``/``message``.
+        http_status: the HTTP status (usually 200).
+        endpoint: ``"METHOD /path"``.
+        body: the decoded response body.
+    """
+
+    def __init__(
+        self,
+        code: int | str,
+        message: str,
+        *,
+        http_status: int = 200,
+        endpoint: str = "",
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.endpoint = endpoint
+        self.body: Mapping[str, Any] = body if body is not None else {}
+        super().__init__(f"[{code}] {message} ({endpoint})" if endpoint else f"[{code}] {message}")
+
+
+class ParameterError(APIError, ValueError):
+    """1003: a parameter is wrong or missing."""
+
+
+class Throttled(APIError):
+    """1005: too frequent; the request was refused and may be sent again later."""
+
+    retryable = True
+
+
+class InsufficientCredit(APIError):
+    """1006 / 1104: not enough quota or credit."""
+
+
+class NotFound(APIError):
+    """1008: the content does not exist."""
+
+
+class JobNotFound(NotFound):
+    """1008 for a tracked job, still missing after the grace window."""
+
+
+class PermissionDenied(APIError):
+    """1009: no permission."""
+
+
+class AuthenticationError(APIError):
+    """1101 / 1102: invalid, expired or missing authorization."""
+
+
+class AccountBanned(APIError):
+    """1200: the account is banned."""
+
+
+class GenerationUnavailable(APIError):
+    """1015 / 1201 / 1205 / 1211: the service could not start the job; try later."""
+
+    retryable = True
+
+
+class MediaRejected(APIError, ValueError):
+    """1202-1210: the input media is unacceptable (no audio, too long, too big, encoding, fps)."""
+
+
+_CODE_TABLE: dict[int | str, type[APIError]] = {
+    1003: ParameterError,
+    1005: Throttled,
+    1006: InsufficientCredit,
+    1104: InsufficientCredit,
+    1008: NotFound,
+    1009: PermissionDenied,
+    1015: GenerationUnavailable,
+    1101: AuthenticationError,
+    1102: AuthenticationError,
+    1200: AccountBanned,
+    1201: GenerationUnavailable,
+    1202: MediaRejected,
+    1203: MediaRejected,
+    1204: MediaRejected,
+    1205: GenerationUnavailable,
+    1207: MediaRejected,
+    1209: MediaRejected,
+    1210: MediaRejected,
+    1211: GenerationUnavailable,
+}
+
+
+def error_for_code(
+    code: int | str, table: Mapping[int | str, type[APIError]] | None = None
+) -> type[APIError]:
+    """The exception class for an API code; unknown codes map to :class:`APIError`."""
+    return (table if table is not None else _CODE_TABLE).get(code, APIError)
+
+
+# -- creation and jobs -----------------------------------------------------------------------
+
+
+class CreationUnknown(AkoolError):
+    """A create request may have reached the server but its answer was lost.
+
+    The job may exist and may be billed. It was **not** retried. Check the account (or wait for a
+    webhook) before creating it again.
+
+    Attributes:
+        endpoint: ``"POST /path"``.
+        request: the JSON body that was sent (never holds credentials).
+        cause: a short description of what went wrong.
+    """
+
+    def __init__(self, *, endpoint: str, request: Mapping[str, Any], cause: str) -> None:
+        self.endpoint = endpoint
+        self.request = dict(request)
+        self.cause = cause
+        super().__init__(f"creation outcome unknown for {endpoint}: {cause}; not retried")
+
+
+class JobFailed(AkoolError):
+    """The job ended with status 4 (failed).
+
+    Attributes:
+        job_id, family, error_code, error_reason, snapshot.
+    """
+
+    def __init__(self, snapshot: JobSnapshot, family: str) -> None:
+        self.snapshot = snapshot
+        self.job_id = snapshot.id
+        self.family = family
+        self.error_code = snapshot.error_code
+        self.error_reason = snapshot.error_reason
+        detail = (
+            f": [{self.error_code}] {self.error_reason}"
+            if (self.error_code is not None or self.error_reason)
+            else ""
+        )
+        super().__init__(f"{family} job {self.job_id} failed{detail}")
+
+
+class JobTimeout(AkoolError, TimeoutError):
+    """The job's deadline (``max_wait``) passed before it finished.
+
+    Attributes:
+        job_id, family, snapshot (the last known state, or None if never polled).
+    """
+
+    def __init__(self, job_id: str, family: str, snapshot: JobSnapshot | None) -> None:
+        self.job_id = job_id
+        self.family = family
+        self.snapshot = snapshot
+        status = snapshot.status.name.lower() if snapshot is not None else "unknown"
+        super().__init__(f"{family} job {job_id} not finished by its deadline (last: {status})")
+
+
+class JobStopped(AkoolError):
+    """Tracking stopped (``job.stop()`` or the session closed); the job may still run at Akool."""
+
+    def __init__(self, job_id: str, reason: str = "tracking stopped") -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id}: {reason}")
+
+
+class CapacityExceeded(AkoolError):
+    """The session already tracks ``max_tracked_jobs`` jobs; nothing was sent."""
+
+
+class InvalidWebhook(AkoolError, ValueError):
+    """A webhook delivery failed signature, timestamp, decryption or JSON checks."""
+
+
+class ReplayedWebhook(InvalidWebhook):
+    """A webhook delivery with a signature already seen."""

@@ -1,0 +1,213 @@
+"""Awaitable jobs.
+
+A :class:`Job` is a handle on one Akool job. It holds the last status the session learned (no
+network call to read it), and ``await job`` waits for the end. The scheduler keeps its own
+book-keeping on the same object (slots, no extra allocation per job), so tracking 100,000 jobs
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._errors import ValidationError
+from ._families import Family
+from ._models import JobResult, JobSnapshot, JobStatus
+
+if TYPE_CHECKING:
+    from ._scheduler import Scheduler
+
+__all__ = ["TOKEN_VERSION", "Job", "decode_token"]
+
+TOKEN_VERSION = 1
+
+
+class Job:
+    """One job being tracked by a session's scheduler.
+
+    Attributes:
+        id: the job's ``_id``.
+        status: the last known status (None until known); reading it sends nothing.
+        progress: 0-100 where the API reports it.
+        snapshot: the last status reading.
+    """
+
+    __slots__ = (
+        "_callbacks",
+        "_due",
+        "_errors",
+        "_event",
+        "_exception",
+        "_fam",
+        "_final",
+        "_polls_in_status",
+        "_result",
+        "_scheduler",
+        "_solo",
+        "created_at",
+        "created_wall",
+        "deadline",
+        "id",
+        "learn",
+        "media_duration",
+        "polls",
+        "progress",
+        "snapshot",
+        "status",
+        "webhook",
+    )
+
+    def __init__(
+        self,
+        job_id: str,
+        fam: Family,
+        scheduler: Scheduler,
+        *,
+        created_at: float,
+        created_wall: float,
+        deadline: float | None,
+        webhook: bool = False,
+        learn: bool = True,
+    ) -> None:
+        self.id = job_id
+        self._fam = fam
+        self._scheduler = scheduler
+        self.created_at = created_at
+        self.created_wall = created_wall
+        self.deadline = deadline
+        self.webhook = webhook
+        self.learn = learn
+        self.status: JobStatus | None = None
+        self.progress: int | None = None
+        self.snapshot: JobSnapshot | None = None
+        self.media_duration: float | None = None
+        #: Status requests that included this job.
+        self.polls = 0
+        self._result: JobResult | None = None
+        self._exception: BaseException | None = None
+        self._event: anyio.Event | None = None
+        self._callbacks: list[Callable[[Job], None]] | None = None
+        self._due: float | None = None
+        self._errors = 0
+        self._polls_in_status = 0
+        self._solo = False
+        self._final = False
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def family(self) -> str:
+        """The family's name, e.g. ``"talking_photo"``."""
+        return self._fam.name
+
+    def done(self) -> bool:
+        """Whether the job reached an end (completed, failed, timed out or stopped)."""
+        return self._result is not None or self._exception is not None
+
+    def result(self) -> JobResult:
+        """The result of a finished job.
+
+        Raises:
+            JobFailed, JobTimeout, JobNotFound, JobStopped...: what ended the job.
+            RuntimeError: the job is not done yet (await it instead).
+        """
+        if self._exception is not None:
+            raise self._exception
+        if self._result is None:
+            raise RuntimeError(f"job {self.id} is not done; use `await job`")
+        return self._result
+
+    def exception(self) -> BaseException | None:
+        """The exception that ended the job, None if it completed or is still running."""
+        return self._exception
+
+    def stop(self) -> None:
+        """Stop tracking this job. Waiters get JobStopped; the job itself still runs at Akool."""
+        self._scheduler.stop(self)
+
+    def add_done_callback(self, fn: Callable[[Job], None]) -> None:
+        """Call ``fn(job)`` when the job ends (at once if it already has)."""
+        if self.done():
+            fn(self)
+            return
+        if self._callbacks is None:
+            self._callbacks = []
+        self._callbacks.append(fn)
+
+    async def wait(self) -> JobResult:
+        """Wait for the end; same as ``await job``.
+
+        Cancelling the waiting task only stops waiting: the job stays tracked.
+        """
+        if not self.done():
+            if self._event is None:
+                self._event = anyio.Event()
+            await self._event.wait()
+        return self.result()
+
+    def __await__(self) -> Generator[Any, None, JobResult]:
+        return self.wait().__await__()
+
+    def events(self, *, max_buffer: int = 16) -> Any:
+        """A stream of this job's status transitions; it ends when the job does."""
+        return self._scheduler.subscribe(job_id=self.id, max_buffer=max_buffer)
+
+    def token(self) -> str:
+        """A versioned JSON token to resume tracking later (``session.resume``); no secrets."""
+        return json.dumps(
+            {
+                "v": TOKEN_VERSION,
+                "provider": self._scheduler.provider,
+                "id": self.id,
+                "family": self._fam.name,
+                "created": round(self.created_wall, 3),
+                "webhook": self.webhook,
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+
+    def __repr__(self) -> str:
+        state = self.status.name.lower() if self.status is not None else "unknown"
+        if self.done():
+            state = "completed" if self._exception is None else type(self._exception).__name__
+        return f"<Job {self._fam.name} {self.id} {state}>"
+
+    # -- scheduler side -------------------------------------------------------------------
+
+    def _resolve(self, result: JobResult | None, exc: BaseException | None) -> None:
+        if self.done():
+            return
+        self._result = result
+        self._exception = exc
+        self._due = None
+        if self._event is not None:
+            self._event.set()
+        callbacks, self._callbacks = self._callbacks, None
+        for cb in callbacks or ():
+            cb(self)
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    """Parse and check a job token.
+
+    Raises:
+        ValidationError: the token is not one we made, or of an unknown version.
+    """
+    try:
+        data = json.loads(token)
+    except (TypeError, ValueError):
+        raise ValidationError("token", "is not a job token (not JSON)") from None
+    if not isinstance(data, dict) or data.get("v") != TOKEN_VERSION:
+        raise ValidationError("token", f"unsupported token version (expected {TOKEN_VERSION})")
+    for key, typ in (("id", str), ("family", str), ("provider", str)):
+        if not isinstance(data.get(key), typ) or not data[key]:
+            raise ValidationError(f"token.{key}", "is missing")
+    created = data.get("created")
+    if not isinstance(created, int | float) or isinstance(created, bool):
+        raise ValidationError("token.created", "is missing")
+    return data

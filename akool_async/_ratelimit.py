@@ -1,0 +1,109 @@
+"""One rate budget for the whole session: a token bucket with AIMD recovery.
+
+Every request (creates and polls alike) takes a token. When the API throttles (HTTP 429 or code
+1005) the whole session pauses (honouring Retry-After) and its rate is halved; each success
+afterwards adds a little back until the configured rate is reached again.
+"""
+
+from __future__ import annotations
+
+import anyio
+
+from ._clock import Clock
+from ._constants import MAX_RETRY_AFTER, MIN_RATE
+
+__all__ = ["RateBudget"]
+
+
+class RateBudget:
+    """A token bucket shared by every request of a session.
+
+    Args:
+        rate: requests per second; None for no limit (throttling still pauses the session).
+        burst: bucket size.
+        clock: the session's clock.
+        min_rate: floor the adaptive rate never drops below.
+        recovery: fraction of ``rate`` added back per successful request after throttling.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        burst: float,
+        clock: Clock,
+        *,
+        min_rate: float = MIN_RATE,
+        recovery: float = 0.02,
+    ) -> None:
+        if rate is not None and not rate > 0:
+            raise ValueError(f"rate: must be > 0 or None, got {rate!r}")
+        if not burst >= 1:
+            raise ValueError(f"burst: must be >= 1, got {burst!r}")
+        self.max_rate = rate
+        self.rate = rate
+        self.burst = float(burst)
+        self.min_rate = min(min_rate, rate) if rate is not None else min_rate
+        self.recovery = recovery
+        self._clock = clock
+        self._tokens = float(burst)
+        self._stamp = clock.now()
+        self._pause_until = float("-inf")
+        self._lock = anyio.Lock()
+        #: Times the session was told to slow down.
+        self.throttle_events = 0
+        #: Requests granted.
+        self.granted = 0
+
+    def _refill(self, now: float) -> None:
+        if self.rate is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def _try_take(self, now: float) -> float:
+        """Take a token if possible; else return how long to wait."""
+        if now < self._pause_until:
+            return self._pause_until - now
+        if self.rate is None:
+            return 0.0
+        self._refill(now)
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
+
+    async def acquire(self) -> None:
+        """Wait for a token (first come, first served)."""
+        if not self._lock.locked() and self._try_take(self._clock.now()) == 0.0:
+            self.granted += 1
+            return
+        async with self._lock:
+            while True:
+                wait = self._try_take(self._clock.now())
+                if wait == 0.0:
+                    self.granted += 1
+                    return
+                await self._clock.sleep(wait)
+
+    def throttled(self, retry_after: float | None = None) -> None:
+        """The server said slow down: pause everyone and halve the rate."""
+        self.throttle_events += 1
+        now = self._clock.now()
+        if self.rate is not None:
+            self._refill(now)
+            self.rate = max(self.min_rate, self.rate / 2.0)
+            self._tokens = 0.0
+        pause = (
+            min(retry_after, MAX_RETRY_AFTER)
+            if retry_after
+            else (1.0 / self.rate if self.rate else 1.0)
+        )
+        self._pause_until = max(self._pause_until, now + pause)
+
+    def succeeded(self) -> None:
+        """A request went through: recover additively towards the configured rate."""
+        if self.rate is not None and self.max_rate is not None and self.rate < self.max_rate:
+            self._refill(self._clock.now())
+            self.rate = min(self.max_rate, self.rate + self.recovery * self.max_rate)
+
+    def __repr__(self) -> str:
+        return f"RateBudget(rate={self.rate!r}, max_rate={self.max_rate!r}, burst={self.burst:g})"

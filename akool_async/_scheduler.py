@@ -1,0 +1,538 @@
+"""The scheduler: one heap of due times polls every job of a session.
+
+There is no task or loop per job. One dispatcher pops the jobs whose poll is due, groups those
+whose family has a batch status endpoint (up to 100 ids a request), and starts one short task per
+*request*, bounded by a capacity limiter; each request takes a token from the session's rate
+budget inside the transport. Results update the jobs, emit de-duplicated status events, resolve
+finished jobs and push the others back on the heap at a time chosen by the poll policy (status-
+aware growth, jitter, learned family durations, clamped to the job's deadline).
+
+Failure isolation: a transient poll failure (5xx, timeout, reset, truncated JSON, throttling)
+reschedules the jobs of that request with their own backoff; 1008 shortly after creation is
+retried within a grace window; auth errors fail the jobs at once and loudly; a 1003 on a batch
+request re-polls its ids one by one, so one bad id fails no other job.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import anyio
+from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from . import _constants as C
+from ._backoff import DurationModel, PollPolicy, retry_delay
+from ._clock import Clock
+from ._errors import (
+    AccountBanned,
+    AkoolError,
+    APIError,
+    AuthenticationError,
+    CapacityExceeded,
+    HTTPStatusError,
+    JobFailed,
+    JobNotFound,
+    JobStopped,
+    JobTimeout,
+    NotFound,
+    ParameterError,
+    PermissionDenied,
+    SessionClosed,
+)
+from ._families import Family, StatusEndpoint
+from ._job import Job
+from ._models import JobEvent, JobResult, JobSnapshot, JobStatus, parse_audio_splits
+
+__all__ = ["EventStream", "FetchStatus", "Scheduler", "SchedulerStats"]
+
+log = logging.getLogger("akool_async")
+
+#: Fetches the status of ``ids`` (all of one status endpoint); returns the snapshots found.
+#: Ids missing from the answer are "not found"; an exception applies to every id.
+FetchStatus = Callable[
+    [StatusEndpoint, Family, Sequence[str]], Awaitable[Mapping[str, JobSnapshot]]
+]
+
+_FATAL = (AuthenticationError, PermissionDenied, AccountBanned)
+
+
+class SchedulerStats:
+    """Counters a person (or a benchmark) can read."""
+
+    __slots__ = ("errors", "polls", "requests", "resolved", "timeouts", "webhooks")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.polls = 0
+        self.errors = 0
+        self.resolved = 0
+        self.timeouts = 0
+        self.webhooks = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a dict."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class EventStream:
+    """An async iterator of :class:`JobEvent` over a bounded memory stream.
+
+    Use it as an async context manager (or just iterate; it unsubscribes when closed). A slow
+    consumer applies backpressure: the scheduler waits to deliver, so memory stays bounded.
+    """
+
+    def __init__(self, scheduler: Scheduler, receive: MemoryObjectReceiveStream[JobEvent]) -> None:
+        self._scheduler = scheduler
+        self._receive = receive
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> JobEvent:
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        """Stop receiving events."""
+        self._receive.close()
+
+
+class Scheduler:
+    """Polls every tracked job of a session. Owned and started by the session.
+
+    Args:
+        fetch: how to ask for statuses (the session's transport in production).
+        clock: the session's clock.
+        max_inflight: status requests in flight at once.
+        policy: poll delays.
+        rng: source of jitter.
+        provider: ``"akool"`` or ``"topview"`` (written into job tokens).
+    """
+
+    def __init__(
+        self,
+        fetch: FetchStatus,
+        *,
+        clock: Clock,
+        max_inflight: int = C.DEFAULT_MAX_INFLIGHT_POLLS,
+        policy: PollPolicy | None = None,
+        rng: random.Random | None = None,
+        max_batch: int = C.MAX_BATCH_IDS,
+        not_found_grace: float = C.NOT_FOUND_GRACE,
+        notify_ttl: float = C.NOTIFY_TTL,
+        webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
+        max_tracked: int = C.MAX_TRACKED_JOBS,
+        provider: str = "akool",
+    ) -> None:
+        if max_inflight < 1:
+            raise ValueError("max_inflight: must be >= 1")
+        self._fetch = fetch
+        self.clock = clock
+        self.policy = policy or PollPolicy()
+        self.rng = rng or random.Random()
+        self.max_batch = max_batch
+        self.not_found_grace = not_found_grace
+        self.notify_ttl = notify_ttl
+        self.webhook_backstop = webhook_backstop
+        self.max_tracked = max_tracked
+        self.provider = provider
+        self.limiter = anyio.CapacityLimiter(max_inflight)
+        self.jobs: dict[str, Job] = {}
+        self.models: dict[str, DurationModel] = {}
+        self.stats = SchedulerStats()
+        self._heap: list[tuple[float, int, Job]] = []
+        self._seq = 0
+        self._wakeup = anyio.Event()
+        self._early: OrderedDict[str, float] = OrderedDict()
+        self._subscribers: list[tuple[MemoryObjectSendStream[JobEvent], str | None]] = []
+        self._running = False
+        self._closed = False
+        #: Highest number of status requests in flight seen so far.
+        self.peak_inflight = 0
+        self._inflight = 0
+
+    # -- registration ---------------------------------------------------------------------
+
+    def check_capacity(self, n: int = 1) -> None:
+        """Raise CapacityExceeded if ``n`` more jobs would exceed the limit."""
+        if self._closed:
+            raise SessionClosed("the session is closed")
+        if len(self.jobs) + n > self.max_tracked:
+            raise CapacityExceeded(
+                f"the session already tracks {len(self.jobs)} jobs (max_tracked_jobs="
+                f"{self.max_tracked}); wait for some to finish"
+            )
+
+    def add(self, job: Job, snapshot: JobSnapshot | None = None) -> Job:
+        """Start tracking ``job`` (already created). Returns the tracked job for that id."""
+        existing = self.jobs.get(job.id)
+        if existing is not None:
+            return existing
+        self.check_capacity()
+        self.jobs[job.id] = job
+        now = self.clock.now()
+        if snapshot is not None:
+            job.snapshot = snapshot
+            job.status = snapshot.status
+            job.media_duration = snapshot.media_duration
+        if self._early.pop(job.id, None) is not None:
+            delay = 0.0  # a webhook already said something: confirm at once
+        elif job.webhook:
+            delay = self._backstop_delay()
+        else:
+            expected = self._expected(job, now)
+            delay = self.policy.first_delay(
+                None if expected is None else max(0.0, expected[0] - (now - job.created_at)),
+                self.rng,
+            )
+        self._schedule(job, now + delay)
+        return job
+
+    def stop(self, job: Job) -> None:
+        """Stop tracking ``job``; its waiters get JobStopped."""
+        if self.jobs.pop(job.id, None) is not None:
+            job._resolve(None, JobStopped(job.id))
+
+    def notify(self, job_id: str, payload: Mapping[str, Any] | None = None) -> bool:
+        """A webhook (or anything else) says ``job_id`` changed: confirm it with one poll now.
+
+        Events for ids not yet tracked are kept ``notify_ttl`` seconds, in case the create answer
+        arrives after the webhook. Returns whether the id was tracked.
+        """
+        self.stats.webhooks += 1
+        job = self.jobs.get(job_id)
+        now = self.clock.now()
+        if job is None:
+            self._early[job_id] = now
+            self._early.move_to_end(job_id)
+            while self._early:
+                first_id, seen = next(iter(self._early.items()))
+                if now - seen <= self.notify_ttl and len(self._early) <= 100_000:
+                    break
+                del self._early[first_id]
+            return False
+        if not job.done():
+            job._polls_in_status = 0
+            self._schedule(job, now)
+        return True
+
+    # -- events ---------------------------------------------------------------------------
+
+    def subscribe(self, *, job_id: str | None = None, max_buffer: int = 1000) -> EventStream:
+        """A bounded stream of status transitions (all jobs, or one)."""
+        send, receive = anyio.create_memory_object_stream[JobEvent](max_buffer)
+        job = self.jobs.get(job_id) if job_id is not None else None
+        if job_id is not None and job is None:
+            send.close()  # unknown or finished job: an empty stream
+        else:
+            self._subscribers.append((send, job_id))
+        return EventStream(self, receive)
+
+    async def _publish(self, events: list[JobEvent], ended: list[str]) -> None:
+        if not self._subscribers:
+            return
+        for event in events:
+            for send, only in list(self._subscribers):
+                if only is not None and only != event.job_id:
+                    continue
+                try:
+                    await send.send(event)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    self._unsubscribe(send)
+        if ended:
+            done = set(ended)
+            for send, only in list(self._subscribers):
+                if only is not None and only in done:
+                    self._unsubscribe(send)
+
+    def _unsubscribe(self, send: MemoryObjectSendStream[JobEvent]) -> None:
+        self._subscribers = [(s, o) for s, o in self._subscribers if s is not send]
+        send.close()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Dispatch due polls until cancelled. Started in the session's task group."""
+        self._running = True
+        try:
+            async with anyio.create_task_group() as tg:
+                task_status.started()
+                while True:
+                    for endpoint, fam, batch in self._pop_due(self.clock.now()):
+                        token = object()
+                        await self.limiter.acquire_on_behalf_of(token)
+                        self._inflight += 1
+                        self.peak_inflight = max(self.peak_inflight, self._inflight)
+                        tg.start_soon(self._poll, endpoint, fam, batch, token)
+                    await self._sleep_until_due()
+        finally:
+            self._running = False
+
+    async def _sleep_until_due(self) -> None:
+        while self._heap:
+            due, _, job = self._heap[0]
+            if job._due != due or job.done():
+                heapq.heappop(self._heap)
+                continue
+            break
+        self._wakeup = anyio.Event()
+        if not self._heap:
+            await self._wakeup.wait()
+            return
+        delay = self._heap[0][0] - self.clock.now()
+        if delay > 0:
+            with anyio.move_on_after(self.clock.to_real(delay)):
+                await self._wakeup.wait()
+
+    def _schedule(self, job: Job, due: float) -> None:
+        final = job.deadline is not None and due >= job.deadline
+        if final:
+            assert job.deadline is not None
+            due = job.deadline
+        if job._due is not None and job._due <= due:
+            # Already due sooner (e.g. a webhook woke it): keep the earlier time.
+            return
+        job._final = final
+        job._due = due
+        self._seq += 1
+        heapq.heappush(self._heap, (due, self._seq, job))
+        if self._heap[0][2] is job:
+            self._wakeup.set()
+
+    def _pop_due(self, now: float) -> list[tuple[StatusEndpoint, Family, list[Job]]]:
+        """Pop every due job and group them into requests."""
+        groups: dict[str, list[Job]] = {}
+        singles: list[Job] = []
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            due, _, job = heapq.heappop(heap)
+            if job._due != due or job.done():
+                continue  # stale entry
+            job._due = None
+            if job._fam.status.batch and not job._solo:
+                groups.setdefault(job._fam.status.key, []).append(job)
+            else:
+                singles.append(job)
+        out: list[tuple[StatusEndpoint, Family, list[Job]]] = []
+        for members in groups.values():
+            fam = members[0]._fam
+            for i in range(0, len(members), self.max_batch):
+                out.append((fam.status, fam, members[i : i + self.max_batch]))
+        out.extend((job._fam.status, job._fam, [job]) for job in singles)
+        return out
+
+    async def _poll(
+        self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], token: object
+    ) -> None:
+        events: list[JobEvent] = []
+        ended: list[str] = []
+        try:
+            live = [j for j in jobs if not j.done()]
+            if not live:
+                return
+            self.stats.requests += 1
+            self.stats.polls += len(live)
+            for j in live:
+                j.polls += 1
+            try:
+                found = await self._fetch(endpoint, fam, [j.id for j in live])
+            except AkoolError as exc:
+                self.stats.errors += 1
+                self._on_error(live, exc, len(jobs) > 1)
+            except Exception as exc:  # a bug must not take the session down
+                self.stats.errors += 1
+                log.exception("status poll of %d job(s) raised unexpectedly", len(live))
+                self._on_error(live, exc, len(jobs) > 1)
+            else:
+                now = self.clock.now()
+                for job in live:
+                    snap = found.get(job.id)
+                    if snap is None:
+                        self._on_missing(job, now, None)
+                    else:
+                        self._apply(job, snap, now, events)
+            ended = [j.id for j in live if j.done()]
+        finally:
+            self._inflight -= 1
+            self.limiter.release_on_behalf_of(token)
+        await self._publish(events, ended)
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    def _apply(self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent]) -> None:
+        if job.done():
+            return
+        job._errors = 0
+        previous = job.status
+        job.snapshot = snap
+        if snap.progress is not None:
+            job.progress = snap.progress
+        if snap.media_duration is not None:
+            job.media_duration = snap.media_duration
+        status = snap.status
+        if status == JobStatus.COMPLETED and snap.result_url is None:
+            status = JobStatus.PROCESSING  # completed without a URL yet: look again soon
+        if status != previous:
+            job.status = status
+            job._polls_in_status = 0
+            if self._subscribers:
+                events.append(
+                    JobEvent(job.id, job._fam.name, status, previous, self.clock.wall(), snap)
+                )
+        else:
+            job._polls_in_status += 1
+        if status == JobStatus.COMPLETED:
+            assert snap.result_url is not None
+            if job.learn:
+                self._model(job._fam).observe(now - job.created_at, job.media_duration)
+            result = JobResult(
+                id=job.id,
+                family=job._fam.name,
+                url=snap.result_url,
+                snapshot=snap,
+                audio_splits=parse_audio_splits(snap.raw),
+            )
+            self._finish(job, result, None)
+        elif status == JobStatus.FAILED:
+            self._finish(job, None, JobFailed(snap, job._fam.name))
+        elif job._final or (job.deadline is not None and now >= job.deadline):
+            self._timeout(job)
+        elif job.webhook:
+            self._schedule(job, now + self._backstop_delay())
+        else:
+            expected = self._expected(job, now)
+            remaining = spread = None
+            if expected is not None:
+                remaining = expected[0] - (now - job.created_at)
+                spread = expected[1]
+            delay = self.policy.next_delay(
+                status,
+                job._polls_in_status,
+                self.rng,
+                expected_remaining=remaining,
+                spread=spread,
+            )
+            self._schedule(job, now + delay)
+
+    def _on_missing(self, job: Job, now: float, exc: APIError | None) -> None:
+        if job.done():
+            return
+        if now - job.created_at <= self.not_found_grace and not job._final:
+            # Fresh jobs can be invisible for a moment; look again shortly.
+            job._errors += 1
+            self._schedule(job, now + retry_delay(job._errors, base=1.0, cap=5.0, rng=self.rng))
+            return
+        if job._final or (job.deadline is not None and now >= job.deadline):
+            self._timeout(job)
+            return
+        body: Mapping[str, Any] = exc.body if exc is not None else {}
+        endpoint = exc.endpoint if exc is not None else job._fam.status.key
+        self._finish(
+            job,
+            None,
+            JobNotFound(1008, f"job {job.id} does not exist", endpoint=endpoint, body=body),
+        )
+
+    def _on_error(self, jobs: list[Job], exc: Exception, batched: bool) -> None:
+        now = self.clock.now()
+        if isinstance(exc, _FATAL):
+            log.error(
+                "status polls rejected (%s): failing %d job(s)",
+                type(exc).__name__,
+                len(jobs),
+                extra={"code": getattr(exc, "code", None)},
+            )
+            for job in jobs:
+                self._finish(job, None, exc)
+            return
+        if isinstance(exc, NotFound) and not batched:
+            self._on_missing(jobs[0], now, exc)
+            return
+        if isinstance(exc, ParameterError):
+            if batched:
+                # One bad id must not fail the others: ask for each alone.
+                for job in jobs:
+                    job._solo = True
+                    self._schedule(job, now + self.policy.min_delay)
+                return
+            self._finish(jobs[0], None, exc)
+            return
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        for job in jobs:
+            if job._final or (job.deadline is not None and now >= job.deadline):
+                self._timeout(job)
+                continue
+            job._errors += 1
+            delay = retry_delay(
+                job._errors - 1,
+                base=1.0,
+                cap=self.policy.cap,
+                rng=self.rng,
+                retry_after=retry_after,
+            )
+            self._schedule(job, now + max(delay, self.policy.min_delay))
+
+    def _timeout(self, job: Job) -> None:
+        self.stats.timeouts += 1
+        self._finish(job, None, JobTimeout(job.id, job._fam.name, job.snapshot))
+
+    def _finish(self, job: Job, result: JobResult | None, exc: BaseException | None) -> None:
+        if job.done():
+            return
+        self.jobs.pop(job.id, None)
+        self.stats.resolved += 1
+        job._resolve(result, exc)
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def _model(self, fam: Family) -> DurationModel:
+        model = self.models.get(fam.name)
+        if model is None:
+            model = self.models[fam.name] = DurationModel()
+        return model
+
+    def _expected(self, job: Job, now: float) -> tuple[float, float] | None:
+        model = self.models.get(job._fam.name)
+        return None if model is None else model.estimate(job.media_duration)
+
+    def _backstop_delay(self) -> float:
+        return self.webhook_backstop * (0.75 + 0.25 * self.rng.random())
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    def close(self, reason: str = "the session closed") -> None:
+        """Resolve every unfinished job with JobStopped and end every event stream."""
+        self._closed = True
+        for job in list(self.jobs.values()):
+            job._resolve(None, JobStopped(job.id, reason))
+        self.jobs.clear()
+        self._heap.clear()
+        for send, _ in self._subscribers:
+            send.close()
+        self._subscribers.clear()
+
+    def expected_duration(self, family: str, media: float | None = None) -> float | None:
+        """What the scheduler has learned of a family's duration (None while learning)."""
+        model = self.models.get(family)
+        est = None if model is None else model.estimate(media)
+        return None if est is None else est[0]

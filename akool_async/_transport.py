@@ -1,0 +1,400 @@
+"""The one module that sends requests.
+
+It adds auth headers, takes a token from the session's rate budget, reads the body with a size
+cap, decodes the envelope, maps aiohttp exceptions and API codes to typed errors, refreshes an
+expired token once, and applies the retry rules:
+
+* ``safe`` requests (status reads, getToken) are retried on connection errors, timeouts, 5xx, 429
+  and throttling codes with capped exponential backoff and full jitter, honouring Retry-After;
+* ``create`` requests are retried only when the server clearly refused them before doing any
+  work (connection never made, HTTP 429, a throttling code); any ambiguous outcome raises
+  :class:`CreationUnknown` so nothing is billed twice;
+* ``poll`` requests are sent once: the scheduler reschedules failed polls itself, so a slot in
+  the in-flight limiter is never held during a backoff sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import ipaddress
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+from attrs import field, frozen
+
+from . import _constants as C
+from ._auth import TOKEN_PATH, Auth
+from ._clock import Clock
+from ._errors import (
+    AkoolError,
+    APIError,
+    ConfigurationError,
+    ConnectError,
+    CreationUnknown,
+    HTTPStatusError,
+    InvalidResponse,
+    RateLimited,
+    RequestTimeout,
+    ResponseTooLarge,
+    ServerError,
+    SessionClosed,
+    TransportError,
+    error_for_code,
+)
+from ._ratelimit import RateBudget
+
+__all__ = ["AKOOL", "Dialect", "RequestKind", "RetryPolicy", "Transport", "check_base_url"]
+
+log = logging.getLogger("akool_async")
+
+RequestKind = Literal["safe", "create", "poll"]
+
+
+@frozen(slots=True)
+class Dialect:
+    """How a provider's envelope reads.
+
+    Attributes:
+        success: the ``code`` value meaning success.
+        message_key: where the error text lives.
+        codes: API code -> exception class (unknown codes become APIError).
+        refused: codes meaning "not processed, try later" (a create may be sent again).
+        throttle: codes that mean the session should slow down.
+        auth_expired: codes after which a refreshable auth fetches new credentials once.
+    """
+
+    success: int | str = 1000
+    message_key: str = "msg"
+    codes: Mapping[int | str, type[APIError]] | None = None
+    refused: frozenset[int | str] = frozenset({1005})
+    throttle: frozenset[int | str] = frozenset({1005})
+    auth_expired: frozenset[int | str] = frozenset({1101})
+
+
+AKOOL = Dialect()
+
+
+@frozen(slots=True)
+class RetryPolicy:
+    """Retries of safe requests (and of creates the server clearly refused)."""
+
+    max_retries: int = C.DEFAULT_MAX_RETRIES
+    base: float = C.DEFAULT_RETRY_BASE
+    cap: float = C.DEFAULT_RETRY_CAP
+    max_retry_after: float = C.MAX_RETRY_AFTER
+    rng: random.Random = field(factory=random.Random, eq=False, repr=False)
+
+
+def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
+    """Validate the base URL: https, or http on loopback (or when explicitly allowed)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url: must be an http(s) URL, got {base_url!r}")
+    if parts.scheme == "http" and not allow_insecure_http:
+        host = parts.hostname
+        loopback = host == "localhost"
+        with contextlib.suppress(ValueError):
+            loopback = loopback or ipaddress.ip_address(host).is_loopback
+        if not loopback:
+            raise ConfigurationError(
+                "base_url: plain http is only allowed on loopback; pass allow_insecure_http=True "
+                "to send credentials unencrypted"
+            )
+    return base_url.rstrip("/")
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Transport:
+    """Sends every request of a session. See the module docstring for the rules."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: Auth,
+        clock: Clock,
+        budget: RateBudget,
+        http: aiohttp.ClientSession | None = None,
+        timeout: float = C.DEFAULT_TIMEOUT,
+        max_connections: int = C.DEFAULT_MAX_CONNECTIONS,
+        retry: RetryPolicy | None = None,
+        max_response_bytes: int = C.MAX_RESPONSE_BYTES,
+        dialect: Dialect = AKOOL,
+        extra_headers: Mapping[str, str] | None = None,
+        verify_ssl: bool = True,
+    ) -> None:
+        self.base_url = base_url
+        self.auth = auth
+        self.clock = clock
+        self.budget = budget
+        self.retry = retry or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
+        self.dialect = dialect
+        self._codes = dialect.codes
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        self._extra = dict(extra_headers or {})
+        self._own_http = http is None
+        self._max_connections = max_connections
+        self._verify_ssl = verify_ssl
+        self._http = http
+        self._closed = False
+        #: Requests sent, by ``"METHOD /path"``.
+        self.sent: dict[str, int] = {}
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The aiohttp session (created on first use if the caller gave none)."""
+        if self._closed:
+            raise SessionClosed("the session is closed")
+        if self._http is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._verify_ssl)
+            self._http = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                headers={"User-Agent": C.USER_AGENT},
+                # Nothing the API answers needs cookies; never keep any.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the aiohttp session if we created it. Safe twice."""
+        self._closed = True
+        if self._own_http and self._http is not None and not self._http.closed:
+            await self._http.close()
+
+    # -- public entry point -----------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        kind: RequestKind = "safe",
+        authenticate: bool = True,
+    ) -> dict[str, Any]:
+        """Send one logical request and return the decoded envelope (code == success).
+
+        Raises:
+            APIError: a subclass for the code, after the retries the rules allow.
+            CreationUnknown: a create whose outcome is ambiguous.
+            TransportError, HTTPStatusError: after retries, for safe and poll requests.
+        """
+        endpoint = f"{method} {path}"
+        attempt = 0
+        refreshed = False
+        while True:
+            headers: Mapping[str, str] = {}
+            last: AkoolError
+            try:
+                if authenticate:
+                    headers = await self.auth.headers(self._fetch_token)
+                return await self._send_once(method, path, endpoint, params, json_body, headers)
+            except APIError as exc:
+                if (
+                    exc.code in self.dialect.auth_expired
+                    and authenticate
+                    and self.auth.refreshable
+                    and not refreshed
+                ):
+                    refreshed = True
+                    await self.auth.refresh(headers, self._fetch_token)
+                    continue
+                if exc.code in self.dialect.throttle:
+                    self.budget.throttled(None)
+                if not self._may_retry(exc, kind, attempt):
+                    raise
+                last = exc
+            except (TransportError, HTTPStatusError) as exc:
+                if isinstance(exc, RateLimited):
+                    self.budget.throttled(exc.retry_after)
+                if kind == "create" and self._ambiguous(exc):
+                    raise CreationUnknown(
+                        endpoint=endpoint, request=json_body or {}, cause=str(exc)
+                    ) from exc
+                if not self._may_retry(exc, kind, attempt):
+                    raise
+                last = exc
+            retry_after = getattr(last, "retry_after", None)
+            delay = self._retry_delay(attempt, retry_after)
+            log.debug(
+                "retrying %s in %.2fs after %s",
+                endpoint,
+                delay,
+                type(last).__name__,
+                extra={"endpoint": endpoint, "attempt": attempt + 1},
+            )
+            await self.clock.sleep(delay)
+            attempt += 1
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        from ._backoff import retry_delay
+
+        r = self.retry
+        return retry_delay(
+            attempt,
+            base=r.base,
+            cap=r.cap,
+            rng=r.rng,
+            retry_after=retry_after,
+            max_retry_after=r.max_retry_after,
+        )
+
+    @staticmethod
+    def _ambiguous(exc: AkoolError) -> bool:
+        """Could the server have acted on a request that failed like this?"""
+        if isinstance(exc, RateLimited):
+            return False
+        if isinstance(exc, TransportError):
+            return exc.sent
+        return isinstance(exc, HTTPStatusError) and exc.http_status >= 500
+
+    def _may_retry(self, exc: AkoolError, kind: RequestKind, attempt: int) -> bool:
+        if kind == "poll" or attempt >= self.retry.max_retries:
+            return False
+        if kind == "create":
+            if isinstance(exc, APIError):
+                return exc.code in self.dialect.refused
+            if isinstance(exc, RateLimited):
+                return True
+            return isinstance(exc, TransportError) and not exc.sent
+        if isinstance(exc, APIError):
+            return exc.code in self.dialect.refused
+        return bool(exc.retryable)
+
+    async def _fetch_token(self, body: Mapping[str, str]) -> Mapping[str, Any]:
+        return await self.request(
+            "POST", TOKEN_PATH, json_body=body, kind="safe", authenticate=False
+        )
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        params: Mapping[str, str] | None,
+        json_body: Mapping[str, Any] | None,
+        auth_headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        await self.budget.acquire()
+        headers = {**self._extra, **auth_headers}
+        self.sent[endpoint] = self.sent.get(endpoint, 0) + 1
+        started = time.perf_counter()
+        try:
+            async with self.http.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json_body,
+                headers=headers,
+                allow_redirects=False,
+            ) as resp:
+                status = resp.status
+                retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+                body = await self._read_capped(resp, endpoint)
+        except AkoolError:
+            raise
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise RequestTimeout("connect timed out", endpoint=endpoint, sent=False) from exc
+        except TimeoutError as exc:
+            raise RequestTimeout("request timed out", endpoint=endpoint, sent=True) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise ConnectError(
+                f"cannot connect: {exc.os_error.strerror or type(exc.os_error).__name__}",
+                endpoint=endpoint,
+                sent=False,
+            ) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise InvalidResponse("response body cut off", endpoint=endpoint) from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise ConnectError("connection closed before an answer", endpoint=endpoint) from exc
+        except aiohttp.InvalidURL as exc:
+            raise ConfigurationError(f"invalid URL for {endpoint}") from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from exc
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s -> HTTP %s (%.1f ms)",
+                endpoint,
+                status,
+                (time.perf_counter() - started) * 1000,
+                extra={"endpoint": endpoint, "http_status": status},
+            )
+        return self._decode(status, body, endpoint, retry_after)
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse, endpoint: str) -> bytes:
+        cap = self.max_response_bytes
+        length = resp.content_length
+        if length is not None and length > cap:
+            raise ResponseTooLarge(f"body of {length} bytes exceeds {cap}", endpoint=endpoint)
+        if length is not None:
+            data = await resp.content.read()
+            if len(data) > cap:
+                raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
+            return data
+        buf = bytearray()
+        async for chunk in resp.content.iter_any():
+            buf += chunk
+            if len(buf) > cap:
+                raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
+        return bytes(buf)
+
+    def _decode(
+        self, status: int, body: bytes, endpoint: str, retry_after: float | None
+    ) -> dict[str, Any]:
+        try:
+            decoded = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            decoded = None
+        d = self.dialect
+        if status != 200 or not isinstance(decoded, dict) or "code" not in decoded:
+            if status == 429:
+                raise RateLimited(status, endpoint=endpoint, body=body, retry_after=retry_after)
+            if status >= 500:
+                raise ServerError(status, endpoint=endpoint, body=body, retry_after=retry_after)
+            if status != 200:
+                raise HTTPStatusError(status, endpoint=endpoint, body=body, retry_after=retry_after)
+            reason = "not JSON" if decoded is None else "no envelope code"
+            raise InvalidResponse(f"invalid response ({reason})", endpoint=endpoint, body=body)
+        code = decoded["code"]
+        if code == d.success:
+            self.budget.succeeded()
+            return decoded
+        if isinstance(code, bool) or not isinstance(code, int | str):
+            raise InvalidResponse("envelope code has a wrong type", endpoint=endpoint, body=body)
+        message = decoded.get(d.message_key)
+        cls = error_for_code(code, self._codes)
+        raise cls(
+            code,
+            message if isinstance(message, str) else "",
+            http_status=status,
+            endpoint=endpoint,
+            body=decoded,
+        )
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, auth={self.auth!r})"
