@@ -98,7 +98,16 @@ class TokenAuth:
     """
 
     refreshable = True
-    __slots__ = ("_client_id", "_client_secret", "_headers", "_lock", "_token", "fetches")
+    __slots__ = (
+        "_client_id",
+        "_client_secret",
+        "_failure",
+        "_flights",
+        "_headers",
+        "_lock",
+        "_token",
+        "fetches",
+    )
 
     def __init__(self, client_id: str, client_secret: str) -> None:
         self._client_id = client_id
@@ -106,6 +115,9 @@ class TokenAuth:
         self._token: Secret | None = None
         self._headers: Mapping[str, str] = {}
         self._lock = anyio.Lock()
+        #: getToken flights started so far, and how the last one failed (None if it worked).
+        self._flights = 0
+        self._failure: Exception | None = None
         #: getToken requests sent so far.
         self.fetches = 0
 
@@ -122,17 +134,32 @@ class TokenAuth:
         self._token = Secret(token)
         self._headers = {"Authorization": f"Bearer {token}"}
 
+    async def _fetch_once(self, flight: int, fetch: TokenFetcher) -> None:
+        """Fetch (lock held), unless a flight started while we waited and failed: share its
+        error, so N waiters on bad credentials cost one getToken, not N."""
+        if self._flights != flight and self._failure is not None:
+            raise self._failure
+        self._flights += 1
+        try:
+            await self._fetch(fetch)
+        except Exception as exc:
+            self._failure = exc
+            raise
+        self._failure = None
+
     async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
         if self._token is None:
+            flight = self._flights
             async with self._lock:
                 if self._token is None:
-                    await self._fetch(fetch)
+                    await self._fetch_once(flight, fetch)
         return self._headers
 
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
+        flight = self._flights
         async with self._lock:
             if self._headers is stale or self._headers == stale:
-                await self._fetch(fetch)
+                await self._fetch_once(flight, fetch)
         return True
 
     def secrets(self) -> list[str]:

@@ -188,7 +188,9 @@ class BaseSession:
         deadline_in = self._max_wait(max_wait)
         if self.webhook_url is not None and getattr(request, "webhook_url", None) is None:
             request = attrs.evolve(request, webhook_url=self.webhook_url)
-        self.scheduler.check_capacity()
+        # All the jobs this create starts must fit: jobs created at Akool but refused by the
+        # scheduler would be billed and never returned.
+        self.scheduler.check_capacity(_expected_jobs(request))
         body = self._body(fam, request)
         endpoint = f"POST {fam.create_path}"
         envelope = await self.transport.request(
@@ -371,6 +373,15 @@ class BaseSession:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url} {self._auth!r} {self._state}>"
+
+
+def _expected_jobs(request: Any) -> int:
+    """How many jobs a create starts: one per language, ``count`` videos, else one."""
+    languages = getattr(request, "languages", None)
+    if isinstance(languages, list) and languages:
+        return len(languages)
+    count = getattr(request, "count", None)
+    return count if isinstance(count, int) and count > 0 else 1
 
 
 def _check_webhook_url(url: str) -> None:

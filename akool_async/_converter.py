@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.errors import AttributeValidationNote, IterableValidationNote
 from cattrs.preconf.json import make_converter
 
 from ._errors import ValidationError
@@ -46,12 +47,27 @@ def request_body(fam: Family, request: Any) -> dict[str, Any]:
     return {renames.get(str(k), str(k)): v for k, v in raw.items()}
 
 
-def _first_validation_error(exc: BaseException) -> ValidationError | None:
+def _join(path: str, field: str) -> str:
+    """``source_image`` + ``[0]`` + ``path`` -> ``source_image[0].path`` ("" adds nothing)."""
+    if not field or not path:
+        return path or field
+    return f"{path}{field}" if field.startswith("[") else f"{path}.{field}"
+
+
+def _first_validation_error(exc: BaseException, path: str = "") -> ValidationError | None:
+    """The first ValidationError inside a cattrs error, its field prefixed with where it was
+    found (cattrs notes each attribute name and list index on the way down)."""
     if isinstance(exc, ValidationError):
-        return exc
+        return exc if not path else ValidationError(_join(path, exc.field), exc.problem)
     if isinstance(exc, BaseExceptionGroup):
         for sub in exc.exceptions:
-            found = _first_validation_error(sub)
+            where = path
+            for note in getattr(sub, "__notes__", ()):
+                if isinstance(note, AttributeValidationNote):
+                    where = _join(where, note.name)
+                elif isinstance(note, IterableValidationNote):
+                    where = _join(where, f"[{note.index}]")
+            found = _first_validation_error(sub, where)
             if found is not None:
                 return found
     return None
@@ -68,8 +84,10 @@ def build_request(cls: type[T], fields: Mapping[str, Any]) -> T:
     known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
     for key in fields:
         if key not in known:
+            # repr for a blank key (a CSV header with a trailing comma) so the field shows.
+            name = key if isinstance(key, str) and key.strip() else repr(key)
             raise ValidationError(
-                str(key), f"unknown field; expected one of {', '.join(sorted(known))}"
+                name, f"unknown field; expected one of {', '.join(sorted(known))}"
             )
     for a in attrs.fields(cls):  # type: ignore[arg-type]
         if a.default is attrs.NOTHING and fields.get(a.name) is None:
@@ -87,6 +105,10 @@ def build_request(cls: type[T], fields: Mapping[str, Any]) -> T:
         raise ValidationError("request", str(exc)) from None
 
 
+# The hooks below name fields relative to the value they structure ("" is the value itself);
+# build_request prefixes the attribute and index, e.g. ``source_image[0].path``.
+
+
 def _structure_swap(value: Any, _type: Any) -> SwapImage:
     if isinstance(value, SwapImage):
         return value
@@ -95,9 +117,25 @@ def _structure_swap(value: Any, _type: Any) -> SwapImage:
     if isinstance(value, Mapping):
         extra = set(value) - {"path", "opts"}
         if extra:
-            raise ValidationError(f"image.{sorted(extra)[0]}", "unknown field")
+            raise ValidationError(str(sorted(map(str, extra))[0]), "unknown field")
         return SwapImage(path=value.get("path"), opts=value.get("opts"))  # type: ignore[arg-type]
-    raise ValidationError("image", f"must be a URL or {{path, opts}}, got {type(value).__name__}")
+    raise ValidationError("", f"must be a URL or {{path, opts}}, got {type(value).__name__}")
+
+
+def _structure_swaps(value: Any, _type: Any) -> tuple[SwapImage, ...]:
+    # A string is iterable too: without this check "https://..." became one image per letter.
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            "", f"must be a list of image URLs or {{path, opts}}, got {type(value).__name__}"
+        )
+    out = []
+    for i, item in enumerate(value):
+        try:
+            out.append(_structure_swap(item, SwapImage))
+        except ValidationError as exc:
+            raise ValidationError(_join(f"[{i}]", exc.field), exc.problem) from None
+    return tuple(out)
 
 
 _converter.register_structure_hook(SwapImage, _structure_swap)
+_converter.register_structure_hook_func(lambda t: t == tuple[SwapImage, ...], _structure_swaps)

@@ -212,13 +212,16 @@ def http_url(_inst: object, attribute: Attribute[Any], value: object) -> None:
         _fail(attribute, "must not be empty")
     try:
         parts = urlsplit(value)
+        _ = parts.port  # a port out of range raises ValueError
     except ValueError:
         _fail(attribute, "is not a valid URL")
         return
     if parts.scheme not in ("http", "https") or not parts.hostname:
         _fail(attribute, "must be an http(s) URL with a host")
-    if any(c in value for c in "\r\n\t "):
-        _fail(attribute, "must not contain whitespace")
+    # urlsplit quietly strips leading control characters and drops tabs and newlines, so a
+    # URL that parses can still carry them: refuse any whitespace or unprintable character.
+    if any(c.isspace() or not c.isprintable() for c in value):
+        _fail(attribute, "must not contain whitespace or control characters")
 
 
 def optional_http_url(inst: object, attribute: Attribute[Any], value: object) -> None:

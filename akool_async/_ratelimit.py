@@ -66,10 +66,12 @@ class RateBudget:
         if self.rate is None:
             return 0.0
         self._refill(now)
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        # The epsilon absorbs float rounding, which could otherwise ask for a sleep too short
+        # to move the clock at all.
+        if self._tokens >= 1.0 - 1e-9:
+            self._tokens = max(0.0, self._tokens - 1.0)
             return 0.0
-        return (1.0 - self._tokens) / self.rate
+        return max((1.0 - self._tokens) / self.rate, 1e-6)
 
     async def acquire(self) -> None:
         """Wait for a token (first come, first served)."""

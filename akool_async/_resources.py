@@ -64,7 +64,14 @@ def _images(field: str, value: Sequence[str | SwapImage]) -> tuple[SwapImage, ..
 
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ValidationError(field, "must be a list of image URLs or SwapImage")
-    return tuple(v if isinstance(v, SwapImage) else SwapImage(path=v) for v in value)
+    out = []
+    for i, v in enumerate(value):
+        try:
+            out.append(v if isinstance(v, SwapImage) else SwapImage(path=v))
+        except ValidationError as exc:
+            # Name the list and the item, not SwapImage's own ``path``.
+            raise ValidationError(f"{field}[{i}].{exc.field}", exc.problem) from None
+    return tuple(out)
 
 
 class TalkingPhoto(_Resource):

@@ -110,6 +110,7 @@ class EventStream:
         try:
             return await self._receive.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self._receive.close()
             raise StopAsyncIteration from None
 
     async def aclose(self) -> None:
@@ -162,7 +163,7 @@ class Scheduler:
         self.stats = SchedulerStats()
         self._heap: list[tuple[float, int, Job]] = []
         self._seq = 0
-        self._wakeup = anyio.Event()
+        self._wake_scope: anyio.CancelScope | None = None
         self._early: OrderedDict[str, float] = OrderedDict()
         self._subscribers: list[tuple[MemoryObjectSendStream[JobEvent], str | None]] = []
         self._running = False
@@ -295,14 +296,16 @@ class Scheduler:
                 heapq.heappop(self._heap)
                 continue
             break
-        self._wakeup = anyio.Event()
-        if not self._heap:
-            await self._wakeup.wait()
-            return
-        delay = self._heap[0][0] - self.clock.now()
-        if delay > 0:
-            with anyio.move_on_after(self.clock.to_real(delay)):
-                await self._wakeup.wait()
+        # Every wait goes through the clock, so a virtual clock can drive the scheduler; a job
+        # due sooner than the current target cancels the wait (see _schedule).
+        with anyio.CancelScope() as scope:
+            self._wake_scope = scope
+            if not self._heap:
+                await anyio.sleep_forever()
+            delay = self._heap[0][0] - self.clock.now()
+            if delay > 0:
+                await self.clock.sleep(delay)
+        self._wake_scope = None
 
     def _schedule(self, job: Job, due: float) -> None:
         final = job.deadline is not None and due >= job.deadline
@@ -316,8 +319,8 @@ class Scheduler:
         job._due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, job))
-        if self._heap[0][2] is job:
-            self._wakeup.set()
+        if self._heap[0][2] is job and self._wake_scope is not None:
+            self._wake_scope.cancel()
 
     def _pop_due(self, now: float) -> list[tuple[StatusEndpoint, Family, list[Job]]]:
         """Pop every due job and group them into requests."""
@@ -372,10 +375,12 @@ class Scheduler:
                     else:
                         self._apply(job, snap, now, events)
             ended = [j.id for j in live if j.done()]
+            # Delivered while this request still holds its slot: a slow consumer holds polling
+            # back (bounded memory) instead of piling up undelivered events.
+            await self._publish(events, ended)
         finally:
             self._inflight -= 1
             self.limiter.release_on_behalf_of(token)
-        await self._publish(events, ended)
 
     # -- outcomes -------------------------------------------------------------------------
 

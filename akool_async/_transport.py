@@ -206,11 +206,13 @@ class Transport:
         attempt = 0
         refreshed = False
         while True:
-            headers: Mapping[str, str] = {}
+            # Outside the try: a failed getToken is its own (already retried) error. This
+            # request was never sent, so it is neither a 1101 to refresh on nor CreationUnknown.
+            headers: Mapping[str, str] = (
+                await self.auth.headers(self._fetch_token) if authenticate else {}
+            )
             last: AkoolError
             try:
-                if authenticate:
-                    headers = await self.auth.headers(self._fetch_token)
                 return await self._send_once(method, path, endpoint, params, json_body, headers)
             except APIError as exc:
                 if (
@@ -287,9 +289,17 @@ class Transport:
         return bool(exc.retryable)
 
     async def _fetch_token(self, body: Mapping[str, str]) -> Mapping[str, Any]:
-        return await self.request(
-            "POST", TOKEN_PATH, json_body=body, kind="safe", authenticate=False
-        )
+        try:
+            return await self.request(
+                "POST", TOKEN_PATH, json_body=body, kind="safe", authenticate=False
+            )
+        except (InvalidResponse, HTTPStatusError) as exc:
+            # A cut-off getToken answer may hold part of a token: errors never keep secrets.
+            exc.body = b""
+            raise
+        except APIError as exc:
+            exc.body = {k: v for k, v in exc.body.items() if k != "token"}
+            raise
 
     async def _send_once(
         self,
@@ -312,6 +322,8 @@ class Transport:
                 json=json_body,
                 headers=headers,
                 allow_redirects=False,
+                # Per request, so a caller's own aiohttp session gets our timeout too.
+                timeout=self._timeout,
             ) as resp:
                 status = resp.status
                 retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
