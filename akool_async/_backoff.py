@@ -47,114 +47,119 @@ def retry_delay(
 class PollPolicy:
     """How long to wait before the next status poll of a job.
 
+    Two regimes:
+
+    * **cold** (nothing learned about the family yet): status-aware exponential growth from
+      ``queueing_base`` / ``processing_base`` by ``growth`` per poll, capped at ``cap``, with full
+      jitter above ``min_delay``;
+    * **warm** (the scheduler predicts the job's total duration as mean ``mu`` and deviation
+      ``sigma``): no poll before ``mu - lead * sigma``; then polls every ``step * sigma``
+      (``step`` trades requests for detection delay), widening by ``growth`` once the job runs
+      ``2 * sigma`` past its expected end.
+
     Attributes:
-        first_poll: delay before the first poll when nothing is known about the family.
-        queueing_base: first interval while the job is queued.
-        processing_base: first interval while it is processing.
-        growth: interval multiplier per poll in the same status.
+        first_poll: delay before the first poll of a cold family.
+        queueing_base: first interval while queued (cold).
+        processing_base: first interval while processing (cold).
+        growth: interval multiplier per poll.
         cap: the longest interval.
         min_delay: the shortest delay ever scheduled.
-        lead: fraction of the expected remaining time to skip ahead by (below 1 so the poll
-            lands just before the expected completion rather than after it).
+        lead: how many deviations before the expected end the first warm poll lands.
+        step: warm poll spacing, in deviations.
     """
 
     first_poll: float = DEFAULT_FIRST_POLL
-    queueing_base: float = 5.0
-    processing_base: float = 2.0
-    growth: float = 1.5
+    queueing_base: float = 8.0
+    processing_base: float = 5.0
+    growth: float = 2.0
     cap: float = DEFAULT_POLL_CAP
-    min_delay: float = 0.25
-    lead: float = 0.9
+    min_delay: float = 0.5
+    lead: float = 1.0
+    step: float = 0.6
 
     def interval(self, status: JobStatus | None, polls_in_status: int) -> float:
-        """The un-jittered interval for the n-th poll in ``status``."""
+        """The un-jittered cold interval for the n-th poll in ``status``."""
         base = self.processing_base if status is JobStatus.PROCESSING else self.queueing_base
         return min(self.cap, base * math.pow(self.growth, min(polls_in_status, 60)))
 
-    def next_delay(
-        self,
-        status: JobStatus | None,
-        polls_in_status: int,
-        rng: random.Random,
-        *,
-        expected_remaining: float | None = None,
-        spread: float | None = None,
+    def cold_delay(
+        self, status: JobStatus | None, polls_in_status: int, rng: random.Random
     ) -> float:
-        """Delay before the next poll.
-
-        Args:
-            status: the last known status (None before the first poll).
-            polls_in_status: polls already made while in this status.
-            rng: the source of jitter.
-            expected_remaining: learned estimate of the time left, if any.
-            spread: learned uncertainty of that estimate (seconds, about one deviation); the
-                interval after the expected time scales with it.
-        """
+        """Full jitter over the status-aware interval, never below ``min_delay``."""
         interval = self.interval(status, polls_in_status)
-        if spread is not None and spread > 0:
-            # Uncertain families get wider steps, certain ones tighter steps.
-            interval = min(
-                self.cap, max(self.min_delay, min(interval, spread * (0.5 + polls_in_status)))
-            )
-        if expected_remaining is not None and expected_remaining * self.lead > interval:
-            # Skip the polls that could only answer "still running".
-            target = expected_remaining * self.lead
-            return max(self.min_delay, rng.uniform(0.95 * target, target))
-        # Full jitter with a floor.
         return self.min_delay + rng.random() * max(0.0, interval - self.min_delay)
 
-    def first_delay(self, expected_total: float | None, rng: random.Random) -> float:
-        """Delay before the first poll of a new job."""
-        if expected_total is not None and expected_total * self.lead > self.first_poll:
-            target = expected_total * self.lead
-            return rng.uniform(0.95 * target, target)
+    def warm_delay(self, elapsed: float, mu: float, sigma: float, rng: random.Random) -> float:
+        """Delay for a job ``elapsed`` seconds old whose duration is predicted as mu +- sigma."""
+        sigma = max(sigma, self.min_delay)
+        start = mu - self.lead * sigma
+        if elapsed < start:
+            wait = start - elapsed
+            # A little jitter keeps jobs created together from polling in lockstep.
+            return max(self.min_delay, wait * (0.97 + 0.03 * rng.random()))
+        spacing = self.step * sigma
+        late = elapsed - (mu + 2.0 * sigma)
+        if late > 0:
+            spacing *= math.pow(self.growth, min(late / sigma, 30.0))
+        spacing = min(self.cap, max(self.min_delay, spacing))
+        return spacing * (0.85 + 0.15 * rng.random())
+
+    def first_delay(self, rng: random.Random) -> float:
+        """Delay before the first poll of a job of a cold family."""
         return self.min_delay + rng.random() * max(0.0, self.first_poll - self.min_delay)
 
 
 class DurationModel:
     """What the scheduler has learned about one family's durations.
 
-    Keeps exponentially weighted means of the total duration and of the duration per second of
-    media (``video_lock_duration``), and of their relative error, so that the expected duration of
-    a new job is ``ratio * media`` when the API reports media length and the plain mean otherwise.
-    Estimates are only offered after ``min_samples`` jobs finished.
+    An exponentially weighted least-squares fit of total duration against media length
+    (``video_lock_duration``, when the API reports it); the deviation is the fit's weighted
+    residual spread. A new job's duration is predicted as ``a + b * media`` +- ``sigma``; jobs
+    without a media length use the weighted mean and spread. Predictions are offered only after
+    ``min_samples`` jobs finished.
     """
 
-    __slots__ = ("_abs_err", "_mean", "_ratio", "_ratio_err", "alpha", "min_samples", "samples")
+    __slots__ = ("_n", "_sx", "_sxx", "_sxy", "_sy", "_syy", "alpha", "min_samples", "samples")
 
-    def __init__(self, *, alpha: float = 0.1, min_samples: int = 3) -> None:
+    def __init__(self, *, alpha: float = 0.05, min_samples: int = 5) -> None:
         self.alpha = alpha
         self.min_samples = min_samples
         self.samples = 0
-        self._mean: float | None = None
-        self._abs_err = 0.0
-        self._ratio: float | None = None
-        self._ratio_err = 0.0
+        # Exponentially weighted sums: x = media seconds, y = duration seconds.
+        self._n = self._sx = self._sy = self._sxx = self._sxy = self._syy = 0.0
 
     def observe(self, duration: float, media: float | None) -> None:
         """Record a finished job's total duration (seconds) and media length, if known."""
         if not (duration > 0 and math.isfinite(duration)):
             return
+        x = media if media is not None and media > 0 and math.isfinite(media) else 0.0
+        keep = 1.0 - self.alpha
+        self._n = self._n * keep + 1.0
+        self._sx = self._sx * keep + x
+        self._sy = self._sy * keep + duration
+        self._sxx = self._sxx * keep + x * x
+        self._sxy = self._sxy * keep + x * duration
+        self._syy = self._syy * keep + duration * duration
         self.samples += 1
-        a = self.alpha if self.samples > 1 else 1.0
-        if self._mean is None:
-            self._mean = duration
-        else:
-            self._abs_err += a * (abs(duration - self._mean) / self._mean - self._abs_err)
-            self._mean += a * (duration - self._mean)
-        if media is not None and media > 0:
-            r = duration / media
-            if self._ratio is None:
-                self._ratio = r
-            else:
-                self._ratio_err += a * (abs(r - self._ratio) / self._ratio - self._ratio_err)
-                self._ratio += a * (r - self._ratio)
 
     def estimate(self, media: float | None) -> tuple[float, float] | None:
-        """Expected total duration and its spread (seconds), or None while still learning."""
-        if self.samples < self.min_samples or self._mean is None:
+        """Predicted total duration and its deviation (seconds), or None while learning."""
+        if self.samples < self.min_samples:
             return None
-        if media is not None and media > 0 and self._ratio is not None:
-            expected = self._ratio * media
-            return expected, max(0.05, self._ratio_err) * expected
-        return self._mean, max(0.05, self._abs_err) * self._mean
+        n = self._n
+        mx, my = self._sx / n, self._sy / n
+        vx = self._sxx / n - mx * mx
+        vy = max(0.0, self._syy / n - my * my)
+        if media is not None and media > 0 and vx > 1e-9:
+            b = (self._sxy / n - mx * my) / vx
+            a = my - b * mx
+            mu = a + b * media
+            # Residual spread of a least-squares fit: var(y) - b^2 var(x).
+            res = max(0.0, vy - b * b * vx)
+        else:
+            mu, res = my, vy
+        if not mu > 0:
+            return None
+        # Small samples underestimate spread; widen it a little while few jobs are known.
+        inflate = self.samples / (self.samples - 2.0)
+        return mu, max(math.sqrt(res * inflate), 0.03 * mu)

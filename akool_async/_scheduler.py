@@ -201,11 +201,7 @@ class Scheduler:
         elif job.webhook:
             delay = self._backstop_delay()
         else:
-            expected = self._expected(job, now)
-            delay = self.policy.first_delay(
-                None if expected is None else max(0.0, expected[0] - (now - job.created_at)),
-                self.rng,
-            )
+            delay = self._next_delay(job, now)
         self._schedule(job, now + delay)
         return job
 
@@ -425,19 +421,7 @@ class Scheduler:
         elif job.webhook:
             self._schedule(job, now + self._backstop_delay())
         else:
-            expected = self._expected(job, now)
-            remaining = spread = None
-            if expected is not None:
-                remaining = expected[0] - (now - job.created_at)
-                spread = expected[1]
-            delay = self.policy.next_delay(
-                status,
-                job._polls_in_status,
-                self.rng,
-                expected_remaining=remaining,
-                spread=spread,
-            )
-            self._schedule(job, now + delay)
+            self._schedule(job, now + self._next_delay(job, now))
 
     def _on_missing(self, job: Job, now: float, exc: APIError | None) -> None:
         if job.done():
@@ -516,9 +500,15 @@ class Scheduler:
             model = self.models[fam.name] = DurationModel()
         return model
 
-    def _expected(self, job: Job, now: float) -> tuple[float, float] | None:
+    def _next_delay(self, job: Job, now: float) -> float:
         model = self.models.get(job._fam.name)
-        return None if model is None else model.estimate(job.media_duration)
+        estimate = None if model is None else model.estimate(job.media_duration)
+        if estimate is None:
+            if job.status is None and job.polls == 0:
+                return self.policy.first_delay(self.rng)
+            return self.policy.cold_delay(job.status, job._polls_in_status, self.rng)
+        mu, sigma = estimate
+        return self.policy.warm_delay(now - job.created_at, mu, sigma, self.rng)
 
     def _backstop_delay(self) -> float:
         return self.webhook_backstop * (0.75 + 0.25 * self.rng.random())

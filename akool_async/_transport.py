@@ -94,9 +94,18 @@ class RetryPolicy:
 
 def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
     """Validate the base URL: https, or http on loopback (or when explicitly allowed)."""
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+        _ = parts.port  # a port out of range raises ValueError
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"base_url: not a valid URL: {base_url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"base_url: must be an http(s) URL, got {base_url!r}")
+    if parts.username is not None or parts.password is not None:
+        # They would be sent as basic auth and shown in every repr of the session.
+        raise ConfigurationError("base_url: must not contain credentials (user:pass@)")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("base_url: must not have a query or fragment")
     if parts.scheme == "http" and not allow_insecure_http:
         host = parts.hostname
         loopback = host == "localhost"

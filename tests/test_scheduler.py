@@ -501,6 +501,7 @@ async def test_events_are_deduplicated_transitions_and_per_job_streams_end() -> 
         tg.start_soon(consume_job)
         await clock.run_until(job.done, limit=1000)
         await clock.run_until(lambda: len(own) == len(seen) and bool(seen), limit=10)
+        sched.close()
         tg.cancel_scope.cancel()
     statuses = [e.status for e in seen]
     assert statuses == sorted(set(statuses))
@@ -524,6 +525,7 @@ async def test_slow_event_consumer_applies_backpressure() -> None:
         assert blocked > 0
         await stream.aclose()  # consumer leaves: polling resumes
         await clock.run_until(lambda: all(j.done() for j in jobs), limit=2000)
+        sched.close()
         tg.cancel_scope.cancel()
 
 

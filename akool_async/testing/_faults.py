@@ -1,0 +1,163 @@
+"""Fault injection: a deterministic FIFO plan for tests, the canned answers of each fault."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Final, Literal
+
+from aiohttp import web
+from attrs import define
+
+from ._http import json_response
+
+__all__ = [
+    "API_MESSAGES",
+    "PLAN_KINDS",
+    "EndpointRole",
+    "FaultPlan",
+    "PlannedFault",
+    "envelope_error",
+    "fault_response",
+]
+
+EndpointRole = Literal["create", "status", "other"]
+
+#: Kinds ``FaultPlan.add`` accepts besides ``code_XXXX``.
+PLAN_KINDS: Final = frozenset(
+    {
+        "http_502",
+        "http_500",
+        "http_429",
+        "code_1005",
+        "truncated_json",
+        "slow",
+        "reset",
+        "lost_create",
+    }
+)
+_CODE_KIND = re.compile(r"^code_(\d{3,5})$")
+
+#: The ``msg`` Akool sends with each code (seed pages and docs.akool.com).
+API_MESSAGES: Final[dict[int, str]] = {
+    1000: "OK",
+    1003: "Parameter error or Parameter can not be empty",
+    1005: "frequent operation",
+    1006: "Your quota is not enough",
+    1007: "The number of people who can have their faces changed cannot exceed 8",
+    1008: "The content you get does not exist",
+    1009: "You do not have permission to operate",
+    1015: "Create video error, please try again later",
+    1101: "Invalid authorization or The request token has expired",
+    1102: "Authorization cannot be empty",
+    1104: "Insufficient credit",
+    1200: "The account has been banned",
+    1201: "create audio error, please try again later",
+    1202: "The same video cannot be translated lipSync in the same language more than 1 times",
+    1203: "video should be with audio",
+    1204: "Your video duration is exceed 60s!",
+    1205: "Create video error, please try again later",
+    1207: "The video you are using exceeds the size limit allowed by the system by 300M",
+    1209: "Please upload a video in another encoding format",
+    1210: "The video you are using exceeds the value allowed by the system by 60fp",
+    1211: "Create Lip Sync Error, please try again later",
+}
+
+
+@define(slots=True)
+class PlannedFault:
+    """One queued fault: ``remaining`` more matching requests get ``kind``."""
+
+    kind: str
+    remaining: int
+    endpoint: str | None
+
+
+class FaultPlan:
+    """Deterministic fault queue, consulted before the random rates.
+
+    ``add("http_502", count=2, endpoint="infobymodelid")`` makes the next two requests whose
+    path contains ``infobymodelid`` answer 502. Entries are matched in FIFO order; the first
+    entry that matches a request serves it. ``lost_create`` entries only match create requests.
+
+    Note that aiohttp's client silently repeats an idempotent request (GET) once when the
+    connection drops, so a single ``reset`` on a GET endpoint is invisible to an aiohttp client:
+    plan ``count=2`` to make it see the failure.
+    """
+
+    __slots__ = ("_queue",)
+
+    def __init__(self) -> None:
+        self._queue: deque[PlannedFault] = deque()
+
+    def add(self, kind: str, *, count: int = 1, endpoint: str | None = None) -> None:
+        """Queue ``kind`` for the next ``count`` requests whose path contains ``endpoint``.
+
+        Raises:
+            ValueError: unknown kind or a count below 1.
+        """
+        if kind not in PLAN_KINDS and not _CODE_KIND.match(kind):
+            raise ValueError(f"kind: unknown fault {kind!r}")
+        if count < 1:
+            raise ValueError(f"count: must be >= 1, got {count!r}")
+        self._queue.append(PlannedFault(kind, count, endpoint))
+
+    def take(self, path: str, role: EndpointRole) -> str | None:
+        """The fault for a request to ``path``, consuming one use of the matching entry."""
+        if not self._queue:
+            return None
+        for entry in self._queue:
+            if entry.endpoint is not None and entry.endpoint not in path:
+                continue
+            if entry.kind == "lost_create" and role != "create":
+                continue
+            entry.remaining -= 1
+            if entry.remaining <= 0:
+                self._queue.remove(entry)
+            return entry.kind
+        return None
+
+    def clear(self) -> None:
+        """Drop every queued fault."""
+        self._queue.clear()
+
+    def pending(self) -> list[PlannedFault]:
+        """The queued entries, in order (copies)."""
+        return [PlannedFault(e.kind, e.remaining, e.endpoint) for e in self._queue]
+
+    def __len__(self) -> int:
+        return sum(e.remaining for e in self._queue)
+
+    def __repr__(self) -> str:
+        return f"FaultPlan({self.pending()!r})"
+
+
+def envelope_error(code: int, msg: str | None = None) -> web.Response:
+    """HTTP 200 with a non-success Akool envelope, as Akool reports most errors."""
+    return json_response({"code": code, "msg": msg or API_MESSAGES.get(code, "error")})
+
+
+def fault_response(kind: str, *, retry_after: int) -> web.Response:
+    """The canned answer of a fault that replaces the handler's answer entirely.
+
+    ``reset``, ``slow``, ``truncated_json`` and ``lost_create`` are handled by the caller.
+    """
+    if kind == "http_502":
+        return web.Response(
+            text="<html>502 Bad Gateway</html>", status=502, content_type="text/html"
+        )
+    if kind == "http_500":
+        return web.Response(
+            text="<html>500 Internal Server Error</html>", status=500, content_type="text/html"
+        )
+    if kind == "http_429":
+        return web.Response(
+            text="<html>429 Too Many Requests</html>",
+            status=429,
+            content_type="text/html",
+            headers={"Retry-After": str(retry_after)},
+        )
+    match = _CODE_KIND.match(kind)
+    if match is None:
+        raise ValueError(f"kind: {kind!r} has no canned response")
+    return envelope_error(int(match.group(1)))

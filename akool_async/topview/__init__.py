@@ -1,0 +1,96 @@
+"""TopView support: the same session machinery, scheduler and jobs, for TopView's open API.
+
+::
+
+    from akool_async.topview import TopViewSession
+
+    async with TopViewSession(api_key, uid) as tv:
+        image = await tv.upload("product.png")
+        job = await tv.product_avatar.replace(product_image_file_id=image, avatar_id="...")
+        replaced = await tv.result(job)
+        video = await (await tv.product_avatar.image2video(replaced.first)).wait()
+
+Families (for ``tv.create(name, fields)``, batch manifests and job tokens):
+``topview_product_replace``, ``topview_product_image2video``, ``topview_video_avatar``,
+``topview_image2video``, ``topview_text2video``, ``topview_text2image``.
+"""
+
+from ._callbacks import (
+    CALLBACK_OK,
+    DEFAULT_CALLBACK_PATH,
+    TopViewCallback,
+    TopViewCallbackReceiver,
+    parse_callback,
+    topview_callback_app,
+    topview_callback_handler,
+)
+from ._errors import (
+    TOPVIEW_CODES,
+    SecurityRejected,
+    ServerBusy,
+    TaskInProgress,
+    TopViewServerError,
+    UploadFailed,
+)
+from ._families import BIZ_TYPES, TOPVIEW_FAMILIES, family_for_biz_type
+from ._media import FORMATS, MAX_UPLOAD_BYTES, image_size
+from ._models import (
+    GeneratedMedia,
+    ImageToVideoRequest,
+    MediaTaskResult,
+    ProductImageToVideoRequest,
+    ProductReplaceRequest,
+    ProductReplaceResult,
+    ReplacedImage,
+    TextToImageRequest,
+    TextToVideoRequest,
+    TopViewResult,
+    UploadedFile,
+    VideoAvatarRequest,
+    map_status,
+    parse_result,
+)
+from ._resources import CommonTasks, ProductAvatar, VideoAvatar
+from ._session import TOPVIEW, TopViewAuth, TopViewSession
+
+__all__ = [
+    "BIZ_TYPES",
+    "CALLBACK_OK",
+    "DEFAULT_CALLBACK_PATH",
+    "FORMATS",
+    "MAX_UPLOAD_BYTES",
+    "TOPVIEW",
+    "TOPVIEW_CODES",
+    "TOPVIEW_FAMILIES",
+    "CommonTasks",
+    "GeneratedMedia",
+    "ImageToVideoRequest",
+    "MediaTaskResult",
+    "ProductAvatar",
+    "ProductImageToVideoRequest",
+    "ProductReplaceRequest",
+    "ProductReplaceResult",
+    "ReplacedImage",
+    "SecurityRejected",
+    "ServerBusy",
+    "TaskInProgress",
+    "TextToImageRequest",
+    "TextToVideoRequest",
+    "TopViewAuth",
+    "TopViewCallback",
+    "TopViewCallbackReceiver",
+    "TopViewResult",
+    "TopViewServerError",
+    "TopViewSession",
+    "UploadFailed",
+    "UploadedFile",
+    "VideoAvatar",
+    "VideoAvatarRequest",
+    "family_for_biz_type",
+    "image_size",
+    "map_status",
+    "parse_callback",
+    "parse_result",
+    "topview_callback_app",
+    "topview_callback_handler",
+]

@@ -1,0 +1,632 @@
+"""TopView request bodies, status mapping and typed results.
+
+Request classes are attrs classes validated on construction (a bad argument fails before any
+request is sent, naming the field in the SDK's snake_case). The JSON body uses TopView's camelCase
+names (``productImageFileId``, ``voiceSpeed``, ``noticeUrl``), made by :func:`request_body`.
+
+File fields take a fileId string or the :class:`UploadedFile` an upload returned; given uploaded
+images, a mask whose width and height differ from its image's is refused here, as the docs
+require ("productMaskFileId must be consistent with the size of productImageFileId").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+from attrs import Attribute, field, frozen
+
+from .._errors import InvalidResponse, ValidationError
+from .._models import (
+    JobResult,
+    JobSnapshot,
+    JobStatus,
+    float_range,
+    int_range,
+    non_empty_text,
+    one_of,
+    optional_http_url,
+)
+
+__all__ = [
+    "FileRef",
+    "GeneratedMedia",
+    "ImageToVideoRequest",
+    "MediaTaskResult",
+    "ProductImageToVideoRequest",
+    "ProductReplaceRequest",
+    "ProductReplaceResult",
+    "ReplacedImage",
+    "TextToImageRequest",
+    "TextToVideoRequest",
+    "TopViewResult",
+    "UploadedFile",
+    "VideoAvatarRequest",
+    "build_request",
+    "map_status",
+    "parse_result",
+    "request_body",
+]
+
+
+@frozen(slots=True)
+class UploadedFile:
+    """A file uploaded to TopView: pass it (or its ``file_id``) to a request's ``*_file_id`` field.
+
+    Attributes:
+        file_id: the ``fileId`` the upload credential named.
+        format: the upload format (``"png"``, ``"mp4"`` ...).
+        size: bytes uploaded.
+        width, height: pixel dimensions of an image, where its header could be read.
+    """
+
+    file_id: str
+    format: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def dimensions(self) -> tuple[int, int] | None:
+        """``(width, height)`` of an image, None if unknown."""
+        if self.width is None or self.height is None:
+            return None
+        return (self.width, self.height)
+
+
+FileRef = str | UploadedFile
+
+# -- validators ----------------------------------------------------------------------------------
+
+
+def _fail(attribute: Attribute[Any], problem: str) -> None:
+    raise ValidationError(attribute.alias or attribute.name, problem)
+
+
+def _file_ref(_inst: object, attribute: Attribute[Any], value: object) -> None:
+    if isinstance(value, UploadedFile):
+        return
+    if not isinstance(value, str):
+        _fail(attribute, f"must be a fileId string or an UploadedFile, got {type(value).__name__}")
+    assert isinstance(value, str)
+    if not value.strip():
+        _fail(attribute, "must not be empty")
+    if any(c in value for c in "\x00\r\n\t /?#&"):
+        _fail(attribute, "is not a fileId")
+
+
+def _optional_file_ref(inst: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None:
+        _file_ref(inst, attribute, value)
+
+
+def _optional_text(inst: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None:
+        non_empty_text(inst, attribute, value)
+
+
+def _image_file(name: str, value: FileRef | None) -> None:
+    if isinstance(value, UploadedFile) and value.format not in (
+        "png",
+        "jpg",
+        "jpeg",
+        "bmp",
+        "webp",
+    ):
+        raise ValidationError(name, f"must be an image, got a {value.format} upload")
+
+
+def _kind_file(name: str, value: FileRef | None, formats: frozenset[str], what: str) -> None:
+    if isinstance(value, UploadedFile) and value.format not in formats:
+        raise ValidationError(name, f"must be {what}, got a {value.format} upload")
+
+
+_AUDIO: Final = frozenset({"mp3", "wav", "m4a"})
+_VIDEO: Final = frozenset({"mp4", "avi", "mov"})
+
+
+def check_mask(
+    mask_name: str, mask: FileRef | None, image_name: str, image: FileRef | None
+) -> None:
+    """Refuse a mask whose size differs from its image's (when both sizes are known).
+
+    Raises:
+        ValidationError: naming the mask field.
+    """
+    if mask is None:
+        return
+    if image is None:
+        raise ValidationError(mask_name, f"needs {image_name}: a mask is drawn over an image")
+    if isinstance(mask, UploadedFile) and isinstance(image, UploadedFile):
+        m, i = mask.dimensions, image.dimensions
+        if m is not None and i is not None and m != i:
+            raise ValidationError(
+                mask_name,
+                f"is {m[0]}x{m[1]} but {image_name} is {i[0]}x{i[1]}; "
+                "a mask must have the size of its image",
+            )
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+@frozen(slots=True, kw_only=True)
+class ProductReplaceRequest:
+    """Product Avatar - Replace Product Image: put a product into an avatar's (or template) image.
+
+    Either ``avatar_id`` (a public product avatar), ``template_image_file_id`` or ``template_id``
+    names the picture the product goes into. Masks are optional and must have their image's size.
+    """
+
+    product_image_file_id: FileRef = field(validator=_file_ref)
+    avatar_id: str | None = field(default=None, validator=_optional_text)
+    template_image_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    template_id: str | None = field(default=None, validator=_optional_text)
+    user_face_image_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    product_mask_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    template_mask_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    image_edit_prompt: str | None = field(default=None, validator=_optional_text)
+    product_size: str | None = field(default=None, validator=one_of("1", "2", "3", "4", "5", "6"))
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+    def __attrs_post_init__(self) -> None:
+        if self.avatar_id is None and self.template_image_file_id is None and not self.template_id:
+            raise ValidationError(
+                "avatar_id", "give avatar_id, template_image_file_id or template_id"
+            )
+        for name in (
+            "product_image_file_id",
+            "template_image_file_id",
+            "user_face_image_file_id",
+            "product_mask_file_id",
+            "template_mask_file_id",
+        ):
+            _image_file(name, getattr(self, name))
+        check_mask(
+            "product_mask_file_id",
+            self.product_mask_file_id,
+            "product_image_file_id",
+            self.product_image_file_id,
+        )
+        check_mask(
+            "template_mask_file_id",
+            self.template_mask_file_id,
+            "template_image_file_id",
+            self.template_image_file_id,
+        )
+
+
+_VOICE_SPEED = float_range(0.8, 1.2)
+
+
+@frozen(slots=True, kw_only=True)
+class ProductImageToVideoRequest:
+    """Product Avatar - Image2Video: animate a replaced-product image.
+
+    ``product_replace_result_key`` is ``productReplaceResult[].key`` of a finished replace task
+    (:attr:`ReplacedImage.key`). With ``tts_text`` the avatar speaks it (``voice_speed`` 0.8-1.2);
+    with ``audio_file_id`` it speaks an uploaded track.
+    """
+
+    product_replace_result_key: str = field(validator=non_empty_text)
+    mode: str = field(default="lite", validator=one_of("lite", "pro"))
+    image2video_prompt: str | None = field(default=None, validator=_optional_text)
+    tts_text: str | None = field(default=None, validator=_optional_text)
+    voiceover_id: str | None = field(default=None, validator=_optional_text)
+    voice_speed: float | None = field(default=None, validator=_VOICE_SPEED)
+    audio_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    origin_voice_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    caption_id: str | None = field(default=None, validator=_optional_text)
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+    def __attrs_post_init__(self) -> None:
+        if self.tts_text is not None and self.audio_file_id is not None:
+            raise ValidationError("audio_file_id", "give tts_text or audio_file_id, not both")
+        if self.voice_speed is not None and self.tts_text is None:
+            raise ValidationError("voice_speed", "only applies to speech from tts_text")
+        _kind_file("audio_file_id", self.audio_file_id, _AUDIO, "an audio file")
+        _kind_file("origin_voice_file_id", self.origin_voice_file_id, _AUDIO, "an audio file")
+
+
+@frozen(slots=True, kw_only=True)
+class VideoAvatarRequest:
+    """Video Avatar: an avatar (your video, or a public/custom AI avatar) speaking a script.
+
+    ``avatar_source_from``: 0 your uploaded video (``video_file_id``), 1 a public AI avatar
+    (``ai_avatar_id``), 2 a custom AI avatar (``ai_avatar_id``), 3 your photo.
+    ``audio_source_from``: 0 an uploaded audio (``audio_file_id``), 1 text to speech
+    (``tts_text``; ``voiceover_id`` unless a public avatar's default voice will do;
+    ``voice_speed`` 0.8-1.2).
+    """
+
+    avatar_source_from: int = field(validator=one_of(0, 1, 2, 3))
+    audio_source_from: int = field(validator=one_of(0, 1))
+    video_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    ai_avatar_id: str | None = field(default=None, validator=_optional_text)
+    audio_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
+    tts_text: str | None = field(default=None, validator=_optional_text)
+    voiceover_id: str | None = field(default=None, validator=_optional_text)
+    voice_speed: float | None = field(default=None, validator=_VOICE_SPEED)
+    mode: int | None = field(default=None, validator=one_of(0, 1))
+    caption_id: str | None = field(default=None, validator=_optional_text)
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+    def __attrs_post_init__(self) -> None:
+        src = self.avatar_source_from
+        if src == 0 and self.video_file_id is None:
+            raise ValidationError("video_file_id", "is required when avatar_source_from is 0")
+        if src in (1, 2) and self.ai_avatar_id is None:
+            raise ValidationError("ai_avatar_id", f"is required when avatar_source_from is {src}")
+        if self.audio_source_from == 0:
+            if self.audio_file_id is None:
+                raise ValidationError("audio_file_id", "is required when audio_source_from is 0")
+            if self.voice_speed is not None:
+                raise ValidationError("voice_speed", "only applies to text to speech")
+        else:
+            if self.tts_text is None:
+                raise ValidationError("tts_text", "is required when audio_source_from is 1")
+            if self.voiceover_id is None and src != 1:
+                raise ValidationError(
+                    "voiceover_id", "is required for text to speech unless the avatar is public"
+                )
+        _kind_file("video_file_id", self.video_file_id, _VIDEO, "a video file")
+        _kind_file("audio_file_id", self.audio_file_id, _AUDIO, "an audio file")
+
+
+_MODES: Final = ("lite", "pro", "plus", "best")
+_RATIOS: Final = ("16:9", "9:16", "1:1", "4:3", "3:4")
+
+
+@frozen(slots=True, kw_only=True)
+class ImageToVideoRequest:
+    """Common Task - image2Video: ``generating_count`` (1-4) videos of ``duration`` 5 or 10 s."""
+
+    image_file_id: FileRef = field(validator=_file_ref)
+    prompt: str | None = field(default=None, validator=_optional_text)
+    negative_prompt: str | None = field(default=None, validator=_optional_text)
+    duration: int = field(default=5, validator=one_of(5, 10))
+    mode: str = field(default="lite", validator=one_of(*_MODES))
+    generating_count: int = field(default=1, validator=int_range(1, 4))
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+    def __attrs_post_init__(self) -> None:
+        _image_file("image_file_id", self.image_file_id)
+
+
+@frozen(slots=True, kw_only=True)
+class TextToVideoRequest:
+    """Common Task - text2Video: ``generating_count`` (1-4) videos from a prompt."""
+
+    prompt: str = field(validator=non_empty_text)
+    negative_prompt: str | None = field(default=None, validator=_optional_text)
+    duration: int = field(default=5, validator=one_of(5, 10))
+    mode: str = field(default="lite", validator=one_of(*_MODES))
+    aspect_ratio: str | None = field(default=None, validator=one_of(*_RATIOS))
+    generating_count: int = field(default=1, validator=int_range(1, 4))
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+
+@frozen(slots=True, kw_only=True)
+class TextToImageRequest:
+    """Common Task - text2Image: ``generating_count`` (1-4) images from a prompt."""
+
+    prompt: str = field(validator=non_empty_text)
+    negative_prompt: str | None = field(default=None, validator=_optional_text)
+    aspect_ratio: str | None = field(default=None, validator=one_of(*_RATIOS))
+    generating_count: int = field(default=1, validator=int_range(1, 4))
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+
+# -- building and serialising requests -----------------------------------------------------------
+
+_CAMEL = re.compile(r"_([a-z0-9])")
+
+
+def camel(name: str) -> str:
+    """``product_image_file_id`` -> ``productImageFileId``; ``webhook_url`` -> ``noticeUrl``."""
+    if name == "webhook_url":
+        return "noticeUrl"
+    return _CAMEL.sub(lambda m: m.group(1).upper(), name)
+
+
+def request_body(request: Any) -> dict[str, Any]:
+    """The camelCase JSON body of a request: None dropped, uploads replaced by their fileId."""
+    out: dict[str, Any] = {}
+    for a in attrs.fields(type(request)):
+        value = getattr(request, a.name)
+        if value is None:
+            continue
+        if isinstance(value, UploadedFile):
+            value = value.file_id
+        out[camel(a.name)] = value
+    return out
+
+
+def file_refs(request: Any) -> dict[str, FileRef]:
+    """The request's file fields that are set: SDK name -> fileId or UploadedFile."""
+    return {
+        a.name: getattr(request, a.name)
+        for a in attrs.fields(type(request))
+        if a.name.endswith("_file_id") and getattr(request, a.name) is not None
+    }
+
+
+def build_request(cls: type[Any], fields: Mapping[str, Any]) -> Any:
+    """Validate untyped fields (a manifest row) into a TopView request object.
+
+    Accepts the SDK's snake_case names and, for convenience, TopView's camelCase ones.
+
+    Raises:
+        ValidationError: naming the first unknown, missing or bad field; nothing was sent.
+    """
+    if not isinstance(fields, Mapping):
+        raise ValidationError("request", f"must be a mapping, got {type(fields).__name__}")
+    names = {a.name: a for a in attrs.fields(cls)}
+    by_camel = {camel(n): n for n in names}
+    kwargs: dict[str, Any] = {}
+    for key, value in fields.items():
+        name = key if key in names else by_camel.get(str(key))
+        if name is None:
+            raise ValidationError(
+                str(key), f"unknown field; expected one of {', '.join(sorted(names))}"
+            )
+        if name in kwargs:
+            raise ValidationError(name, "given twice (snake_case and camelCase)")
+        kwargs[name] = value
+    for name, a in names.items():
+        if a.default is attrs.NOTHING and kwargs.get(name) is None:
+            raise ValidationError(name, "is required")
+    # None means "not given" in a manifest row: let the default apply.
+    kwargs = {k: v for k, v in kwargs.items() if v is not None or names[k].default is None}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a wrong keyword shape; validators raise ValidationError
+        raise ValidationError("request", str(exc)) from None
+
+
+# -- statuses ------------------------------------------------------------------------------------
+
+#: TopView's status words (lower-cased) -> the SDK's four states. ``success`` and ``fail`` are
+#: documented; the others are spellings seen across TopView's endpoints and their docs.
+STATUS_WORDS: Final[dict[str, JobStatus]] = {
+    "init": JobStatus.QUEUEING,
+    "initial": JobStatus.QUEUEING,
+    "created": JobStatus.QUEUEING,
+    "submitted": JobStatus.QUEUEING,
+    "pending": JobStatus.QUEUEING,
+    "waiting": JobStatus.QUEUEING,
+    "wait": JobStatus.QUEUEING,
+    "queued": JobStatus.QUEUEING,
+    "queue": JobStatus.QUEUEING,
+    "queuing": JobStatus.QUEUEING,
+    "queueing": JobStatus.QUEUEING,
+    "running": JobStatus.PROCESSING,
+    "processing": JobStatus.PROCESSING,
+    "in_progress": JobStatus.PROCESSING,
+    "in-progress": JobStatus.PROCESSING,
+    "inprogress": JobStatus.PROCESSING,
+    "doing": JobStatus.PROCESSING,
+    "generating": JobStatus.PROCESSING,
+    "success": JobStatus.COMPLETED,
+    "succeeded": JobStatus.COMPLETED,
+    "succeed": JobStatus.COMPLETED,
+    "completed": JobStatus.COMPLETED,
+    "complete": JobStatus.COMPLETED,
+    "finished": JobStatus.COMPLETED,
+    "finish": JobStatus.COMPLETED,
+    "done": JobStatus.COMPLETED,
+    "fail": JobStatus.FAILED,
+    "failed": JobStatus.FAILED,
+    "failure": JobStatus.FAILED,
+    "error": JobStatus.FAILED,
+    "cancelled": JobStatus.FAILED,
+    "canceled": JobStatus.FAILED,
+    "timeout": JobStatus.FAILED,
+}
+
+
+def map_status(value: object) -> JobStatus | None:
+    """A TopView status word as a :class:`JobStatus`; None if unknown."""
+    if not isinstance(value, str):
+        return None
+    return STATUS_WORDS.get(value.strip().lower())
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _urls_in(items: object, keys: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, str) and item:
+                out.append(item)
+            elif isinstance(item, Mapping):
+                for key in keys:
+                    url = _str(item.get(key))
+                    if url is not None:
+                        out.append(url)
+                        break
+    return out
+
+
+#: Where each family's query answer holds its results: single-URL fields, then lists of objects.
+_URL_FIELDS: Final = ("finishedVideoUrl", "videoUrl", "imageUrl", "url", "resultUrl")
+_LIST_FIELDS: Final = (
+    "productReplaceResult",
+    "videos",
+    "videoList",
+    "images",
+    "imageList",
+    "results",
+    "resultList",
+    "previewVideos",
+    "exportVideos",
+)
+_ITEM_URLS: Final = ("url", "videoUrl", "imageUrl", "finishedVideoUrl", "fileUrl")
+
+
+def result_urls(result: Mapping[str, Any]) -> list[str]:
+    """Every result URL of a query answer, main one first."""
+    urls: list[str] = []
+    for key in _URL_FIELDS:
+        url = _str(result.get(key))
+        if url is not None and url not in urls:
+            urls.append(url)
+    for key in _LIST_FIELDS:
+        for url in _urls_in(result.get(key), _ITEM_URLS):
+            if url not in urls:
+                urls.append(url)
+    return urls
+
+
+def parse_status(result: Mapping[str, Any], job_id: str, endpoint: str) -> JobSnapshot:
+    """A snapshot from a query answer's ``result`` object.
+
+    The status is read from ``status`` or ``taskStatus`` (the replace-image query spells it so).
+
+    Raises:
+        InvalidResponse: no status, or one this SDK does not know (the poll is retried).
+    """
+    raw = result.get("status")
+    if raw is None:
+        raw = result.get("taskStatus")
+    status = map_status(raw)
+    if status is None:
+        raise InvalidResponse(f"unknown TopView task status {raw!r}", endpoint=endpoint)
+    urls = result_urls(result) if status is JobStatus.COMPLETED else []
+    reason = _str(result.get("errorMsg")) or _str(result.get("errorMessage"))
+    progress = result.get("progress")
+    return JobSnapshot(
+        id=job_id,
+        status=status,
+        result_url=urls[0] if urls else None,
+        progress=progress if isinstance(progress, int) and not isinstance(progress, bool) else None,
+        error_reason=reason if status is JobStatus.FAILED else None,
+        raw=result,
+    )
+
+
+# -- typed results -------------------------------------------------------------------------------
+
+
+@frozen(slots=True)
+class ReplacedImage:
+    """One image of a replace-product task: pass ``key`` to Product Avatar - Image2Video."""
+
+    key: str
+    url: str
+    face_existence: bool | None = None
+
+
+@frozen(slots=True)
+class ProductReplaceResult:
+    """The result of Product Avatar - Replace Product Image.
+
+    Attributes:
+        task_id: the task.
+        images: ``productReplaceResult[]`` in order.
+        raw: the query answer's ``result`` object.
+    """
+
+    task_id: str
+    images: tuple[ReplacedImage, ...]
+    raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every ``productReplaceResult[].key``."""
+        return [i.key for i in self.images]
+
+    @property
+    def first(self) -> ReplacedImage:
+        """The first image (a task yields at least one)."""
+        return self.images[0]
+
+
+@frozen(slots=True)
+class GeneratedMedia:
+    """One video or image a task produced."""
+
+    url: str
+    cover_url: str | None = None
+    duration: float | None = None
+
+
+@frozen(slots=True)
+class MediaTaskResult:
+    """The result of a video or image task (every family but replace-product).
+
+    Attributes:
+        task_id: the task.
+        kind: ``"video"`` or ``"image"``.
+        media: every file produced (``generating_count`` of them), main one first.
+        raw: the query answer's ``result`` object.
+    """
+
+    task_id: str
+    kind: str
+    media: tuple[GeneratedMedia, ...]
+    raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
+
+    @property
+    def url(self) -> str:
+        """The main file's URL."""
+        return self.media[0].url
+
+
+TopViewResult = ProductReplaceResult | MediaTaskResult
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def parse_result(result: JobResult) -> TopViewResult:
+    """The typed result of a finished TopView job (``await job`` gives the untyped one).
+
+    Raises:
+        InvalidResponse: a replace-product answer without ``productReplaceResult`` keys.
+    """
+    raw = result.snapshot.raw
+    if result.family == "topview_product_replace":
+        images = []
+        for item in raw.get("productReplaceResult") or ():
+            if not isinstance(item, Mapping):
+                continue
+            key, url = _str(item.get("key")), _str(item.get("url"))
+            if key is None or url is None:
+                continue
+            face = item.get("faceExistence")
+            images.append(ReplacedImage(key, url, face if isinstance(face, bool) else None))
+        if not images:
+            raise InvalidResponse("replace-product result has no productReplaceResult[].key")
+        return ProductReplaceResult(result.id, tuple(images), raw)
+    kind = "image" if result.family == "topview_text2image" else "video"
+    media: list[GeneratedMedia] = []
+    seen: set[str] = set()
+    for key in _LIST_FIELDS:
+        items = raw.get(key)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            if not isinstance(item, Mapping):
+                continue
+            url = next((u for k in _ITEM_URLS if (u := _str(item.get(k))) is not None), None)
+            if url is None or url in seen:
+                continue
+            seen.add(url)
+            duration = _number(item.get("videoDuration", item.get("duration")))
+            media.append(GeneratedMedia(url, _str(item.get("coverUrl")), duration))
+    main = next((m for m in media if m.url == result.url), None)
+    if main is None:
+        main = GeneratedMedia(result.url, _str(raw.get("coverUrl")))
+    else:
+        media.remove(main)
+    media.insert(0, main)
+    return MediaTaskResult(result.id, kind, tuple(media), raw)
