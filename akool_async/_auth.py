@@ -162,6 +162,10 @@ class TokenAuth:
                 await self._fetch_once(flight, fetch)
         return True
 
+    def client_credentials(self) -> tuple[str, str]:
+        """The clientId and clientSecret (webhook decryption uses them)."""
+        return self._client_id, self._client_secret.get()
+
     def secrets(self) -> list[str]:
         out = [self._client_secret.get()]
         if self._token is not None:

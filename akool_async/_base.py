@@ -188,35 +188,35 @@ class BaseSession:
         deadline_in = self._max_wait(max_wait)
         if self.webhook_url is not None and getattr(request, "webhook_url", None) is None:
             request = attrs.evolve(request, webhook_url=self.webhook_url)
-        # All the jobs this create starts must fit: jobs created at Akool but refused by the
-        # scheduler would be billed and never returned.
-        self.scheduler.check_capacity(_expected_jobs(request))
         body = self._body(fam, request)
         endpoint = f"POST {fam.create_path}"
-        envelope = await self.transport.request(
-            "POST", fam.create_path, json_body=body, kind="create"
-        )
-        created = self._created(fam, envelope)
-        if not created:
-            # Billed, probably, but we cannot tell which job: never retry blindly.
-            raise CreationUnknown(
-                endpoint=endpoint, request=body, cause="the answer named no job id"
+        # Room for every job this create starts is held while it is in flight: a job created
+        # (and billed) at Akool must never be refused by the scheduler afterwards.
+        with self.scheduler.reserve(_expected_jobs(request)):
+            envelope = await self.transport.request(
+                "POST", fam.create_path, json_body=body, kind="create"
             )
-        now = self.clock.now()
-        wall = self.clock.wall()
-        webhook = getattr(request, "webhook_url", None) is not None
-        jobs = []
-        for job_id, snap in created:
-            job = Job(
-                job_id,
-                fam,
-                self.scheduler,
-                created_at=now,
-                created_wall=wall,
-                deadline=None if deadline_in is None else now + deadline_in,
-                webhook=webhook,
-            )
-            jobs.append(self.scheduler.add(job, snap))
+            created = self._created(fam, envelope)
+            if not created:
+                # Billed, probably, but we cannot tell which job: never retry blindly.
+                raise CreationUnknown(
+                    endpoint=endpoint, request=body, cause="the answer named no job id"
+                )
+            now = self.clock.now()
+            wall = self.clock.wall()
+            webhook = getattr(request, "webhook_url", None) is not None
+            jobs = []
+            for job_id, snap in created:
+                job = Job(
+                    job_id,
+                    fam,
+                    self.scheduler,
+                    created_at=now,
+                    created_wall=wall,
+                    deadline=None if deadline_in is None else now + deadline_in,
+                    webhook=webhook,
+                )
+                jobs.append(self.scheduler.add(job, snap, reserved=True))
         log.debug(
             "created %d %s job(s)", len(jobs), fam.name, extra={"job_ids": [j.id for j in jobs]}
         )

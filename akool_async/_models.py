@@ -308,6 +308,13 @@ def _language_codes(_inst: object, attribute: Attribute[Any], value: object) -> 
         _fail(attribute, "lists a language twice")
 
 
+def _join_languages(value: Any) -> Any:
+    """Accept ``["ja", "fr"]`` as well as ``"ja,fr"``."""
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    return value
+
+
 def _optional_language(inst: object, attribute: Attribute[Any], value: object) -> None:
     if value is not None:
         _language_codes(inst, attribute, value)
@@ -354,7 +361,7 @@ class VideoTranslationRequest:
     """Body of ``createbytranslate``. Several languages ("ja,fr") create one job each."""
 
     url: str = field(validator=http_url)
-    language: str = field(validator=_language_codes)
+    language: str = field(converter=_join_languages, validator=_language_codes)
     source_language: str | None = field(default=None, validator=_optional_language)
     lipsync: bool | None = field(default=None, validator=optional_bool)
     speaker_num: int | None = field(default=None, validator=int_range(0, 10))

@@ -15,11 +15,12 @@ request re-polls its ids one by one, so one bad id fails no other job.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -159,6 +160,7 @@ class Scheduler:
         self.provider = provider
         self.limiter = anyio.CapacityLimiter(max_inflight)
         self.jobs: dict[str, Job] = {}
+        self._reserved = 0
         self.models: dict[str, DurationModel] = {}
         self.stats = SchedulerStats()
         self._heap: list[tuple[float, int, Job]] = []
@@ -178,18 +180,37 @@ class Scheduler:
         """Raise CapacityExceeded if ``n`` more jobs would exceed the limit."""
         if self._closed:
             raise SessionClosed("the session is closed")
-        if len(self.jobs) + n > self.max_tracked:
+        held = len(self.jobs) + self._reserved
+        if held + n > self.max_tracked:
             raise CapacityExceeded(
-                f"the session already tracks {len(self.jobs)} jobs (max_tracked_jobs="
-                f"{self.max_tracked}); wait for some to finish"
+                f"cannot track {n} more job(s): {len(self.jobs)} tracked, {self._reserved} being "
+                f"created, max_tracked_jobs={self.max_tracked}; wait for some to finish"
             )
 
-    def add(self, job: Job, snapshot: JobSnapshot | None = None) -> Job:
-        """Start tracking ``job`` (already created). Returns the tracked job for that id."""
+    @contextlib.contextmanager
+    def reserve(self, n: int) -> Iterator[None]:
+        """Hold room for ``n`` jobs while their create request is in flight.
+
+        Concurrent creates cannot together overshoot the limit and have a billed job refused.
+        """
+        self.check_capacity(n)
+        self._reserved += n
+        try:
+            yield
+        finally:
+            self._reserved -= n
+
+    def add(self, job: Job, snapshot: JobSnapshot | None = None, *, reserved: bool = False) -> Job:
+        """Start tracking ``job`` (already created). Returns the tracked job for that id.
+
+        ``reserved``: room was held with :meth:`reserve`; a created (billed) job is then never
+        refused, even if the answer named more jobs than expected.
+        """
         existing = self.jobs.get(job.id)
         if existing is not None:
             return existing
-        self.check_capacity()
+        if not reserved:
+            self.check_capacity()
         self.jobs[job.id] = job
         now = self.clock.now()
         if snapshot is not None:
@@ -213,13 +234,17 @@ class Scheduler:
     def notify(self, job_id: str, payload: Mapping[str, Any] | None = None) -> bool:
         """A webhook (or anything else) says ``job_id`` changed: confirm it with one poll now.
 
-        Events for ids not yet tracked are kept ``notify_ttl`` seconds, in case the create answer
-        arrives after the webhook. Returns whether the id was tracked.
+        A payload whose ``status`` is 1 or 2 (still running) needs no confirmation and triggers
+        no poll; any other (3, 4, or none given) does. Events for ids not yet tracked are kept
+        ``notify_ttl`` seconds, in case the create answer arrives after the webhook. Returns
+        whether the id was tracked.
         """
         self.stats.webhooks += 1
         job = self.jobs.get(job_id)
         now = self.clock.now()
         if job is None:
+            if payload is not None and payload.get("status") in (1, 2, "1", "2"):
+                return False
             self._early[job_id] = now
             self._early.move_to_end(job_id)
             while self._early:
@@ -228,9 +253,14 @@ class Scheduler:
                     break
                 del self._early[first_id]
             return False
-        if not job.done():
-            job._polls_in_status = 0
-            self._schedule(job, now)
+        if job.done():
+            return True
+        status = payload.get("status") if payload is not None else None
+        if status in (1, 2, "1", "2"):
+            # Not an ending: nothing to confirm yet (a webhook job's backstop still runs).
+            return True
+        job._polls_in_status = 0
+        self._schedule(job, now)
         return True
 
     # -- events ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import aiohttp
+from aiohttp import web
 
 from . import _constants as C
 from ._auth import ApiKeyAuth, Auth, TokenAuth
@@ -32,6 +33,8 @@ from ._resources import (
     VideoTranslation,
 )
 from ._transport import RetryPolicy
+from ._webhook_receivers import WebhookASGIApp, webhook_app
+from ._webhooks import WebhookEvent, WebhookVerifier
 
 __all__ = ["Session"]
 
@@ -132,6 +135,67 @@ class Session(BaseSession):
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def webhook_verifier(
+        self,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        tolerance: float | None = 300.0,
+    ) -> WebhookVerifier:
+        """A verifier for Akool's signed, encrypted callbacks, on this session's clock.
+
+        The clientId/clientSecret default to the session's own when it authenticates with
+        them; with an API key, pass them (needs the ``webhooks`` extra: cryptography).
+        """
+        if client_id is None or client_secret is None:
+            if not isinstance(self._auth, TokenAuth):
+                raise ConfigurationError(
+                    "webhook_verifier: pass client_id and client_secret (the session "
+                    "authenticates with an API key)"
+                )
+            own_id, own_secret = self._auth.client_credentials()
+            client_id = client_id if client_id is not None else own_id
+            client_secret = client_secret if client_secret is not None else own_secret
+        return WebhookVerifier(client_id, client_secret, tolerance=tolerance, clock=self.clock)
+
+    def _on_webhook(self, event: WebhookEvent) -> None:
+        self.notify(event.id, event.raw)
+
+    def webhook_app(
+        self,
+        *,
+        path: str = "/akool/webhook",
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        tolerance: float | None = 300.0,
+    ) -> web.Application:
+        """An aiohttp app receiving Akool's callbacks at ``path`` and waking their jobs.
+
+        Each verified event triggers one confirming status poll of its job; duplicates and
+        replays are answered 200 and dropped; events for jobs whose create answer has not
+        arrived yet are kept for a while.
+        """
+        verifier = self.webhook_verifier(
+            client_id=client_id, client_secret=client_secret, tolerance=tolerance
+        )
+        return webhook_app(verifier, self._on_webhook, path=path)
+
+    def webhook_asgi(
+        self,
+        *,
+        path: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        tolerance: float | None = 300.0,
+    ) -> WebhookASGIApp:
+        """The same receiver as a plain ASGI app (mount it in FastAPI or Starlette)."""
+        verifier = self.webhook_verifier(
+            client_id=client_id, client_secret=client_secret, tolerance=tolerance
+        )
+        return WebhookASGIApp(verifier, self._on_webhook, path=path)
 
     async def languages(self) -> list[Language]:
         """The languages video translation accepts."""
@@ -236,11 +300,17 @@ class Session(BaseSession):
 
 
 def _make_auth(api_key: str | None, client_id: str | None, client_secret: str | None) -> Auth:
-    explicit = api_key is not None or client_id is not None or client_secret is not None
-    if not explicit:
-        api_key = os.environ.get("AKOOL_API_KEY") or None
-        client_id = os.environ.get("AKOOL_CLIENT_ID") or None
-        client_secret = os.environ.get("AKOOL_CLIENT_SECRET") or None
+    env = os.environ.get
+    if api_key is None and client_id is None and client_secret is None:
+        api_key = env("AKOOL_API_KEY") or None
+        client_id = env("AKOOL_CLIENT_ID") or None
+        client_secret = env("AKOOL_CLIENT_SECRET") or None
+    elif api_key is None:
+        # Each half of the client credentials falls back to its own variable.
+        client_id = client_id if client_id is not None else env("AKOOL_CLIENT_ID") or None
+        client_secret = (
+            client_secret if client_secret is not None else env("AKOOL_CLIENT_SECRET") or None
+        )
     if api_key is not None:
         if client_id is not None or client_secret is not None:
             raise ConfigurationError(

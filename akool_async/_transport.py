@@ -320,7 +320,7 @@ class Transport:
         auth_headers: Mapping[str, str],
     ) -> dict[str, Any]:
         await self.budget.acquire()
-        headers = {**self._extra, **auth_headers}
+        headers = {"User-Agent": C.USER_AGENT, **self._extra, **auth_headers}
         self.sent[endpoint] = self.sent.get(endpoint, 0) + 1
         started = time.perf_counter()
         try:
