@@ -58,6 +58,8 @@ from ._scheduler import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session
 from ._transport import RetryPolicy
+from ._webhook_receivers import WebhookASGIApp, webhook_app, webhook_handler
+from ._webhooks import WebhookEvent, WebhookVerifier
 
 __version__ = "0.1.0"
 
@@ -114,5 +116,10 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "WebhookASGIApp",
+    "WebhookEvent",
+    "WebhookVerifier",
     "__version__",
+    "webhook_app",
+    "webhook_handler",
 ]
