@@ -21,7 +21,7 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import anyio
@@ -214,7 +214,7 @@ class Scheduler:
         self.jobs[job.id] = job
         now = self.clock.now()
         if snapshot is not None:
-            job.snapshot = snapshot
+            job.snapshot = _slim(snapshot) if snapshot.raw else snapshot
             job.status = snapshot.status
             job.media_duration = snapshot.media_duration
         if self._early.pop(job.id, None) is not None:
@@ -415,7 +415,8 @@ class Scheduler:
             return
         job._errors = 0
         previous = job.status
-        job.snapshot = snap
+        # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
+        job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap)
         if snap.progress is not None:
             job.progress = snap.progress
         if snap.media_duration is not None:
@@ -561,3 +562,20 @@ class Scheduler:
         model = self.models.get(family)
         est = None if model is None else model.estimate(media)
         return None if est is None else est[0]
+
+
+_NO_RAW: Mapping[str, Any] = MappingProxyType({})
+
+
+def _slim(snap: JobSnapshot) -> JobSnapshot:
+    """The snapshot without its raw body."""
+    return JobSnapshot(
+        snap.id,
+        snap.status,
+        snap.result_url,
+        snap.progress,
+        snap.error_code,
+        snap.error_reason,
+        snap.media_duration,
+        _NO_RAW,
+    )
