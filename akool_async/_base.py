@@ -10,7 +10,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self, overload
+from typing import Any, Literal, Self, TypedDict, Unpack, overload
 
 import aiohttp
 import anyio
@@ -37,9 +37,31 @@ from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
 
-__all__ = ["BaseSession"]
+__all__ = ["BaseSession", "SessionOptions"]
 
 log = logging.getLogger("akool_async")
+
+
+class SessionOptions(TypedDict, total=False):
+    """Options every session accepts; :class:`akool_async.Session` documents each one."""
+
+    http: aiohttp.ClientSession | None
+    timeout: float
+    max_wait: float | None
+    rate: float | None
+    burst: float
+    max_connections: int
+    max_inflight_polls: int
+    poll_policy: PollPolicy | None
+    webhook_url: str | None
+    webhook_backstop: float
+    clock: Clock | None
+    retry: RetryPolicy | None
+    seed: int | None
+    allow_insecure_http: bool
+    max_tracked_jobs: int
+    max_response_bytes: int
+    verify_ssl: bool
 
 
 class BaseSession:
@@ -59,59 +81,57 @@ class BaseSession:
         base_url: str,
         dialect: Dialect = AKOOL,
         extra_headers: Mapping[str, str] | None = None,
-        http: aiohttp.ClientSession | None = None,
-        timeout: float = C.DEFAULT_TIMEOUT,
-        max_wait: float | None = C.DEFAULT_MAX_WAIT,
-        rate: float | None = C.DEFAULT_RATE,
-        burst: float = C.DEFAULT_BURST,
-        max_connections: int = C.DEFAULT_MAX_CONNECTIONS,
-        max_inflight_polls: int = C.DEFAULT_MAX_INFLIGHT_POLLS,
-        poll_policy: PollPolicy | None = None,
-        webhook_url: str | None = None,
-        webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
-        clock: Clock | None = None,
-        retry: RetryPolicy | None = None,
-        seed: int | None = None,
-        allow_insecure_http: bool = False,
-        max_tracked_jobs: int = C.MAX_TRACKED_JOBS,
-        max_response_bytes: int = C.MAX_RESPONSE_BYTES,
-        verify_ssl: bool = True,
+        **options: Unpack[SessionOptions],
     ) -> None:
+        unknown = set(options) - set(SessionOptions.__annotations__)
+        if unknown:
+            raise TypeError(f"unexpected session option(s): {', '.join(sorted(unknown))}")
+        o = options
+        timeout = o.get("timeout", C.DEFAULT_TIMEOUT)
+        max_wait = o.get("max_wait", C.DEFAULT_MAX_WAIT)
+        webhook_url = o.get("webhook_url")
+        max_connections = o.get("max_connections", C.DEFAULT_MAX_CONNECTIONS)
         self._auth = auth
-        self.base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        self.base_url = check_base_url(
+            base_url, allow_insecure_http=o.get("allow_insecure_http", False)
+        )
         if not timeout > 0:
             raise ConfigurationError("timeout: must be > 0")
         if max_wait is not None and not max_wait > 0:
             raise ConfigurationError("max_wait: must be > 0 or None")
         if webhook_url is not None:
             _check_webhook_url(webhook_url)
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = o.get("clock") or SystemClock()
         self.max_wait = max_wait
         self.webhook_url = webhook_url
-        rng = random.Random(seed)
-        self.budget = RateBudget(rate, burst, self.clock)
+        rng = random.Random(o.get("seed"))
+        self.budget = RateBudget(
+            o.get("rate", C.DEFAULT_RATE), o.get("burst", C.DEFAULT_BURST), self.clock
+        )
         self.transport = Transport(
             base_url=self.base_url,
             auth=auth,
             clock=self.clock,
             budget=self.budget,
-            http=http,
+            http=o.get("http"),
             timeout=timeout,
             max_connections=max_connections,
-            retry=retry or RetryPolicy(rng=random.Random(rng.random())),
-            max_response_bytes=max_response_bytes,
+            retry=o.get("retry") or RetryPolicy(rng=random.Random(rng.random())),
+            max_response_bytes=o.get("max_response_bytes", C.MAX_RESPONSE_BYTES),
             dialect=dialect,
             extra_headers=extra_headers,
-            verify_ssl=verify_ssl,
+            verify_ssl=o.get("verify_ssl", True),
         )
         self.scheduler = Scheduler(
             self._fetch_status,
             clock=self.clock,
-            max_inflight=min(max_inflight_polls, max_connections),
-            policy=poll_policy,
+            max_inflight=min(
+                o.get("max_inflight_polls", C.DEFAULT_MAX_INFLIGHT_POLLS), max_connections
+            ),
+            policy=o.get("poll_policy"),
             rng=rng,
-            webhook_backstop=webhook_backstop,
-            max_tracked=max_tracked_jobs,
+            webhook_backstop=o.get("webhook_backstop", C.DEFAULT_WEBHOOK_BACKSTOP),
+            max_tracked=o.get("max_tracked_jobs", C.MAX_TRACKED_JOBS),
             provider=self.provider,
         )
         self._tg: TaskGroup | None = None

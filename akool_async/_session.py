@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-import aiohttp
 from aiohttp import web
 
 from . import _constants as C
 from ._auth import ApiKeyAuth, Auth, TokenAuth
-from ._backoff import PollPolicy
-from ._base import BaseSession
-from ._clock import Clock
+from ._base import BaseSession, SessionOptions
 from ._errors import (
     ConfigurationError,
     InvalidResponse,
@@ -32,7 +29,6 @@ from ._resources import (
     Tts,
     VideoTranslation,
 )
-from ._transport import RetryPolicy
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 
@@ -87,44 +83,12 @@ class Session(BaseSession):
         client_id: str | None = None,
         client_secret: str | None = None,
         base_url: str | None = None,
-        http: aiohttp.ClientSession | None = None,
-        timeout: float = C.DEFAULT_TIMEOUT,
-        max_wait: float | None = C.DEFAULT_MAX_WAIT,
-        rate: float | None = C.DEFAULT_RATE,
-        burst: float = C.DEFAULT_BURST,
-        max_connections: int = C.DEFAULT_MAX_CONNECTIONS,
-        max_inflight_polls: int = C.DEFAULT_MAX_INFLIGHT_POLLS,
-        poll_policy: PollPolicy | None = None,
-        webhook_url: str | None = None,
-        webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
-        clock: Clock | None = None,
-        retry: RetryPolicy | None = None,
-        seed: int | None = None,
-        allow_insecure_http: bool = False,
-        max_tracked_jobs: int = C.MAX_TRACKED_JOBS,
-        max_response_bytes: int = C.MAX_RESPONSE_BYTES,
-        verify_ssl: bool = True,
+        **options: Unpack[SessionOptions],
     ) -> None:
         super().__init__(
             auth=_make_auth(api_key, client_id, client_secret),
             base_url=base_url or os.environ.get("AKOOL_BASE_URL") or C.DEFAULT_BASE_URL,
-            http=http,
-            timeout=timeout,
-            max_wait=max_wait,
-            rate=rate,
-            burst=burst,
-            max_connections=max_connections,
-            max_inflight_polls=max_inflight_polls,
-            poll_policy=poll_policy,
-            webhook_url=webhook_url,
-            webhook_backstop=webhook_backstop,
-            clock=clock,
-            retry=retry,
-            seed=seed,
-            allow_insecure_http=allow_insecure_http,
-            max_tracked_jobs=max_tracked_jobs,
-            max_response_bytes=max_response_bytes,
-            verify_ssl=verify_ssl,
+            **options,
         )
         self.talking_photo = TalkingPhoto(self)
         self.lip_sync = LipSync(self)

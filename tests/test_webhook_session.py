@@ -65,16 +65,13 @@ async def test_webhooks_resolve_jobs_with_one_confirming_poll_each() -> None:
             )
             for _ in range(20)
         ]
-        done_at: dict[str, float] = {}
-        for job in jobs:
-            job.add_done_callback(lambda j: done_at.__setitem__(j.id, clock.now()))
         with anyio.fail_after(10):
             results = await session.gather(jobs)
         assert all(isinstance(r, JobResult) for r in results)
+        # One confirming poll per job, however often its callbacks arrived; detection delay is
+        # measured by benchmarks/ (B7), not asserted here.
         assert all(fake.stats.polls[j.id] == 1 for j in jobs)
-        # Detection delay: only the confirming poll after the webhook (clock seconds).
-        delays = [done_at[j.id] - fake.jobs[j.id].proc_end for j in jobs]
-        assert max(delays) < 5.0
+        assert fake.stats.webhooks_sent >= len(jobs)
 
 
 async def test_webhook_jobs_fall_back_to_polling_when_callbacks_are_dropped() -> None:

@@ -13,22 +13,19 @@ import logging
 import os
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal, final
+from typing import Any, Final, Literal, Unpack, final
 
-import aiohttp
 import anyio
 
 from .. import _constants as C
 from .._auth import Secret, TokenFetcher
-from .._backoff import PollPolicy
-from .._base import BaseSession
-from .._clock import Clock
+from .._base import BaseSession, SessionOptions
 from .._errors import ConfigurationError, HTTPStatusError, InvalidResponse
 from .._families import Family, StatusEndpoint
 from .._job import Job
 from .._models import JobSnapshot, http_url
 from .._sentinel import NOT_GIVEN, NotGiven
-from .._transport import Dialect, RetryPolicy
+from .._transport import Dialect
 from ._errors import REFUSED_CODES, THROTTLE_CODES, TOPVIEW_CODES
 from ._families import TOPVIEW_FAMILIES, alternate_query_path
 from ._media import MAX_UPLOAD_BYTES, MediaKind
@@ -146,24 +143,8 @@ class TopViewSession(BaseSession):
         uid: str | None = None,
         *,
         base_url: str | None = None,
-        http: aiohttp.ClientSession | None = None,
-        timeout: float = C.DEFAULT_TIMEOUT,
-        max_wait: float | None = C.DEFAULT_MAX_WAIT,
-        rate: float | None = C.DEFAULT_RATE,
-        burst: float = C.DEFAULT_BURST,
-        max_connections: int = C.DEFAULT_MAX_CONNECTIONS,
-        max_inflight_polls: int = C.DEFAULT_MAX_INFLIGHT_POLLS,
-        poll_policy: PollPolicy | None = None,
-        webhook_url: str | None = None,
-        webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
-        clock: Clock | None = None,
-        retry: RetryPolicy | None = None,
-        seed: int | None = None,
-        allow_insecure_http: bool = False,
-        max_tracked_jobs: int = C.MAX_TRACKED_JOBS,
-        max_response_bytes: int = C.MAX_RESPONSE_BYTES,
         max_upload_bytes: Mapping[MediaKind, int] | None = None,
-        verify_ssl: bool = True,
+        **options: Unpack[SessionOptions],
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("TOPVIEW_API_KEY") or None
@@ -180,27 +161,11 @@ class TopViewSession(BaseSession):
             base_url=base_url or os.environ.get("TOPVIEW_BASE_URL") or C.TOPVIEW_BASE_URL,
             dialect=TOPVIEW,
             extra_headers={"Topview-Uid": uid},
-            http=http,
-            timeout=timeout,
-            max_wait=max_wait,
-            rate=rate,
-            burst=burst,
-            max_connections=max_connections,
-            max_inflight_polls=max_inflight_polls,
-            poll_policy=poll_policy,
-            webhook_url=webhook_url,
-            webhook_backstop=webhook_backstop,
-            clock=clock,
-            retry=retry,
-            seed=seed,
-            allow_insecure_http=allow_insecure_http,
-            max_tracked_jobs=max_tracked_jobs,
-            max_response_bytes=max_response_bytes,
-            verify_ssl=verify_ssl,
+            **options,
         )
         self.uid = uid
-        self.timeout = timeout
-        self._allow_insecure_http = allow_insecure_http
+        self.timeout = options.get("timeout", C.DEFAULT_TIMEOUT)
+        self._allow_insecure_http = options.get("allow_insecure_http", False)
         limits = dict(MAX_UPLOAD_BYTES)
         for kind, value in (max_upload_bytes or {}).items():
             if kind not in limits or isinstance(value, bool) or not isinstance(value, int):
