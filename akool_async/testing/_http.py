@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from aiohttp import web
 
 from ._requests import ParamError
 
-__all__ = ["drop_connection", "json_body", "json_response", "ok"]
+__all__ = ["ServedApp", "drop_connection", "json_body", "json_response", "ok"]
 
 
 def ok(data: Any) -> web.Response:
@@ -49,3 +50,56 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ParamError("request body must be a JSON object")
     return body
+
+
+class ServedApp:
+    """Serves ``self.app()`` on ``host:port`` as an async context manager.
+
+    Subclasses set ``host`` and ``port`` (0 picks a free port) and define ``app()``; after
+    :meth:`start`, ``base_url`` and ``port`` say where they listen.
+    """
+
+    host: str
+    port: int
+    base_url: str
+    _runner: web.AppRunner | None
+
+    def app(self) -> web.Application:
+        """The application to serve."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        """Bind the socket and start serving (what ``__aenter__`` does)."""
+        if getattr(self, "_runner", None) is not None:
+            raise RuntimeError(f"{type(self).__name__} is already running")
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self.port = int(address[1])
+        host = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
+        self.base_url = f"http://{host}:{self.port}"
+
+    async def aclose(self) -> None:
+        """Stop serving; safe to call twice."""
+        runner, self._runner = getattr(self, "_runner", None), None
+        if runner is not None:
+            await runner.cleanup()

@@ -13,7 +13,6 @@ import logging
 import random
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import TracebackType
 from typing import Any, Final
 
 import anyio
@@ -23,7 +22,7 @@ from .._clock import Clock, ScaledClock
 from ._bodies import create_data, faceswap_entry, i2v_entry, status_data
 from ._config import FAULT_KINDS, FakeConfig, apply_patch, config_to_dict
 from ._faults import EndpointRole, FaultPlan, envelope_error, fault_response
-from ._http import drop_connection, json_body, json_response, ok
+from ._http import ServedApp, drop_connection, json_body, json_response, ok
 from ._jobs import (
     FACESWAP_FAMILIES,
     FAMILIES,
@@ -70,7 +69,7 @@ def _role(path: str) -> EndpointRole:
     return "other"
 
 
-class FakeAkool:
+class FakeAkool(ServedApp):
     """A local Akool open API over real HTTP, for tests and benchmarks.
 
     Use as ``async with FakeAkool(FakeConfig(speed=1000)) as fake:`` then point a client at
@@ -113,44 +112,6 @@ class FakeAkool:
         self._id_prefix = f"{self._job_rng.getrandbits(40):010x}"
         self._id_counter = 0
         self._runner: web.AppRunner | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    async def __aenter__(self) -> FakeAkool:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def start(self) -> None:
-        """Bind the socket and start serving (what ``__aenter__`` does)."""
-        if self._runner is not None:
-            raise RuntimeError("FakeAkool is already running")
-        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        address = runner.addresses[0]
-        self.port = int(address[1])
-        host = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
-        self.base_url = f"http://{host}:{self.port}"
-
-    async def aclose(self) -> None:
-        """Stop serving and cancel the webhook task; safe to call twice."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
 
     def app(self) -> web.Application:
         """A new aiohttp application serving this fake (for embedding in another server)."""

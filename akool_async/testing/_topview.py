@@ -33,7 +33,6 @@ import random
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import TracebackType
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
@@ -47,6 +46,7 @@ from ..topview._errors import TOPVIEW_MESSAGES
 from ..topview._media import FORMATS, image_size
 from ._config import FAULT_KINDS, FakeConfig
 from ._faults import EndpointRole, FaultPlan, fault_response
+from ._http import ServedApp
 from ._jobs import result_bytes
 from ._stats import FakeStats
 from ._topview_state import (
@@ -121,7 +121,7 @@ def _is_url(value: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-class FakeTopView:
+class FakeTopView(ServedApp):
     """A local TopView open API over real HTTP, for tests and benchmarks.
 
     Attributes:
@@ -173,44 +173,6 @@ class FakeTopView:
         self._seq = 0
         self._wake: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    async def __aenter__(self) -> FakeTopView:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def start(self) -> None:
-        """Bind and serve."""
-        if self._runner is not None:
-            raise RuntimeError("FakeTopView is already running")
-        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        address = runner.addresses[0]
-        self.port = int(address[1])
-        host = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
-        self.base_url = f"http://{host}:{self.port}"
-
-    async def aclose(self) -> None:
-        """Stop serving; safe twice."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
 
     def app(self) -> web.Application:
         """A new aiohttp application serving this fake."""
