@@ -8,6 +8,8 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 """
 
 from ._backoff import PollPolicy
+from ._base import SessionOptions
+from ._batch import BatchOutcome, BatchProgress, BatchRunner, OutcomeState, run_batch
 from ._clock import Clock, ScaledClock, SystemClock
 from ._constants import DEFAULT_BASE_URL
 from ._errors import (
@@ -44,6 +46,15 @@ from ._errors import (
 )
 from ._families import FAMILIES, Family, StatusEndpoint
 from ._job import Job
+from ._journal import FileRecord, Journal
+from ._manifest import (
+    Manifest,
+    ManifestError,
+    ManifestProblem,
+    ManifestRow,
+    load_manifest,
+    parse_manifest,
+)
 from ._models import (
     AudioSplits,
     Credit,
@@ -72,6 +83,9 @@ __all__ = [
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "BatchOutcome",
+    "BatchProgress",
+    "BatchRunner",
     "CapacityExceeded",
     "Clock",
     "ConfigurationError",
@@ -80,6 +94,7 @@ __all__ = [
     "Credit",
     "EventStream",
     "Family",
+    "FileRecord",
     "GenerationUnavailable",
     "HTTPStatusError",
     "InsufficientCredit",
@@ -94,10 +109,16 @@ __all__ = [
     "JobStatus",
     "JobStopped",
     "JobTimeout",
+    "Journal",
     "Language",
+    "Manifest",
+    "ManifestError",
+    "ManifestProblem",
+    "ManifestRow",
     "MediaRejected",
     "NotFound",
     "NotGiven",
+    "OutcomeState",
     "ParameterError",
     "PermissionDenied",
     "PollPolicy",
@@ -110,6 +131,7 @@ __all__ = [
     "ServerError",
     "Session",
     "SessionClosed",
+    "SessionOptions",
     "StatusEndpoint",
     "SwapImage",
     "SystemClock",
@@ -120,6 +142,9 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerifier",
     "__version__",
+    "load_manifest",
+    "parse_manifest",
+    "run_batch",
     "webhook_app",
     "webhook_handler",
 ]

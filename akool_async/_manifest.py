@@ -1,0 +1,559 @@
+"""Batch manifests: CSV or JSON Lines files of job requests, validated whole before any request.
+
+Each row names its ``family`` (see :data:`akool_async.FAMILIES`), an optional ``id``, and the
+create fields of that family in the SDK's spelling (``talking_photo_url``, ``audio_url``,
+``language`` ...)::
+
+    id,family,talking_photo_url,audio_url
+    intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hello.mp3
+
+    {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
+
+Rules:
+
+* Column and key names are case-insensitive; ``-`` and spaces count as ``_``. Empty cells and
+  JSON ``null`` mean "not given". Blank lines and lines starting with ``#`` are skipped.
+* CSV cells are text: numbers and booleans (``true``/``false``/``yes``/``no``/``1``/``0``) are
+  converted for the fields that take them; a face-swap image list is a JSON array or URLs
+  separated by ``|``.
+* ``id`` names the row in the journal, the report and the result files. Default: ``line-N``
+  (its line number). Ids must be unique, even ignoring case (they name files), at most
+  :data:`MAX_ROW_ID_LENGTH` characters, without control characters.
+* Friendly aliases (documented in :data:`FIELD_ALIASES` and :data:`FAMILY_ALIASES`), e.g.
+  ``photo``/``audio`` for a talking photo, ``video``/``audio`` for lip sync, ``video`` and
+  ``languages`` (a JSON list is joined) for a translation, the API's camelCase spellings
+  (``webhookUrl``, ``sourceImage`` ...). Giving an alias and its field together is an error.
+
+Every problem is reported, each with its line: ``manifest.csv:17: audio_url: must be an http(s)
+URL with a host``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import types
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal, Union, get_args, get_origin
+
+import attrs
+from attrs import frozen
+
+from ._converter import build_request
+from ._download import safe_filename
+from ._errors import AkoolError, ValidationError
+from ._families import FAMILIES
+
+__all__ = [
+    "FAMILY_ALIASES",
+    "FIELD_ALIASES",
+    "MAX_ROW_ID_LENGTH",
+    "Manifest",
+    "ManifestError",
+    "ManifestProblem",
+    "ManifestRow",
+    "load_manifest",
+    "parse_manifest",
+    "result_stems",
+    "validate_rows",
+]
+
+#: Longest row id accepted.
+MAX_ROW_ID_LENGTH: Final = 100
+#: Problems listed in a :class:`ManifestError` message (all are kept in ``.problems``).
+_MESSAGE_PROBLEMS: Final = 20
+
+ManifestFormat = Literal["csv", "jsonl"]
+
+#: Other names accepted for a family (after lower-casing, ``-``/space -> ``_``).
+FAMILY_ALIASES: Final[Mapping[str, str]] = {
+    "talkingphoto": "talking_photo",
+    "lipsync": "lip_sync",
+    "translation": "video_translation",
+    "translate": "video_translation",
+    "video_translate": "video_translation",
+    "avatar": "talking_avatar",
+    "talkingavatar": "talking_avatar",
+    "image_to_video": "image2video",
+    "text_to_video": "text2video",
+    "text_to_speech": "tts",
+}
+
+_COMMON_ALIASES: Final[Mapping[str, str]] = {"webhookurl": "webhook_url"}
+_FACESWAP_ALIASES: Final[Mapping[str, str]] = {
+    "sourceimage": "source_image",
+    "targetimage": "target_image",
+    "modifyimage": "modify_url",
+    "modifyvideo": "modify_url",
+    "faceenhance": "face_enhance",
+}
+
+#: Per family: alias -> field (after lower-casing, ``-``/space -> ``_``). ``webhookUrl`` works
+#: for every family.
+FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
+    "talking_photo": {
+        "photo": "talking_photo_url",
+        "photo_url": "talking_photo_url",
+        "image": "talking_photo_url",
+        "image_url": "talking_photo_url",
+        "audio": "audio_url",
+    },
+    "lip_sync": {"video": "video_url", "audio": "audio_url"},
+    "video_translation": {
+        "video": "url",
+        "video_url": "url",
+        "languages": "language",
+        "lang": "language",
+        "target_language": "language",
+    },
+    "talking_avatar": {"avatar": "avatar_id", "text": "input_text", "voice": "voice_id"},
+    "faceswap_image": _FACESWAP_ALIASES,
+    "faceswap_video": _FACESWAP_ALIASES,
+    "faceswap_v4": _FACESWAP_ALIASES,
+    "image": {},
+    "image2video": {"image": "image_url"},
+    "text2video": {},
+    "tts": {"text": "input_text", "voice": "voice_code"},
+}
+
+_ID_KEYS: Final = frozenset({"id", "row_id"})
+_TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
+_FALSE: Final = frozenset({"false", "no", "n", "0", "off"})
+
+
+# -- records -----------------------------------------------------------------------------------
+
+
+@frozen(slots=True)
+class ManifestRow:
+    """One validated manifest row.
+
+    Attributes:
+        row_id: the row's id (unique in its manifest).
+        family: the canonical family name, e.g. ``"talking_photo"``.
+        fields: the create fields, canonical names, typed values, nothing ``None``; what
+            ``session.create(family, fields)`` takes and what the journal stores.
+        source: the manifest's name, for messages.
+        line: the line the row starts on (1-based; for rows given in Python, their position).
+    """
+
+    row_id: str
+    family: str
+    fields: Mapping[str, Any]
+    source: str = "rows"
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        """``source:line``, as messages cite the row."""
+        return f"{self.source}:{self.line}"
+
+
+@frozen(slots=True)
+class ManifestProblem:
+    """One thing wrong with a manifest: where, which field, what."""
+
+    source: str
+    line: int
+    field: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return (
+            f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+        )
+
+
+class ManifestError(AkoolError, ValueError):
+    """A manifest has problems; nothing was sent. ``problems`` lists every one, in line order."""
+
+    def __init__(self, problems: Sequence[ManifestProblem]) -> None:
+        self.problems = tuple(problems)
+        shown = [str(p) for p in self.problems[:_MESSAGE_PROBLEMS]]
+        more = len(self.problems) - len(shown)
+        if more > 0:
+            shown.append(f"... and {more} more problem(s)")
+        super().__init__("\n".join(shown) or "invalid manifest")
+
+
+@frozen(slots=True)
+class Manifest:
+    """A validated manifest: its rows in order, and a digest of their content."""
+
+    rows: tuple[ManifestRow, ...]
+    source: str = "rows"
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the rows' ids, families and fields (not of the file's formatting)."""
+        payload = [[r.row_id, r.family, dict(r.fields)] for r in self.rows]
+        text = json.dumps(
+            ["akool-manifest-v1", payload],
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+# -- field conversion ----------------------------------------------------------------------------
+
+_Kind = Literal["str", "bool", "int", "float", "list"]
+
+
+def _kind_of(tp: Any) -> _Kind:
+    """The value kind a request attribute takes (``None`` aside)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        tp = args[0] if len(args) == 1 else str
+    if tp is bool:
+        return "bool"
+    if tp is int:
+        return "int"
+    if tp is float:
+        return "float"
+    if get_origin(tp) in (tuple, list):
+        return "list"
+    return "str"
+
+
+def _field_kinds(cls: type[Any]) -> dict[str, _Kind]:
+    attrs.resolve_types(cls)
+    return {a.name: _kind_of(a.type) for a in attrs.fields(cls)}
+
+
+_KINDS: Final[dict[str, dict[str, _Kind]]] = {
+    name: _field_kinds(fam.request_type) for name, fam in FAMILIES.items()
+}
+
+
+def _norm_key(key: str) -> str:
+    return key.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _family_name(value: Any) -> str:
+    """The canonical family name, or raise ValidationError."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("family", "is required")
+    key = _norm_key(value)
+    name = FAMILY_ALIASES.get(key, key)
+    if name not in FAMILIES:
+        raise ValidationError(
+            "family", f"unknown family {value!r}; known: {', '.join(sorted(FAMILIES))}"
+        )
+    return name
+
+
+def _from_text(name: str, kind: _Kind, text: str) -> Any:
+    """A CSV cell converted to what the field takes (text stays text)."""
+    if kind == "bool":
+        low = text.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValidationError(name, f"must be true or false, got {text!r}")
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(name, f"must be an integer, got {text!r}") from None
+    if kind == "float":
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValidationError(name, f"must be a number, got {text!r}") from None
+        if not math.isfinite(number):
+            raise ValidationError(name, f"must be a finite number, got {text!r}")
+        return number
+    if kind == "list":
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValidationError(name, f"is not a valid JSON array: {exc}") from None
+        return [part.strip() for part in text.split("|") if part.strip()]
+    return text
+
+
+def _normalise_fields(family: str, raw: Mapping[str, Any], *, from_text: bool) -> dict[str, Any]:
+    """Canonical field names and typed values; aliases resolved; empty values dropped."""
+    aliases = {**_COMMON_ALIASES, **FIELD_ALIASES.get(family, {})}
+    kinds = _KINDS[family]
+    out: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
+    for key, value in raw.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(key, str):
+            raise ValidationError(repr(key), "field names must be text")
+        norm = _norm_key(key)
+        name = aliases.get(norm, norm)
+        if name in out:
+            raise ValidationError(name, f"given twice (as {given_as[name]!r} and {key!r})")
+        kind = kinds.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            if from_text and kind is not None:
+                value = _from_text(name, kind, value)
+        if name == "language" and isinstance(value, list | tuple):
+            if not all(isinstance(v, str) for v in value):
+                raise ValidationError(name, "must list language codes as text")
+            value = ",".join(v.strip() for v in value)
+        if kind == "list" and isinstance(value, str):
+            value = [value]  # one image URL in JSON: a list of one
+        out[name] = value
+        given_as[name] = key
+    return out
+
+
+def _row_id(value: Any, line: int) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return f"line-{line}"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValidationError("id", f"must be text or an integer, got {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > MAX_ROW_ID_LENGTH:
+        raise ValidationError("id", f"must be at most {MAX_ROW_ID_LENGTH} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text):
+        raise ValidationError("id", "must not contain control characters")
+    return text
+
+
+def result_stems(row_id: str, family: str, fields: Mapping[str, Any]) -> list[str]:
+    """File stems for a row's results, one per job the create is expected to start.
+
+    One job: the row id. A translation into several languages: ``<id>.<language>``. Several
+    text-to-video results: ``<id>.1``, ``<id>.2`` ... (Stems go through ``safe_filename``.)
+    """
+    if family == "video_translation":
+        language = fields.get("language")
+        codes = [c.strip() for c in language.split(",")] if isinstance(language, str) else []
+        if len(codes) > 1:
+            return [f"{row_id}.{code}" for code in codes]
+    count = fields.get("count")
+    if family == "text2video" and type(count) is int and count > 1:
+        return [f"{row_id}.{i}" for i in range(1, count + 1)]
+    return [row_id]
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+class _Collector:
+    """Validates records one by one, collecting problems, ids and file names."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.rows: list[ManifestRow] = []
+        self.problems: list[ManifestProblem] = []
+        self._ids: dict[str, tuple[str, int]] = {}
+        self._stems: dict[str, tuple[str, int]] = {}
+
+    def problem(self, line: int, field: str | None, text: str) -> None:
+        self.problems.append(ManifestProblem(self.source, line, field, text))
+
+    def add(self, record: Mapping[str, Any], line: int, *, from_text: bool) -> None:
+        id_value: Any = None
+        family_value: Any = None
+        rest: dict[str, Any] = {}
+        for key, value in record.items():
+            norm = _norm_key(key) if isinstance(key, str) else key
+            if norm in _ID_KEYS:
+                id_value = value
+            elif norm == "family":
+                family_value = value
+            else:
+                rest[key] = value
+        try:
+            row_id = _row_id(id_value, line)
+        except ValidationError as exc:
+            self.problem(line, exc.field, exc.problem)
+            row_id = None
+        try:
+            family = _family_name(family_value)
+            fields = _normalise_fields(family, rest, from_text=from_text)
+            build_request(FAMILIES[family].request_type, fields)
+        except ValidationError as exc:
+            self.problem(line, exc.field, exc.problem)
+            return
+        if row_id is None or not self._unique(row_id, family, fields, line):
+            return
+        self.rows.append(ManifestRow(row_id, family, fields, self.source, line))
+
+    def _unique(self, row_id: str, family: str, fields: Mapping[str, Any], line: int) -> bool:
+        seen = self._ids.get(row_id.casefold())
+        if seen is not None:
+            same = "" if seen[0] == row_id else f" as {seen[0]!r} (ids name files: case is ignored)"
+            self.problem(
+                line, "id", f"duplicate id {row_id!r}: already used on line {seen[1]}{same}"
+            )
+            return False
+        self._ids[row_id.casefold()] = (row_id, line)
+        # Different ids must not give the same file (``a.ja`` vs the ``ja`` result of ``a``).
+        stems = [safe_filename(s).casefold() for s in result_stems(row_id, family, fields)]
+        for stem in stems:
+            other = self._stems.get(stem)
+            if other is not None:
+                self.problem(
+                    line,
+                    "id",
+                    f"id {row_id!r} would name its result like row {other[0]!r} (line "
+                    f"{other[1]}) does: {stem}; choose another id",
+                )
+                return False
+        for stem in stems:
+            self._stems[stem] = (row_id, line)
+        return True
+
+    def result(self) -> Manifest:
+        if self.problems:
+            raise ManifestError(sorted(self.problems, key=lambda p: p.line))
+        return Manifest(tuple(self.rows), self.source)
+
+
+def validate_rows(
+    rows: Iterable[ManifestRow | Mapping[str, Any]], *, source: str = "rows"
+) -> Manifest:
+    """Validate rows given in Python: :class:`ManifestRow` objects or mappings.
+
+    A mapping is one row as in a JSONL manifest: ``{"id": ..., "family": ..., <fields>}``. Its
+    "line" in messages is its 1-based position.
+
+    Raises:
+        ManifestError: listing every problem; nothing was sent.
+    """
+    collector = _Collector(source)
+    for position, row in enumerate(rows, start=1):
+        if isinstance(row, ManifestRow):
+            record: Mapping[str, Any] = {"id": row.row_id, "family": row.family, **row.fields}
+            line = row.line or position
+        elif isinstance(row, Mapping):
+            record, line = row, position
+        else:
+            collector.problem(position, None, f"a row must be a mapping, got {type(row).__name__}")
+            continue
+        collector.add(record, line, from_text=False)
+    return collector.result()
+
+
+def _parse_jsonl(text: str, collector: _Collector) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            record = json.loads(stripped)
+        except ValueError as exc:
+            collector.problem(number, None, f"not valid JSON: {exc}")
+            continue
+        if not isinstance(record, dict):
+            collector.problem(number, None, f"must be a JSON object, got {type(record).__name__}")
+            continue
+        collector.add(record, number, from_text=False)
+
+
+def _parse_csv(text: str, collector: _Collector) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    end = 0
+    try:
+        for cells in reader:
+            start, end = end + 1, reader.line_num
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                names = [_norm_key(c) for c in header]
+                if "family" not in names:
+                    collector.problem(start, None, "the header has no 'family' column")
+                    return
+                dupes = sorted({n for n in names if n and names.count(n) > 1})
+                if dupes:
+                    collector.problem(start, None, f"column {dupes[0]!r} appears twice")
+                    return
+                if any(not c for c in header):
+                    collector.problem(start, None, "the header has an empty column name")
+                    return
+                continue
+            if len(cells) > len(header):
+                extra = [c for c in cells[len(header) :] if c.strip()]
+                if extra:
+                    collector.problem(
+                        start, None, f"{len(cells)} cells but the header has {len(header)} columns"
+                    )
+                    continue
+            collector.add(dict(zip(header, cells, strict=False)), start, from_text=True)
+    except csv.Error as exc:
+        collector.problem(end + 1, None, f"bad CSV: {exc}")
+    if header is None and not collector.problems:
+        collector.problem(1, None, "no header row (expected e.g. id,family,<fields>...)")
+
+
+def _sniff(text: str) -> ManifestFormat:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return "jsonl" if stripped.startswith("{") else "csv"
+    return "csv"
+
+
+def parse_manifest(
+    text: str, *, source: str = "manifest", format: ManifestFormat | None = None
+) -> Manifest:
+    """Parse and validate manifest text.
+
+    Args:
+        text: the manifest's content.
+        source: its name in messages (usually the file name).
+        format: ``"csv"`` or ``"jsonl"``; None guesses from the first line (``{`` means JSONL).
+
+    Raises:
+        ManifestError: listing every problem with its line; nothing was sent.
+    """
+    collector = _Collector(source)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    fmt = format or _sniff(text)
+    if fmt == "jsonl":
+        _parse_jsonl(text, collector)
+    else:
+        _parse_csv(text, collector)
+    if not collector.rows and not collector.problems:
+        collector.problem(0, None, "no rows")
+    return collector.result()
+
+
+def load_manifest(
+    path: str | os.PathLike[str], *, format: ManifestFormat | None = None
+) -> Manifest:
+    """Read and validate a manifest file (``.csv``, ``.jsonl``/``.ndjson``, else guessed).
+
+    Raises:
+        ManifestError: the file cannot be read, or has problems (each cited by line).
+    """
+    p = Path(path)
+    source = p.name
+    if format is None:
+        suffix = p.suffix.lower()
+        format = "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else None
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError([ManifestProblem(source, 0, None, f"not UTF-8 text: {exc}")]) from None
+    except OSError as exc:
+        raise ManifestError(
+            [ManifestProblem(source, 0, None, f"cannot read: {exc.strerror or exc}")]
+        ) from None
+    return parse_manifest(text, source=source, format=format)

@@ -1,0 +1,341 @@
+"""The ``akool-async`` command line: batch runs, a self-contained demo, one-off status checks.
+
+Credentials come from the environment only (``AKOOL_API_KEY``, or ``AKOOL_CLIENT_ID`` and
+``AKOOL_CLIENT_SECRET``), never from arguments, and are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from .._clock import Clock, ScaledClock
+from .._constants import DEFAULT_POLL_CAP
+from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
+from .._journal import JournalError
+from .._manifest import ManifestError, load_manifest
+from .._session import Session
+from ._display import DEFAULT_LOG_INTERVAL, make_display
+from ._run import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BatchOptions,
+    execute,
+    open_journal,
+    setup_logging,
+)
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "build_parser", "main"]
+
+_BATCH_EPILOG = """\
+manifest (CSV with a header row, or JSON Lines; one job request per row):
+  id,family,talking_photo_url,audio_url
+  intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hi.mp3
+  {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
+
+  family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
+    faceswap_video, faceswap_v4, image, image2video, text2video, tts
+    (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
+  fields: the SDK's names (talking_photo_url, audio_url, video_url, url, language ...);
+    aliases: photo/image -> talking_photo_url and audio -> audio_url (talking_photo),
+    video/audio (lip_sync), video -> url and languages/lang -> language (video_translation),
+    avatar/text/voice (talking_avatar), text/voice (tts), image -> image_url (image2video),
+    webhookUrl, sourceImage, targetImage, modifyImage/modifyVideo (API spellings)
+  id: optional (default line-N); unique ignoring case; names the result files.
+  Names are case-insensitive; empty cells are "not given"; '#' lines are comments.
+  The whole manifest is checked before any request; errors cite file:line.
+
+journal and resume:
+  Every create is journaled before it is sent and its job ids right after. Run the same
+  command again to resume: finished rows are skipped, created jobs are tracked again (never
+  created twice). A row whose create answer was lost is "unknown": it is listed and not
+  created again unless --retry-unknown (the first job may exist: you may pay twice).
+
+exit codes: 0 all done, 1 some rows failed/unknown/not finished, 2 bad input,
+  3 interrupted (run again to resume)
+
+credentials: AKOOL_API_KEY, or AKOOL_CLIENT_ID + AKOOL_CLIENT_SECRET (environment only).
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _add_connection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="API base URL (default: $AKOOL_BASE_URL or https://openapi.akool.com)",
+    )
+    parser.add_argument(
+        "--clock-speed",
+        type=_positive_float,
+        metavar="X",
+        help="testing only: run the client's clock this many times faster than real time "
+        "(match the --speed of `akool-async fake-server`)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``akool-async`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="akool-async",
+        description="Akool video generation from the command line.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    batch = sub.add_parser(
+        "batch",
+        help="run every job of a manifest (CSV or JSONL), journaled and resumable",
+        description="Create, track and download every job of a manifest. Resumable: run the "
+        "same command again after an interruption or a crash.",
+        epilog=_BATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    batch.add_argument("manifest", type=Path, metavar="MANIFEST", help="a .csv or .jsonl file")
+    batch.add_argument(
+        "--out", type=Path, metavar="DIR", help="where result files go (required unless --check)"
+    )
+    batch.add_argument(
+        "--journal", type=Path, metavar="FILE", help="default: DIR/.akool-journal.sqlite"
+    )
+    batch.add_argument("--report", type=Path, metavar="FILE", help="default: DIR/report.json")
+    batch.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="rows in flight at once, from create to the end of their jobs (default 8)",
+    )
+    batch.add_argument(
+        "--download-concurrency", type=_positive_int, default=4, metavar="N", help="default 4"
+    )
+    batch.add_argument(
+        "--max-wait",
+        type=_positive_float,
+        metavar="S",
+        help="seconds a job may take (default 3600); a job still running then is left for the "
+        "next run",
+    )
+    batch.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="sent to Akool as webhookUrl for every job (for your own systems); this command "
+        "still polls",
+    )
+    _add_connection(batch)
+    batch.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="create again the rows whose create answer was lost (they may be billed twice)",
+    )
+    batch.add_argument(
+        "--no-download", action="store_true", help="only collect the result URLs (7-day expiry)"
+    )
+    batch.add_argument(
+        "--check", action="store_true", help="validate the manifest, send nothing, exit 0 or 2"
+    )
+    _add_progress(batch)
+
+    demo = sub.add_parser(
+        "demo",
+        help="200 talking-photo jobs against an embedded fake server, end to end",
+        description="Start the embedded fake Akool server on a fast clock, run a batch of "
+        "talking-photo jobs with a realistic mix of durations and a few failures, download the "
+        "results and show the summary. Sends nothing to Akool; needs no credentials.",
+    )
+    demo.add_argument("--jobs", type=_positive_int, default=200, metavar="N", help="default 200")
+    demo.add_argument("--out", type=Path, metavar="DIR", help="default: a new temporary dir")
+    demo.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=None,
+        metavar="X",
+        help="clock speed-up shared by server and client (default 40)",
+    )
+    demo.add_argument(
+        "--concurrency", type=_positive_int, default=50, metavar="N", help="default 50"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="fake server seed (default 7)")
+    _add_progress(demo)
+
+    status = sub.add_parser("status", help="show one job's status")
+    status.add_argument("job_id", metavar="ID")
+    status.add_argument("--family", required=True, help="the job's family, e.g. talking_photo")
+    _add_connection(status)
+
+    sub.add_parser(
+        "fake-server",
+        help="run the fake Akool server (python -m akool_async.testing; see its --help)",
+        add_help=False,
+    )
+    return parser
+
+
+def _add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "rich", "plain", "none"),
+        default="auto",
+        help="bars on a terminal, log lines otherwise (default auto)",
+    )
+    parser.add_argument(
+        "--log-interval",
+        type=_positive_float,
+        default=DEFAULT_LOG_INTERVAL,
+        metavar="S",
+        help=f"seconds between plain progress lines (default {DEFAULT_LOG_INTERVAL:g})",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
+
+
+def _error(message: str) -> None:
+    print(f"akool-async: error: {message}", file=sys.stderr, flush=True)
+
+
+def _session(args: argparse.Namespace, clock: Clock | None, **kwargs: Any) -> Session:
+    """A session with credentials from the environment (ConfigurationError if missing)."""
+    return Session(base_url=args.base_url, clock=clock, **kwargs)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    try:
+        manifest = load_manifest(args.manifest)
+    except ManifestError as exc:
+        _error(f"{len(exc.problems)} problem(s) in {args.manifest}; nothing was sent")
+        print(str(exc), file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    if args.check:
+        print(f"{args.manifest}: {len(manifest.rows)} rows OK")
+        return EXIT_OK
+    if args.out is None:
+        _error("--out DIR is required")
+        return EXIT_BAD_INPUT
+    out_dir: Path = args.out
+    clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
+    try:
+        session = _session(
+            args,
+            clock,
+            webhook_url=args.webhook_url,
+            # Nothing here receives the webhooks: keep polling at the usual pace.
+            webhook_backstop=DEFAULT_POLL_CAP,
+        )
+    except (ConfigurationError, ValidationError) as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    journal_path = args.journal if args.journal is not None else out_dir / ".akool-journal.sqlite"
+    try:
+        journal = open_journal(journal_path, manifest, session.clock)
+    except (JournalError, OSError) as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    options = BatchOptions(
+        out_dir=out_dir,
+        report_path=args.report if args.report is not None else out_dir / "report.json",
+        concurrency=args.concurrency,
+        download=not args.no_download,
+        retry_unknown=args.retry_unknown,
+        download_concurrency=args.download_concurrency,
+        manifest_name=str(args.manifest),
+    )
+    if args.max_wait is not None:
+        options.max_wait = args.max_wait
+    display = make_display(args.progress, interval=args.log_interval)
+    setup_logging(args.verbose, display)
+
+    async def run() -> int:
+        async with session:
+            code, _ = await execute(session, manifest, journal, options, display)
+            return code
+
+    try:
+        return anyio.run(run)
+    except KeyboardInterrupt:  # a signal before our handler was installed
+        return EXIT_INTERRUPTED
+    finally:
+        journal.close()
+
+
+def _status(args: argparse.Namespace) -> int:
+    async def run() -> int:
+        clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
+        async with _session(args, clock) as session:
+            snap = await session.status(args.job_id, family=args.family)
+        print(
+            json.dumps(
+                {
+                    "id": snap.id,
+                    "family": args.family,
+                    "status": snap.status.name.lower(),
+                    "result_url": snap.result_url,
+                    "progress": snap.progress,
+                    "error_code": snap.error_code,
+                    "error_reason": snap.error_reason,
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+
+    try:
+        return anyio.run(run)
+    except (ConfigurationError, ValidationError) as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    except NotFound as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except AkoolError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``akool-async``; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["fake-server"]:
+        from ..testing.__main__ import main as fake_main
+
+        return fake_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    if args.command == "batch":
+        return _batch(args)
+    if args.command == "demo":
+        from ._demo import run_demo
+
+        return run_demo(args)
+    if args.command == "status":
+        return _status(args)
+    return EXIT_BAD_INPUT  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

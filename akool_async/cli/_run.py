@@ -1,0 +1,223 @@
+"""Running a batch from the command line: signals, progress, report, exit code.
+
+Shared by ``akool-async batch`` and ``akool-async demo``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import anyio
+import anyio.to_thread
+from attrs import define
+
+from .._base import BaseSession
+from .._batch import BatchOutcome, BatchRunner, OutcomeState, run_batch
+from .._clock import Clock
+from .._errors import AkoolError
+from .._journal import Journal, RowConflict
+from .._manifest import Manifest
+from .._sentinel import NOT_GIVEN, NotGiven
+from ._display import Display, RichDisplay
+from ._report import build_report, print_summary, write_report
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "BatchOptions",
+    "execute",
+    "open_journal",
+    "setup_logging",
+]
+
+#: Every row done.
+EXIT_OK: Final = 0
+#: Some rows failed, are unknown or not finished (or the run hit an error).
+EXIT_FAILED: Final = 1
+#: Bad input: manifest, arguments, credentials, a journal made for another manifest.
+EXIT_BAD_INPUT: Final = 2
+#: Interrupted (SIGINT/SIGTERM); the journal is consistent, run again to resume.
+EXIT_INTERRUPTED: Final = 3
+
+logger = logging.getLogger("akool_async.batch")
+
+
+@define
+class BatchOptions:
+    """What the command line asks of a batch run."""
+
+    out_dir: Path
+    report_path: Path
+    concurrency: int
+    download: bool = True
+    retry_unknown: bool = False
+    max_wait: float | NotGiven | None = NOT_GIVEN
+    download_concurrency: int = 4
+    manifest_name: str = "manifest"
+
+
+@define
+class _RunState:
+    interrupted: bool = False
+    aborted: bool = False
+
+
+_HANDLER_NAME: Final = "akool-async-cli"
+
+
+def setup_logging(verbosity: int, display: Display) -> None:
+    """Send ``akool_async`` log records to stderr (through rich while bars are shown)."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    root = logging.getLogger("akool_async")
+    if verbosity > 0:
+        root.setLevel(level)
+    for old in list(root.handlers):
+        if old.get_name() == _HANDLER_NAME:
+            root.removeHandler(old)
+    handler: logging.Handler
+    if isinstance(display, RichDisplay):
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=display.console, show_path=False, show_time=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.set_name(_HANDLER_NAME)
+    handler.setLevel(level)
+    root.addHandler(handler)
+
+
+async def _watch_signals(
+    runner: BatchRunner, hard: anyio.CancelScope, display: Display, state: _RunState
+) -> None:
+    """First SIGINT/SIGTERM: stop gracefully. Second: abort now."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals are only delivered to the main thread (e.g. embedded in a test)
+    with contextlib.ExitStack() as stack:
+        try:
+            signals = stack.enter_context(anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM))
+        except (NotImplementedError, ValueError, RuntimeError):  # pragma: no cover  # Windows
+            return
+        async for _ in signals:
+            if not state.interrupted:
+                state.interrupted = True
+                display.message(
+                    "interrupted: journaling the creates in flight, then stopping "
+                    "(press Ctrl-C again to abort at once)"
+                )
+                runner.stop("interrupted")
+            else:
+                state.aborted = True
+                display.message("aborting")
+                hard.cancel()
+
+
+def _exit_code(
+    outcomes: Mapping[str, BatchOutcome], total: int, state: _RunState, error: BaseException | None
+) -> int:
+    if state.interrupted:
+        return EXIT_INTERRUPTED
+    if isinstance(error, RowConflict):
+        return EXIT_BAD_INPUT
+    if error is not None:
+        return EXIT_FAILED
+    done = sum(1 for o in outcomes.values() if o.state is OutcomeState.DONE)
+    return EXIT_OK if done == total else EXIT_FAILED
+
+
+async def execute(
+    session: BaseSession,
+    manifest: Manifest,
+    journal: Journal,
+    options: BatchOptions,
+    display: Display,
+) -> tuple[int, dict[str, Any]]:
+    """Run the batch with signal handling and progress; write the report; the exit code.
+
+    Returns:
+        The exit code and the report.
+    """
+    outcomes: dict[str, BatchOutcome] = {}
+    state = _RunState()
+    error: BaseException | None = None
+    started_wall = time.time()
+    started = time.monotonic()
+    runner = run_batch(
+        session,
+        manifest,
+        out_dir=options.out_dir,
+        journal=journal,
+        concurrency=options.concurrency,
+        max_wait=options.max_wait,
+        download=options.download,
+        retry_unknown=options.retry_unknown,
+        on_progress=display.update,
+        download_concurrency=options.download_concurrency,
+    )
+    with display:
+        with anyio.CancelScope() as hard:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_watch_signals, runner, hard, display, state)
+                tg.start_soon(display.run)
+                try:
+                    async with runner:
+                        async for outcome in runner:
+                            outcomes[outcome.row_id] = outcome
+                            display.outcome(outcome)
+                except (AkoolError, OSError) as exc:
+                    error = exc
+                tg.cancel_scope.cancel()
+        if hard.cancelled_caught:
+            state.interrupted = True
+        display.update(runner.progress)
+    code = _exit_code(outcomes, len(manifest.rows), state, error)
+    with anyio.CancelScope(shield=True):
+        rows = await anyio.to_thread.run_sync(journal.rows)
+    report = build_report(
+        rows=rows,
+        order=[r.row_id for r in manifest.rows],
+        outcomes=outcomes,
+        manifest=options.manifest_name,
+        manifest_digest=manifest.digest,
+        journal=journal.path,
+        out_dir=str(options.out_dir.resolve()),
+        started_wall=started_wall,
+        finished_wall=time.time(),
+        elapsed=time.monotonic() - started,
+        interrupted=state.interrupted,
+        exit_code=code,
+        download=options.download,
+        retried_unknown=runner.retried_unknown,
+        halted=runner.halted,
+        error=None if error is None else (str(error) or type(error).__name__),
+    )
+    try:
+        write_report(options.report_path, report)
+        report_path: Path | None = options.report_path
+    except OSError as exc:
+        logger.error("cannot write the report %s: %s", options.report_path, exc)
+        report_path = None
+    print_summary(report, report_path)
+    return code, report
+
+
+def open_journal(path: Path, manifest: Manifest, clock: Clock) -> Journal:
+    """Open the journal for ``manifest``, creating its directory.
+
+    Raises:
+        JournalError: another manifest's journal (ManifestMismatch), or not a journal.
+        OSError: the directory cannot be created.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Journal.open(path.absolute(), manifest_digest=manifest.digest, clock=clock)
