@@ -12,6 +12,13 @@ Usage::
             async for outcome in batch:
                 print(outcome.row_id, outcome.state, outcome.files)
 
+A batch may mix providers: give one session per provider and each row goes to the session whose
+``families`` has the row's family (one journal for the whole batch)::
+
+    async with Session() as akool, TopViewSession() as topview:
+        async with run_batch([akool, topview], rows, out_dir="out") as batch:
+            ...
+
 The runner yields exactly one :class:`BatchOutcome` per row, as rows finish (rows finished by an
 earlier run first). ``batch.stop()`` ends a run gracefully: create requests already sent get
 their answer journaled, nothing new starts, jobs still running are left for the next run.
@@ -66,7 +73,14 @@ from ._errors import (
 )
 from ._job import Job
 from ._journal import Journal, JournalError, JournalRow, RowState
-from ._manifest import Manifest, ManifestRow, validate_rows
+from ._manifest import (
+    Manifest,
+    ManifestError,
+    ManifestProblem,
+    ManifestRow,
+    family_provider,
+    validate_rows,
+)
 from ._models import JobResult, JobStatus
 from ._sentinel import NOT_GIVEN, NotGiven
 
@@ -149,7 +163,7 @@ class BatchRunner:
 
     def __init__(
         self,
-        session: BaseSession,
+        session: BaseSession | Sequence[BaseSession],
         rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
         *,
         out_dir: str | os.PathLike[str],
@@ -165,9 +179,13 @@ class BatchRunner:
         """Validate every row (nothing is sent yet). See :func:`run_batch` for the arguments.
 
         Raises:
-            ManifestError: a row is invalid (every problem is listed).
-            ValidationError: an argument is out of range.
+            ManifestError: a row is invalid, or no session serves its family (every problem is
+                listed).
+            ValidationError: an argument is out of range, or two sessions serve a family.
         """
+        sessions = tuple(session) if isinstance(session, Sequence) else (session,)
+        if not sessions:
+            raise ValidationError("session", "give at least one session")
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValidationError("concurrency", f"must be an integer >= 1, got {concurrency!r}")
         if download_concurrency < 1:
@@ -177,7 +195,11 @@ class BatchRunner:
         if not isinstance(max_wait, NotGiven) and max_wait is not None and not max_wait > 0:
             raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
         self.manifest = rows if isinstance(rows, Manifest) else validate_rows(rows)
-        self.session = session
+        #: The sessions rows are routed to, by family.
+        self.sessions = sessions
+        #: The first session: its clock times the run, its HTTP session downloads the results.
+        self.session = sessions[0]
+        self._route = _route(sessions, self.manifest.rows)
         self.out_dir = Path(out_dir)
         self._journal_arg = journal
         self.concurrency = concurrency
@@ -202,7 +224,8 @@ class BatchRunner:
         self._stopping = False
         self._stop_reason: str | None = None
         self._stop_scopes: set[anyio.CancelScope] = set()
-        self._halted: str | None = None
+        # Session -> why it creates no more rows (a refusal every create would meet).
+        self._halts: dict[BaseSession, str] = {}
         self._rng = random.Random()
         self._pending: list[ManifestRow] = []
         self._next_pending = 0
@@ -215,7 +238,7 @@ class BatchRunner:
         self._job_row: dict[str, str] = {}
         self._row_jobs: dict[str, list[str]] = {}
         self._job_status: dict[str, JobStatus | None] = {}
-        self._started = session.clock.now()
+        self._started = self.session.clock.now()
         self._progress_broken = False
         #: Rows whose create outcome is unknown (lost answers), as found or caused by this run.
         self.unknown_rows: list[str] = []
@@ -236,8 +259,16 @@ class BatchRunner:
 
     @property
     def halted(self) -> str | None:
-        """Why no more rows are created (a refusal every create would meet), if so."""
-        return self._halted
+        """Why no more rows are created (a refusal every create would meet), if so.
+
+        With several sessions, a refusal stops only its own session's rows; each is listed,
+        prefixed by its provider.
+        """
+        if not self._halts:
+            return None
+        if len(self.sessions) == 1:
+            return next(iter(self._halts.values()))
+        return "; ".join(f"{s.provider}: {reason}" for s, reason in self._halts.items())
 
     @property
     def error(self) -> BaseException | None:
@@ -394,12 +425,14 @@ class BatchRunner:
     async def _main(self, send: MemoryObjectSendStream[BatchOutcome]) -> None:
         try:
             async with send, anyio.create_task_group() as tg:
-                events = self.session.events()
-                tg.start_soon(self._watch, events)
+                streams = [(s, s.events()) for s in self.sessions]
+                for s, events in streams:
+                    tg.start_soon(self._watch, s, events)
                 try:
                     await self._run()
                 finally:
-                    await events.aclose()
+                    for _, events in streams:
+                        await events.aclose()
                     tg.cancel_scope.cancel()
         except Exception as exc:
             self._error = _unwrap(exc)
@@ -511,12 +544,10 @@ class BatchRunner:
                 work.start_soon(self._create_worker)
         # Rows never started (stopped, or a fatal refusal) still get their outcome.
         for row in self._pending[self._next_pending :]:
+            reason = self._halted_for(row) or self._stop_reason or "stopped"
             self._emit(
                 BatchOutcome(
-                    row.row_id,
-                    row.family,
-                    OutcomeState.INCOMPLETE,
-                    error=f"not started ({self._halted or self._stop_reason or 'stopped'})",
+                    row.row_id, row.family, OutcomeState.INCOMPLETE, error=f"not started ({reason})"
                 )
             )
 
@@ -531,11 +562,11 @@ class BatchRunner:
             return files_intact(jrow)
         return state is RowState.COMPLETED and not self.download
 
-    async def _watch(self, events: EventStream) -> None:
-        """Journal and count the status transitions of this batch's jobs."""
+    async def _watch(self, session: BaseSession, events: EventStream) -> None:
+        """Journal and count the status transitions of this batch's jobs at ``session``."""
         async for event in events:
             row_id = self._job_row.get(event.job_id)
-            if row_id is None:
+            if row_id is None or self._route[row_id] is not session:
                 continue
             self._job_status[event.job_id] = event.status
             self._job_phase(row_id, self._row_jobs[row_id])
@@ -549,12 +580,30 @@ class BatchRunner:
 
     # -- creating --------------------------------------------------------------------------------
 
+    def _halted_for(self, row: ManifestRow) -> str | None:
+        """Why the row's session creates no more rows, if it does not."""
+        return self._halts.get(self._route[row.row_id])
+
     async def _create_worker(self) -> None:
         while (
-            not self._stopping and self._halted is None and self._next_pending < len(self._pending)
+            not self._stopping
+            and len(self._halts) < len(self.sessions)
+            and self._next_pending < len(self._pending)
         ):
             row = self._pending[self._next_pending]
             self._next_pending += 1
+            halted = self._halted_for(row)
+            if halted is not None:
+                # Its provider refuses every create; the other providers' rows go on.
+                self._emit(
+                    BatchOutcome(
+                        row.row_id,
+                        row.family,
+                        OutcomeState.INCOMPLETE,
+                        error=f"not started ({halted})",
+                    )
+                )
+                continue
             jobs = await self._create(row)
             if jobs is None:
                 continue
@@ -588,7 +637,9 @@ class BatchRunner:
                     await self._j(journal.mark_unknown_for_retry, [row_id])
                 raise
             try:
-                jobs = await self.session.create(row.family, row.fields, max_wait=self.max_wait)
+                jobs = await self._route[row_id].create(
+                    row.family, row.fields, max_wait=self.max_wait
+                )
             except CreationUnknown as exc:
                 await self._j(journal.record_unknown, row_id, exc.cause)
                 logger.warning("row %s: create outcome unknown: %s", row_id, exc.cause)
@@ -643,12 +694,18 @@ class BatchRunner:
             logger.warning("row %s: refused: %s", row.row_id, reason)
             self._emit(BatchOutcome(row.row_id, row.family, OutcomeState.FAILED, error=reason))
             return False
+        session = self._route[row.row_id]
         if isinstance(exc, (*_FATAL_REFUSALS, SessionClosed)):
-            # Every other create would be refused the same way; jobs already created go on.
-            if self._halted is None:
-                logger.error("create refused (%s); no more rows are created", reason)
-                self._halted = f"create refused: {reason}"
-        elif attempt < self._create_retries and not self._stopping and self._halted is None:
+            # Every other create at this provider would be refused the same way; jobs already
+            # created go on, and so do the other providers' rows.
+            if session not in self._halts:
+                logger.error(
+                    "create refused (%s); no more %s rows are created", reason, session.provider
+                )
+                self._halts[session] = f"create refused: {reason}"
+        elif (
+            attempt < self._create_retries and not self._stopping and self._halted_for(row) is None
+        ):
             delay = retry_delay(attempt, base=2.0, cap=30.0, rng=self._rng)
             logger.info(
                 "row %s: refused for now (%s); retrying in %.1fs", row.row_id, reason, delay
@@ -658,7 +715,7 @@ class BatchRunner:
                     await self.session.clock.sleep(delay)
                 finally:
                     self._stop_scopes.discard(scope)
-            if not self._stopping and self._halted is None:
+            if not self._stopping and self._halted_for(row) is None:
                 return True
         self._emit(
             BatchOutcome(
@@ -693,7 +750,7 @@ class BatchRunner:
         for record in jrow.jobs:
             if record.state in _IN_FLIGHT:
                 try:
-                    job = self.session.track(
+                    job = self._route[row.row_id].track(
                         record.job_id, family=row.family, max_wait=self.max_wait
                     )
                 except AkoolError as exc:  # e.g. the session tracks its maximum of jobs
@@ -749,8 +806,40 @@ class BatchRunner:
         self._emit(outcome_of(jrow, download=self.download, problems=problems, warnings=warnings))
 
 
+def _route(sessions: Sequence[BaseSession], rows: Sequence[ManifestRow]) -> dict[str, BaseSession]:
+    """Row id -> the session serving the row's family.
+
+    Raises:
+        ManifestError: rows whose family no session serves (each cited by line).
+        ValidationError: two sessions serve a family the rows use.
+    """
+    route: dict[str, BaseSession] = {}
+    problems: list[ManifestProblem] = []
+    for row in rows:
+        serving = [s for s in sessions if row.family in s.families]
+        if len(serving) > 1:
+            raise ValidationError(
+                "session",
+                f"{len(serving)} sessions serve family {row.family!r}; give one per provider",
+            )
+        if serving:
+            route[row.row_id] = serving[0]
+            continue
+        given = ", ".join(sorted({s.provider for s in sessions}))
+        try:
+            provider = family_provider(row.family)
+        except KeyError:  # a ManifestRow built by hand, never validated
+            problem = f"no session serves {row.family!r} (sessions: {given})"
+        else:
+            problem = f"no {provider} session was given for {row.family!r} (sessions: {given})"
+        problems.append(ManifestProblem(row.source, row.line, "family", problem))
+    if problems:
+        raise ManifestError(problems)
+    return route
+
+
 def run_batch(
-    session: BaseSession,
+    session: BaseSession | Sequence[BaseSession],
     rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
     *,
     out_dir: str | os.PathLike[str],
@@ -768,7 +857,10 @@ def run_batch(
     Every row is validated before anything is sent.
 
     Args:
-        session: an open session (its rate budget, retries and clock apply).
+        session: an open session (its rate budget, retries and clock apply), or one per
+            provider (e.g. ``[akool, topview]``): each row goes to the session whose
+            ``families`` has its family. The first session's clock times the run and its HTTP
+            session downloads the results (result URLs need no credentials).
         rows: a :class:`Manifest`, or rows: :class:`ManifestRow` objects or mappings like a JSONL
             manifest's lines (``{"id": ..., "family": ..., <fields>}``).
         out_dir: where result files go.
@@ -789,7 +881,9 @@ def run_batch(
         The runner (an async context manager and async iterator of :class:`BatchOutcome`).
 
     Raises:
-        ManifestError: a row is invalid (every problem is listed); nothing was sent.
+        ManifestError: a row is invalid, or no session serves its family (every problem is
+            listed); nothing was sent.
+        ValidationError: an argument is out of range, or two sessions serve one family.
     """
     return BatchRunner(
         session,

@@ -14,9 +14,8 @@ import anyio
 
 from ._download import Downloader, expiry_warning, safe_filename, suffix_from_url
 from ._errors import AkoolError
-from ._families import FAMILIES
 from ._journal import FileRecord, JournalRow, RowState
-from ._manifest import ManifestRow, result_stems
+from ._manifest import ManifestRow, known_families, result_stems
 
 #: Journals a verified file: ``(job_id, path, size, sha256)``.
 RecordDownload = Callable[[str, str, int, str], Awaitable[object]]
@@ -45,7 +44,7 @@ def result_name(stem: str, url: str, family: str) -> str:
     Nothing of the URL but a known media suffix is used, and ``safe_filename`` makes sure the
     name cannot leave its directory.
     """
-    default = FAMILIES[family].result_suffix
+    default = known_families()[family].result_suffix
     suffix = suffix_from_url(url, default=default)
     return safe_filename(stem, suffix=suffix if suffix in MEDIA_SUFFIXES else default)
 

@@ -1,13 +1,14 @@
 """Batch manifests: CSV or JSON Lines files of job requests, validated whole before any request.
 
-Each row names its ``family`` (see :data:`akool_async.FAMILIES`), an optional ``id``, and the
-create fields of that family in the SDK's spelling (``talking_photo_url``, ``audio_url``,
-``language`` ...)::
+Each row names its ``family`` (see :data:`akool_async.FAMILIES`, and the ``topview_*`` families of
+:data:`akool_async.topview.TOPVIEW_FAMILIES`), an optional ``id``, and the create fields of that
+family in the SDK's spelling (``talking_photo_url``, ``audio_url``, ``language`` ...)::
 
     id,family,talking_photo_url,audio_url
     intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hello.mp3
 
     {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
+    {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
 
 Rules:
 
@@ -23,6 +24,9 @@ Rules:
   ``photo``/``audio`` for a talking photo, ``video``/``audio`` for lip sync, ``video`` and
   ``languages`` (a JSON list is joined) for a translation, the API's camelCase spellings
   (``webhookUrl``, ``sourceImage`` ...). Giving an alias and its field together is an error.
+* TopView rows take the fields of TopView's request classes, snake_case or TopView's camelCase
+  (``product_image_file_id`` or ``productImageFileId``, ``noticeUrl``), validated by the same
+  code :class:`~akool_async.topview.TopViewSession` uses.
 
 Every problem is reported, each with its line: ``manifest.csv:17: audio_url: must be an http(s)
 URL with a host``.
@@ -31,6 +35,7 @@ URL with a host``.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -38,7 +43,7 @@ import math
 import os
 import types
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
@@ -48,7 +53,7 @@ from attrs import frozen
 from ._converter import build_request
 from ._download import safe_filename
 from ._errors import AkoolError, ValidationError
-from ._families import FAMILIES
+from ._families import FAMILIES, Family
 
 __all__ = [
     "FAMILY_ALIASES",
@@ -58,8 +63,12 @@ __all__ = [
     "ManifestError",
     "ManifestProblem",
     "ManifestRow",
+    "Provider",
+    "family_provider",
+    "known_families",
     "load_manifest",
     "parse_manifest",
+    "providers",
     "result_stems",
     "validate_rows",
 ]
@@ -127,6 +136,88 @@ _TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
 _FALSE: Final = frozenset({"false", "no", "n", "0", "off"})
 
 
+# -- providers ---------------------------------------------------------------------------------
+
+
+@frozen(slots=True)
+class Provider:
+    """A provider whose families a manifest may name.
+
+    Attributes:
+        name: ``"akool"`` or ``"topview"`` (what its session's ``provider`` says).
+        families: its family table.
+        build_request: the provider's own request validation (what its session's ``create``
+            runs): ``(request class, fields) -> request``, raising ValidationError.
+        aliases: per family, extra field spellings (normalised key -> field name).
+        plain: a validated field value as JSON data, as the journal stores it.
+    """
+
+    name: str
+    families: Mapping[str, Family]
+    build_request: Callable[[type[Any], Mapping[str, Any]], Any]
+    aliases: Callable[[str], Mapping[str, str]]
+    plain: Callable[[Any], Any] = lambda value: value
+
+
+def _topview_plain(value: Any) -> Any:
+    """An upload given in Python as its fileId (mask sizes were checked with it first)."""
+    from .topview._models import UploadedFile
+
+    return value.file_id if isinstance(value, UploadedFile) else value
+
+
+def _topview_aliases(family: str) -> Mapping[str, str]:
+    """TopView's camelCase spellings, normalised (``productimagefileid``), as its session takes."""
+    from .topview._families import TOPVIEW_FAMILIES
+    from .topview._models import camel
+
+    return {
+        _norm_key(camel(a.name)): a.name
+        for a in attrs.fields(TOPVIEW_FAMILIES[family].request_type)
+    }
+
+
+@functools.cache
+def providers() -> tuple[Provider, ...]:
+    """Every provider a manifest may use: Akool, then TopView.
+
+    TopView's modules are imported on first use (they import the shared session machinery,
+    which imports the batch runner, which imports this module).
+    """
+    from .topview._families import TOPVIEW_FAMILIES
+    from .topview._models import build_request as topview_build_request
+
+    return (
+        Provider("akool", FAMILIES, build_request, lambda family: FIELD_ALIASES.get(family, {})),
+        Provider(
+            "topview",
+            TOPVIEW_FAMILIES,
+            topview_build_request,
+            functools.cache(_topview_aliases),
+            _topview_plain,
+        ),
+    )
+
+
+@functools.cache
+def _by_family() -> Mapping[str, tuple[Provider, Family]]:
+    return {name: (p, fam) for p in providers() for name, fam in p.families.items()}
+
+
+def known_families() -> Mapping[str, Family]:
+    """Every family of every provider, by name (Akool's names, then ``topview_*``)."""
+    return {name: fam for name, (_, fam) in _by_family().items()}
+
+
+def family_provider(family: str) -> str:
+    """The name of the provider serving ``family`` (``"akool"``, ``"topview"``).
+
+    Raises:
+        KeyError: no provider has that family.
+    """
+    return _by_family()[family][0].name
+
+
 # -- records -----------------------------------------------------------------------------------
 
 
@@ -136,7 +227,7 @@ class ManifestRow:
 
     Attributes:
         row_id: the row's id (unique in its manifest).
-        family: the canonical family name, e.g. ``"talking_photo"``.
+        family: the canonical family name, e.g. ``"talking_photo"`` or ``"topview_text2image"``.
         fields: the create fields, canonical names, typed values, nothing ``None``; what
             ``session.create(family, fields)`` takes and what the journal stores.
         source: the manifest's name, for messages.
@@ -153,6 +244,11 @@ class ManifestRow:
     def where(self) -> str:
         """``source:line``, as messages cite the row."""
         return f"{self.source}:{self.line}"
+
+    @property
+    def provider(self) -> str:
+        """The provider serving the row's family (``"akool"``, ``"topview"``)."""
+        return family_provider(self.family)
 
 
 @frozen(slots=True)
@@ -206,6 +302,11 @@ class Manifest:
     def __len__(self) -> int:
         return len(self.rows)
 
+    @property
+    def providers(self) -> frozenset[str]:
+        """The providers the rows need (``{"akool", "topview"}`` for a mixed manifest)."""
+        return frozenset(r.provider for r in self.rows)
+
 
 # -- field conversion ----------------------------------------------------------------------------
 
@@ -228,14 +329,12 @@ def _kind_of(tp: Any) -> _Kind:
     return "str"
 
 
-def _field_kinds(cls: type[Any]) -> dict[str, _Kind]:
+@functools.cache
+def _field_kinds(family: str) -> Mapping[str, _Kind]:
+    """Per field of the family's request class, the kind of value it takes."""
+    cls = _by_family()[family][1].request_type
     attrs.resolve_types(cls)
     return {a.name: _kind_of(a.type) for a in attrs.fields(cls)}
-
-
-_KINDS: Final[dict[str, dict[str, _Kind]]] = {
-    name: _field_kinds(fam.request_type) for name, fam in FAMILIES.items()
-}
 
 
 def _norm_key(key: str) -> str:
@@ -248,9 +347,9 @@ def _family_name(value: Any) -> str:
         raise ValidationError("family", "is required")
     key = _norm_key(value)
     name = FAMILY_ALIASES.get(key, key)
-    if name not in FAMILIES:
+    if name not in _by_family():
         raise ValidationError(
-            "family", f"unknown family {value!r}; known: {', '.join(sorted(FAMILIES))}"
+            "family", f"unknown family {value!r}; known: {', '.join(sorted(_by_family()))}"
         )
     return name
 
@@ -289,8 +388,9 @@ def _from_text(name: str, kind: _Kind, text: str) -> Any:
 
 def _normalise_fields(family: str, raw: Mapping[str, Any], *, from_text: bool) -> dict[str, Any]:
     """Canonical field names and typed values; aliases resolved; empty values dropped."""
-    aliases = {**_COMMON_ALIASES, **FIELD_ALIASES.get(family, {})}
-    kinds = _KINDS[family]
+    provider = _by_family()[family][0]
+    aliases = {**_COMMON_ALIASES, **provider.aliases(family)}
+    kinds = _field_kinds(family)
     out: dict[str, Any] = {}
     given_as: dict[str, str] = {}
     for key, value in raw.items():
@@ -384,7 +484,9 @@ class _Collector:
         try:
             family = _family_name(family_value)
             fields = _normalise_fields(family, rest, from_text=from_text)
-            build_request(FAMILIES[family].request_type, fields)
+            provider, fam = _by_family()[family]
+            provider.build_request(fam.request_type, fields)
+            fields = {name: provider.plain(value) for name, value in fields.items()}
         except ValidationError as exc:
             self.problem(line, exc.field, exc.problem)
             return

@@ -469,7 +469,9 @@ async def test_notify_before_the_create_answer_is_kept() -> None:
     sched = make(clock, sim, webhook_backstop=300)
     assert not sched.notify("late", {"status": 3})
     sim.jobs["late"] = SimJob(clock.now() - 50, 1, 10, False)
-    job = Job("late", SINGLE, sched, created_at=clock.now(), created_wall=0, deadline=None, webhook=True)
+    job = Job(
+        "late", SINGLE, sched, created_at=clock.now(), created_wall=0, deadline=None, webhook=True
+    )
     sched.add(job)
     await drive(clock, sched, [job], limit=5)
     assert isinstance(job.result(), JobResult)
@@ -519,7 +521,7 @@ async def test_slow_event_consumer_applies_backpressure() -> None:
     stream = sched.subscribe(max_buffer=1)
     async with anyio.create_task_group() as tg:
         await tg.start(sched.run)
-        with pytest.raises(AssertionError, match="deadlock|not done"):
+        with pytest.raises(AssertionError, match=r"deadlock|not done"):
             await clock.run_until(lambda: all(j.done() for j in jobs), limit=200)
         blocked = sum(1 for j in jobs if not j.done())
         assert blocked > 0

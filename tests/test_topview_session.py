@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from akool_async import (
     Session,
     ValidationError,
 )
+from akool_async._batch import OutcomeState, run_batch
 from akool_async.testing import FakeAkool, FakeConfig
 from akool_async.testing._topview import FakeTopView, sample_media
 from akool_async.topview import (
@@ -281,19 +283,27 @@ async def test_status_reads_once(tv: TopViewSession, fake: FakeTopView) -> None:
     await job
 
 
-async def test_mixed_akool_and_topview_rows(clock: ScaledClock) -> None:
-    """Akool and TopView rows, routed by family name, run side by side to completion."""
-    rows: list[tuple[str, dict[str, Any]]] = [
-        (
-            "talking_photo",
-            {
-                "talking_photo_url": "https://cdn.example/a.jpg",
-                "audio_url": "https://cdn.example/a.mp3",
-            },
-        ),
-        ("topview_text2image", {"prompt": "a fox"}),
-        ("image", {"prompt": "a fox"}),
-        ("topview_text2video", {"prompt": "a fox running", "duration": 10}),
+async def test_mixed_akool_and_topview_rows(clock: ScaledClock, tmp_path: Path) -> None:
+    """One batch of Akool and TopView rows, routed by family, runs every row to DONE.
+
+    The mixed batch is covered in depth (resume, refusals, manifests, CLI) in
+    ``tests/test_batch_mixed.py``.
+    """
+    rows: list[dict[str, Any]] = [
+        {
+            "id": "photo",
+            "family": "talking_photo",
+            "talking_photo_url": "https://cdn.example/a.jpg",
+            "audio_url": "https://cdn.example/a.mp3",
+        },
+        {"id": "tv-image", "family": "topview_text2image", "prompt": "a fox"},
+        {"id": "image", "family": "image", "prompt": "a fox"},
+        {
+            "id": "tv-video",
+            "family": "topview_text2video",
+            "prompt": "a fox running",
+            "duration": 10,
+        },
     ]
     akool_config = FakeConfig(
         speed=SPEED, queue_time=(0.5, 1.0), media_duration=(1.0, 2.0), processing_factor=2.0
@@ -303,14 +313,11 @@ async def test_mixed_akool_and_topview_rows(clock: ScaledClock) -> None:
         FakeTopView(fast_config(), clock=clock, uid=UID) as tv_fake,
         Session(api_key=KEY, base_url=akool_fake.base_url, clock=clock) as akool,
         session_for(tv_fake, clock) as tv,
+        run_batch([akool, tv], rows, out_dir=tmp_path) as batch,
     ):
-        jobs = []
-        for family, fields in rows:
-            session = tv if family in tv.families else akool
-            jobs.extend(await session.create(family, fields))
-        done = [j.family for j in jobs]
-        results = [await j for j in jobs]
-    assert done == [r.family for r in results] == [f for f, _ in rows]
+        outcomes = {o.row_id: o async for o in batch}
+    assert {o.state for o in outcomes.values()} == {OutcomeState.DONE}
+    assert [outcomes[r["id"]].family for r in rows] == [r["family"] for r in rows]
     assert tv_fake.stats.creates == 2 and akool_fake.stats.creates == 2
 
 

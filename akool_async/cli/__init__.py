@@ -1,13 +1,17 @@
 """The ``akool-async`` command line: batch runs, a self-contained demo, one-off status checks.
 
 Credentials come from the environment only (``AKOOL_API_KEY``, or ``AKOOL_CLIENT_ID`` and
-``AKOOL_CLIENT_SECRET``), never from arguments, and are never printed.
+``AKOOL_CLIENT_SECRET``; ``TOPVIEW_API_KEY`` and ``TOPVIEW_UID`` for ``topview_*`` rows), never
+from arguments, and are never printed. Each provider's credentials are needed only when the
+manifest (or the status command's family) uses that provider.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,11 +19,12 @@ from typing import Any
 
 import anyio
 
+from .._base import BaseSession
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
 from .._journal import JournalError
-from .._manifest import ManifestError, load_manifest
+from .._manifest import ManifestError, family_provider, load_manifest
 from .._session import Session
 from ._display import DEFAULT_LOG_INTERVAL, make_display
 from ._run import (
@@ -40,10 +45,15 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   id,family,talking_photo_url,audio_url
   intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hi.mp3
   {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
+  {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
     faceswap_video, faceswap_v4, image, image2video, text2video, tts
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
+  TopView families (one manifest may mix both providers): topview_product_replace,
+    topview_product_image2video, topview_video_avatar, topview_image2video,
+    topview_text2video, topview_text2image; fields in snake_case or TopView's camelCase
+    (product_image_file_id or productImageFileId, noticeUrl)
   fields: the SDK's names (talking_photo_url, audio_url, video_url, url, language ...);
     aliases: photo/image -> talking_photo_url and audio -> audio_url (talking_photo),
     video/audio (lip_sync), video -> url and languages/lang -> language (video_translation),
@@ -62,7 +72,9 @@ journal and resume:
 exit codes: 0 all done, 1 some rows failed/unknown/not finished, 2 bad input,
   3 interrupted (run again to resume)
 
-credentials: AKOOL_API_KEY, or AKOOL_CLIENT_ID + AKOOL_CLIENT_SECRET (environment only).
+credentials (environment only, each needed only if the manifest has that provider's rows):
+  Akool: AKOOL_API_KEY, or AKOOL_CLIENT_ID + AKOOL_CLIENT_SECRET
+  TopView (topview_* rows): TOPVIEW_API_KEY + TOPVIEW_UID
 """
 
 
@@ -93,11 +105,17 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
         help="API base URL (default: $AKOOL_BASE_URL or https://openapi.akool.com)",
     )
     parser.add_argument(
+        "--topview-base-url",
+        metavar="URL",
+        help="TopView API base URL, for topview_* families (default: $TOPVIEW_BASE_URL or "
+        "https://api.topview.ai)",
+    )
+    parser.add_argument(
         "--clock-speed",
         type=_positive_float,
         metavar="X",
-        help="testing only: run the client's clock this many times faster than real time "
-        "(match the --speed of `akool-async fake-server`)",
+        help="testing only: run the client's clock (every provider's) this many times faster "
+        "than real time (match the --speed of `akool-async fake-server`)",
     )
 
 
@@ -145,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--webhook-url",
         metavar="URL",
-        help="sent to Akool as webhookUrl for every job (for your own systems); this command "
-        "still polls",
+        help="sent with every job (Akool's webhookUrl; TopView's noticeUrl, registered first) "
+        "for your own systems; this command still polls",
     )
     _add_connection(batch)
     batch.add_argument(
@@ -225,6 +243,33 @@ def _session(args: argparse.Namespace, clock: Clock | None, **kwargs: Any) -> Se
     return Session(base_url=args.base_url, clock=clock, **kwargs)
 
 
+_TOPVIEW_ENV = ("TOPVIEW_API_KEY", "TOPVIEW_UID")
+
+
+def _topview_session(args: argparse.Namespace, clock: Clock | None, **kwargs: Any) -> BaseSession:
+    """A TopView session with credentials from the environment (ConfigurationError if missing)."""
+    missing = [name for name in _TOPVIEW_ENV if not os.environ.get(name, "").strip()]
+    if missing:
+        raise ConfigurationError(
+            f"TopView (topview_*) families need {' and '.join(missing)} in the environment"
+        )
+    from ..topview import TopViewSession
+
+    return TopViewSession(base_url=args.topview_base_url, clock=clock, **kwargs)
+
+
+def _sessions(
+    args: argparse.Namespace, providers: Sequence[str], clock: Clock | None, **kwargs: Any
+) -> list[BaseSession]:
+    """One session per provider named, Akool first (ConfigurationError if credentials miss)."""
+    sessions: list[BaseSession] = []
+    if "akool" in providers:
+        sessions.append(_session(args, clock, **kwargs))
+    if "topview" in providers:
+        sessions.append(_topview_session(args, clock, **kwargs))
+    return sessions
+
+
 def _batch(args: argparse.Namespace) -> int:
     try:
         manifest = load_manifest(args.manifest)
@@ -239,10 +284,12 @@ def _batch(args: argparse.Namespace) -> int:
         _error("--out DIR is required")
         return EXIT_BAD_INPUT
     out_dir: Path = args.out
+    # One clock for every provider, so --clock-speed applies to all of them.
     clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
     try:
-        session = _session(
+        sessions = _sessions(
             args,
+            sorted(manifest.providers),
             clock,
             webhook_url=args.webhook_url,
             # Nothing here receives the webhooks: keep polling at the usual pace.
@@ -253,7 +300,7 @@ def _batch(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     journal_path = args.journal if args.journal is not None else out_dir / ".akool-journal.sqlite"
     try:
-        journal = open_journal(journal_path, manifest, session.clock)
+        journal = open_journal(journal_path, manifest, sessions[0].clock)
     except (JournalError, OSError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
@@ -272,8 +319,10 @@ def _batch(args: argparse.Namespace) -> int:
     setup_logging(args.verbose, display)
 
     async def run() -> int:
-        async with session:
-            code, _ = await execute(session, manifest, journal, options, display)
+        async with contextlib.AsyncExitStack() as stack:
+            for session in sessions:
+                await stack.enter_async_context(session)
+            code, _ = await execute(sessions, manifest, journal, options, display)
             return code
 
     try:
@@ -287,7 +336,12 @@ def _batch(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     async def run() -> int:
         clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
-        async with _session(args, clock) as session:
+        try:
+            provider = family_provider(args.family)
+        except KeyError:
+            provider = "akool"  # the session names the known families
+        (session,) = _sessions(args, [provider], clock)
+        async with session:
             snap = await session.status(args.job_id, family=args.family)
         print(
             json.dumps(

@@ -127,8 +127,9 @@ def _advice(report: Mapping[str, Any]) -> list[str]:
     if counts["unknown"]:
         lines.append(
             f"{counts['unknown']} row(s) have an unknown create outcome (the answer was lost; the "
-            "job may exist and be billed). They are not created again. Check your Akool account, "
-            "then re-run with --retry-unknown to create them again (they may be billed twice)."
+            "job may exist and be billed). They are not created again. Check your Akool (or "
+            "TopView) account, then re-run with --retry-unknown to create them again (they may "
+            "be billed twice)."
         )
     if report["interrupted"] or counts["incomplete"]:
         lines.append("Run the same command again to resume: finished rows are skipped.")

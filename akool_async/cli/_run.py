@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -137,13 +137,15 @@ def _exit_code(
 
 
 async def execute(
-    session: BaseSession,
+    session: BaseSession | Sequence[BaseSession],
     manifest: Manifest,
     journal: Journal,
     options: BatchOptions,
     display: Display,
 ) -> tuple[int, dict[str, Any]]:
     """Run the batch with signal handling and progress; write the report; the exit code.
+
+    ``session`` is one open session, or one per provider the manifest uses (see ``run_batch``).
 
     Returns:
         The exit code and the report.
