@@ -245,7 +245,12 @@ class BaseSession:
     def _max_wait(self, max_wait: float | NotGiven | None) -> float | None:
         if isinstance(max_wait, NotGiven):
             return self.max_wait
-        if max_wait is not None and not max_wait > 0:
+        if max_wait is not None and (
+            isinstance(max_wait, bool)
+            or not isinstance(max_wait, int | float)
+            or not max_wait > 0
+            or max_wait != max_wait
+        ):
             raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
         return max_wait
 

@@ -14,6 +14,7 @@ from attrs import field, frozen
 
 from ._models import (
     FaceSwapRequest,
+    FaceSwapV3Request,
     ImageRequest,
     ImageToVideoRequest,
     LipSyncRequest,
@@ -130,7 +131,7 @@ FAMILIES: Mapping[str, Family] = {
         Family(
             "faceswap_image",
             "/api/open/v3/faceswap/highquality/specifyimage",
-            FaceSwapRequest,
+            FaceSwapV3Request,
             FACESWAP_STATUS,
             status_field="faceswap_status",
             result_field="url",
@@ -142,7 +143,7 @@ FAMILIES: Mapping[str, Family] = {
         Family(
             "faceswap_video",
             "/api/open/v3/faceswap/highquality/specifyvideo",
-            FaceSwapRequest,
+            FaceSwapV3Request,
             FACESWAP_STATUS,
             status_field="faceswap_status",
             result_field="url",

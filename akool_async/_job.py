@@ -200,7 +200,7 @@ def decode_token(token: str) -> dict[str, Any]:
     """
     try:
         data = json.loads(token)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise ValidationError("token", "is not a job token (not JSON)") from None
     if not isinstance(data, dict) or data.get("v") != TOKEN_VERSION:
         raise ValidationError("token", f"unsupported token version (expected {TOKEN_VERSION})")

@@ -380,7 +380,7 @@ def _from_text(name: str, kind: _Kind, text: str) -> Any:
         if text.startswith("["):
             try:
                 return json.loads(text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise ValidationError(name, f"is not a valid JSON array: {exc}") from None
         return [part.strip() for part in text.split("|") if part.strip()]
     return text
@@ -557,7 +557,7 @@ def _parse_jsonl(text: str, collector: _Collector) -> None:
             continue
         try:
             record = json.loads(stripped)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             collector.problem(number, None, f"not valid JSON: {exc}")
             continue
         if not isinstance(record, dict):

@@ -21,6 +21,7 @@ __all__ = [
     "AudioSplits",
     "Credit",
     "FaceSwapRequest",
+    "FaceSwapV3Request",
     "ImageRequest",
     "ImageToVideoRequest",
     "JobEvent",
@@ -148,8 +149,25 @@ def _int_or_none(value: Any) -> int | None:
     if isinstance(value, float) and math.isfinite(value):
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # "²" is a digit to isdigit(); 5,000 digits exceed int()'s limit
+            return None
     return None
+
+
+def _positive_seconds(value: Any) -> float | None:
+    """A finite, positive number of seconds, else None.
+
+    JSON allows Infinity, NaN and integers too large for a float; none is a media length.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if 0 < seconds < math.inf else None
 
 
 def parse_snapshot(
@@ -178,7 +196,7 @@ def parse_snapshot(
         progress=_int_or_none(data.get("progress")),
         error_code=_int_or_none(data.get("error_code")),
         error_reason=reason if isinstance(reason, str) and reason else None,
-        media_duration=float(media) if isinstance(media, int | float) and media > 0 else None,
+        media_duration=_positive_seconds(media),
         raw=data,
     )
 
@@ -423,6 +441,13 @@ class FaceSwapRequest:
     modify_url: str | None = field(default=None, validator=optional_http_url)
     face_enhance: bool | None = field(default=None, validator=optional_bool)
     webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+
+@frozen(slots=True, kw_only=True)
+class FaceSwapV3Request(FaceSwapRequest):
+    """Body of the v3 face-swap endpoints: ``modify_url`` (the image or video) is required."""
+
+    modify_url: str = field(validator=http_url)
 
 
 _SCALES = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3")

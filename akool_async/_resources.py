@@ -13,6 +13,7 @@ from ._families import FAMILIES, Family
 from ._job import Job
 from ._models import (
     FaceSwapRequest,
+    FaceSwapV3Request,
     ImageRequest,
     ImageToVideoRequest,
     LipSyncRequest,
@@ -155,8 +156,6 @@ class VideoTranslation(_Resource):
             caption_type: 0-4.
             speaker_num: 0-10 (0 = detect).
         """
-        if not isinstance(language, str) and isinstance(language, Sequence):
-            language = ",".join(language)
         req = VideoTranslationRequest(
             url=url,
             language=language,
@@ -223,7 +222,7 @@ class FaceSwap(_Resource):
     ) -> Job:
         """v3 ``specifyimage``: swap ``source_image`` faces onto ``target_image`` faces found in
         ``modify_image``."""
-        req = FaceSwapRequest(
+        req = FaceSwapV3Request(
             source_image=_images("source_image", source_image),
             target_image=_images("target_image", target_image),
             modify_url=modify_image,
@@ -243,7 +242,7 @@ class FaceSwap(_Resource):
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
         """v3 ``specifyvideo``: swap faces in ``modify_video``."""
-        req = FaceSwapRequest(
+        req = FaceSwapV3Request(
             source_image=_images("source_image", source_image),
             target_image=_images("target_image", target_image),
             modify_url=modify_video,

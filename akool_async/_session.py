@@ -239,7 +239,11 @@ class Session(BaseSession):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidResponse("no credit in the answer", endpoint=f"GET {path}")
         assert isinstance(data, Mapping)
-        return Credit(float(value), data)
+        try:
+            credit = float(value)
+        except OverflowError:
+            raise InvalidResponse("credit is out of range", endpoint=f"GET {path}") from None
+        return Credit(credit, data)
 
     # -- the scheduler's view of the API
 

@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -92,15 +93,21 @@ class RetryPolicy:
     rng: random.Random = field(factory=random.Random, eq=False, repr=False)
 
 
+def _shown_url(url: object) -> str:
+    """``repr(url)`` for an error message, with any ``user:password@`` part masked."""
+    # Greedy up to the authority's last "@", as urlsplit reads it: a password may hold "@".
+    return re.sub(r"//[^/?#]*@", "//***@", repr(url))
+
+
 def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
     """Validate the base URL: https, or http on loopback (or when explicitly allowed)."""
     try:
         parts = urlsplit(base_url)
         _ = parts.port  # a port out of range raises ValueError
     except (TypeError, ValueError):
-        raise ConfigurationError(f"base_url: not a valid URL: {base_url!r}") from None
+        raise ConfigurationError(f"base_url: not a valid URL: {_shown_url(base_url)}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url: must be an http(s) URL, got {base_url!r}")
+        raise ConfigurationError(f"base_url: must be an http(s) URL, got {_shown_url(base_url)}")
     if parts.username is not None or parts.password is not None:
         # They would be sent as basic auth and shown in every repr of the session.
         raise ConfigurationError("base_url: must not contain credentials (user:pass@)")
@@ -282,7 +289,10 @@ class Transport:
             return False
         if isinstance(exc, TransportError):
             return exc.sent
-        return isinstance(exc, HTTPStatusError) and exc.http_status >= 500
+        # 5xx, and 3xx too: a redirect after a POST may follow a job that was created.
+        return isinstance(exc, HTTPStatusError) and (
+            exc.http_status >= 500 or 300 <= exc.http_status < 400
+        )
 
     def _may_retry(self, exc: AkoolError, kind: RequestKind, attempt: int) -> bool:
         if kind == "poll" or attempt >= self.retry.max_retries:
@@ -323,6 +333,7 @@ class Transport:
         headers = {"User-Agent": C.USER_AGENT, **self._extra, **auth_headers}
         self.sent[endpoint] = self.sent.get(endpoint, 0) + 1
         started = time.perf_counter()
+        malformed: str | None = None
         try:
             async with self.http.request(
                 method,
@@ -355,8 +366,15 @@ class Transport:
             raise ConnectError("connection closed before an answer", endpoint=endpoint) from exc
         except aiohttp.InvalidURL as exc:
             raise ConfigurationError(f"invalid URL for {endpoint}") from exc
+        except aiohttp.ClientResponseError as exc:
+            # A malformed HTTP answer. The aiohttp error's request_info (shown by its repr too)
+            # holds our request headers, credentials included: the typed error is raised below,
+            # outside this block, so that it keeps no link (__cause__/__context__) to it.
+            malformed = f"{type(exc).__name__}, HTTP {exc.status}"
         except aiohttp.ClientError as exc:
             raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from exc
+        if malformed is not None:
+            raise TransportError(f"malformed HTTP response ({malformed})", endpoint=endpoint)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s -> HTTP %s (%.1f ms)",
@@ -389,7 +407,9 @@ class Transport:
     ) -> dict[str, Any]:
         try:
             decoded = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the interpreter's stack (a hostile body
+            # well under the size cap) is as unusable as invalid JSON.
             decoded = None
         d = self.dialect
         if status != 200 or not isinstance(decoded, dict) or "code" not in decoded:

@@ -25,3 +25,15 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     """.ci/run contains the README's test command, character for character."""
     ci = (ROOT / ".ci" / "run").read_text()
     assert _commands()[1] in ci.splitlines()
+
+
+def test_every_guarantee_points_at_an_existing_test() -> None:
+    """Each ``tests/file.py::test_name`` the README cites exists in that file."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    cited = set(re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text))
+    assert len(cited) >= 20
+    for path, name in cited:
+        source = (ROOT / path).read_text()
+        assert re.search(rf"^(async )?def {name}\(", source, re.M), f"{path}::{name} is missing"

@@ -99,7 +99,7 @@ def parse_callback(body: bytes | str | Mapping[str, Any]) -> TopViewCallback | N
     if isinstance(body, bytes | str):
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidWebhook("malformed body: not JSON") from None
     if not isinstance(data, Mapping):
         raise InvalidWebhook("malformed body: not a JSON object")

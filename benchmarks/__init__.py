@@ -1,0 +1,1 @@
+"""Benchmarks of akool_async against the fake Akool server (``python -m benchmarks``)."""

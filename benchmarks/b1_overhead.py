@@ -1,0 +1,368 @@
+"""B1 overhead: client CPU per status poll through the scheduler vs a raw aiohttp GET + JSON.
+
+The fake server (separate process) keeps every job queued forever, so each poll is the same
+request. Four clients issue status GETs for the same job ids with 16 requests in flight:
+
+* ``raw``: 16 tasks looping ``aiohttp GET`` + ``json.loads`` (the floor);
+* ``transport``: the same loop through ``session.transport.request`` (auth, budget, envelope,
+  error mapping), no scheduler;
+* ``fetch``: the same loop through the session's status fetch (adds snapshot parsing);
+* ``scheduler``: the jobs tracked with ``session.track`` and a fixed-interval poll policy; the
+  scheduler does everything (heap, limiter, one task per request, backoff bookkeeping).
+
+Two regimes: ``saturated`` (every job always due: the client runs flat out) and ``paced`` (a
+fixed request rate well below capacity, as a real session runs; the raw client is then the
+per-job ``sleep; GET`` loop peer SDKs use). CPU is ``time.process_time()`` of this process over a
+window of N requests, after a warm-up. Rounds alternate the variants' order; the figure is the
+median of the per-round ratios to ``raw``, with their spread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from akool_async import FAMILIES, Session
+
+from ._common import (
+    API_KEY,
+    VIDEO_INFO,
+    BenchResult,
+    FakeProcess,
+    Level,
+    Window,
+    create_raw,
+    fixed_policy,
+    fmt,
+    md_table,
+    session_for,
+    spread,
+)
+
+NAME = "b1"
+TITLE = "B1 overhead: client CPU per status poll"
+TARGET = 1.15
+
+
+@dataclass(frozen=True)
+class Params:
+    jobs: int
+    polls: int
+    warmup: int
+    rounds: int
+    #: Window of the paced regime (it runs at ``paced_rate``, so windows take longer).
+    paced_polls: int = 0
+    concurrency: int = 16
+    paced_rate: float = 1500.0
+    speed: float = 50.0
+
+
+PARAMS: dict[Level, Params] = {
+    "smoke": Params(jobs=16, polls=150, warmup=30, rounds=1, paced_polls=150, paced_rate=600.0),
+    "quick": Params(jobs=64, polls=2000, warmup=300, rounds=3, paced_polls=1500),
+    "full": Params(jobs=256, polls=6000, warmup=600, rounds=5, paced_polls=3000),
+}
+
+VARIANTS = ("raw", "transport", "fetch", "scheduler")
+
+Runner = Callable[[FakeProcess, list[str], Params, str], Awaitable[Window]]
+
+
+async def _loop_variant(
+    p: Params,
+    mode: str,
+    one: Callable[[str], Awaitable[Any]],
+    ids: list[str],
+    interval_real: float,
+) -> Window:
+    """Run ``one(id)`` from a pool of loops until the window is measured."""
+    count = 0
+    stop = asyncio.Event()
+    window = Window()
+    sem = asyncio.Semaphore(p.concurrency)
+
+    async def saturated_worker(k: int) -> None:
+        nonlocal count
+        i = k
+        while not stop.is_set():
+            await one(ids[i % len(ids)])
+            count += 1
+            i += p.concurrency
+
+    async def paced_worker(job_id: str, rng: random.Random) -> None:
+        # What peer SDKs do: one loop per job, sleep then GET, with a shared concurrency cap.
+        nonlocal count
+        await asyncio.sleep(rng.uniform(0, interval_real))
+        while not stop.is_set():
+            async with sem:
+                await one(job_id)
+            count += 1
+            await asyncio.sleep(interval_real)
+
+    rng = random.Random(1)
+    if mode == "saturated":
+        tasks = [asyncio.create_task(saturated_worker(k)) for k in range(p.concurrency)]
+    else:
+        tasks = [asyncio.create_task(paced_worker(j, rng)) for j in ids]
+    try:
+        await window.measure(lambda: count, p.warmup, _window(p, mode))
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return window
+
+
+def _window(p: Params, mode: str) -> int:
+    return p.polls if mode == "saturated" else (p.paced_polls or p.polls)
+
+
+def _interval_real(p: Params, n_ids: int) -> float:
+    return n_ids / p.paced_rate
+
+
+async def run_raw(fake: FakeProcess, ids: list[str], p: Params, mode: str) -> Window:
+    connector = aiohttp.TCPConnector(limit=32)
+    url = fake.base_url + VIDEO_INFO
+    headers = {"x-api-key": API_KEY}
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def one(job_id: str) -> Any:
+            async with http.get(url, params={"video_model_id": job_id}, headers=headers) as r:
+                return json.loads(await r.read())
+
+        return await _loop_variant(p, mode, one, ids, _interval_real(p, len(ids)))
+
+
+def _session(fake: FakeProcess, p: Params, **kwargs: Any) -> Session:
+    return session_for(fake, rate=None, max_inflight_polls=p.concurrency, seed=1, **kwargs)
+
+
+async def run_transport(fake: FakeProcess, ids: list[str], p: Params, mode: str) -> Window:
+    async with _session(fake, p) as session:
+        transport = session.transport
+
+        async def one(job_id: str) -> Any:
+            return await transport.request(
+                "GET", VIDEO_INFO, params={"video_model_id": job_id}, kind="poll"
+            )
+
+        return await _loop_variant(p, mode, one, ids, _interval_real(p, len(ids)))
+
+
+async def run_fetch(fake: FakeProcess, ids: list[str], p: Params, mode: str) -> Window:
+    fam = FAMILIES["talking_photo"]
+    async with _session(fake, p) as session:
+        # The session's own status read (private): what the scheduler calls per request.
+        fetch = session._fetch_status
+
+        async def one(job_id: str) -> Any:
+            return await fetch(fam.status, fam, [job_id])
+
+        return await _loop_variant(p, mode, one, ids, _interval_real(p, len(ids)))
+
+
+async def run_scheduler(fake: FakeProcess, ids: list[str], p: Params, mode: str) -> Window:
+    if mode == "saturated":
+        # Due again 20 real microseconds after each answer: always more due than slots.
+        policy = fixed_policy(0.001)
+    else:
+        interval = _interval_real(p, len(ids)) * fake.speed
+        policy = fixed_policy(interval, first_poll=2 * interval)
+    async with _session(fake, p, poll_policy=policy) as session:
+        stats = session.scheduler.stats
+        jobs = [session.track(job_id, family="talking_photo", max_wait=None) for job_id in ids]
+        window = Window()
+        await window.measure(lambda: stats.requests, p.warmup, _window(p, mode))
+        failed = [j for j in jobs if j.done()]
+        if failed:
+            raise RuntimeError(f"{len(failed)} tracked jobs ended during B1: {failed[0]!r}")
+        return window
+
+
+RUNNERS: dict[str, Runner] = {
+    "raw": run_raw,
+    "transport": run_transport,
+    "fetch": run_fetch,
+    "scheduler": run_scheduler,
+}
+
+
+def _group(filename: str, func: str) -> str:
+    if "anyio" in filename or "weakref" in filename:
+        # anyio keeps per-task state in a WeakKeyDictionary: its lookups are anyio's cost.
+        return "anyio (task spawn, CapacityLimiter, cancel scopes, checkpoints)"
+    if (
+        "asyncio" in filename
+        or "selectors" in filename
+        or "epoll" in func
+        or "_contextvars" in func
+        or "get_running_loop" in func
+    ):
+        return "asyncio event loop (tasks, call_soon, run_once, epoll)"
+    if "_scheduler.py" in filename:
+        return "akool_async scheduler (_pop_due, _poll, _apply, _schedule)"
+    if "akool_async" in filename:
+        return "akool_async other (backoff, job, models)"
+    if "heapq" in func:
+        return "heapq"
+    if "benchmarks" in filename:
+        return "the benchmark's in-memory fetch"
+    return "builtins called from all of the above (dict, set, len, max ...)"
+
+
+async def _dispatch_alone(p: Params, *, profile: bool) -> dict[str, Any]:
+    """The scheduler with an in-memory fetch (no HTTP); optionally profiled by module."""
+    import cProfile
+    import pstats
+
+    from .b3_scale import _cpu_per_poll
+
+    if not profile:
+        return await _cpu_per_poll(p.jobs, _window(p, "paced"), p.paced_rate)
+    # CPU time, not wall time: idle waits in epoll must not count.
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    try:
+        out = await _cpu_per_poll(p.jobs, _window(p, "paced"), p.paced_rate)
+    finally:
+        prof.disable()
+    stats = pstats.Stats(prof)
+    shares: dict[str, float] = {}
+    raw_stats: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _line, func), (_cc, _nc, tottime, _ct, _callers) in raw_stats.items():
+        key = _group(filename, func)
+        shares[key] = shares.get(key, 0.0) + tottime
+    total = sum(shares.values()) or 1.0
+    out["profile_shares"] = {k: v / total for k, v in sorted(shares.items(), key=lambda kv: -kv[1])}
+    return out
+
+
+async def run(level: Level) -> BenchResult:
+    p = PARAMS[level]
+    # Jobs queue for ~30 years of clock time: every poll answers "queueing".
+    args = ["--queue-time", "1e9", "1e9"]
+    data: dict[str, Any] = {"params": p.__dict__, "modes": {}}
+    async with FakeProcess(speed=p.speed, seed=1, args=args) as fake:
+        async with aiohttp.ClientSession() as http:
+            ids = [i for i, _ in await create_raw(http, fake.base_url, p.jobs)]
+        for mode in ("saturated", "paced"):
+            per_round: list[dict[str, Window]] = []
+            for r in range(p.rounds):
+                order = list(VARIANTS) if r % 2 == 0 else list(reversed(VARIANTS))
+                windows: dict[str, Window] = {}
+                for name in order:
+                    windows[name] = await RUNNERS[name](fake, ids, p, mode)
+                per_round.append(windows)
+            mode_data: dict[str, Any] = {}
+            for name in VARIANTS:
+                cpu = [w[name].cpu_per_request_us for w in per_round]
+                rate = [w[name].rate for w in per_round]
+                ratio = [
+                    w[name].cpu_per_request_us / w["raw"].cpu_per_request_us for w in per_round
+                ]
+                mode_data[name] = {
+                    "cpu_per_poll_us": spread(cpu),
+                    "ratio_to_raw": spread(ratio),
+                    "requests_per_s": spread(rate),
+                    "rounds": [round(x, 2) for x in cpu],
+                }
+            data["modes"][mode] = mode_data
+    data["dispatch_alone"] = await _dispatch_alone(p, profile=False)
+    data["dispatch_profile"] = (await _dispatch_alone(p, profile=True))["profile_shares"]
+    return _report(level, p, data)
+
+
+def _report(level: Level, p: Params, data: dict[str, Any]) -> BenchResult:
+    rows = []
+    for mode, mode_data in data["modes"].items():
+        for name in VARIANTS:
+            d = mode_data[name]
+            c, r = d["cpu_per_poll_us"], d["ratio_to_raw"]
+            rows.append(
+                [
+                    mode,
+                    name,
+                    c["median"],
+                    f"{c['min']:.1f}-{c['max']:.1f}",
+                    f"{r['median']:.2f}x",
+                    f"{r['min']:.2f}-{r['max']:.2f}",
+                    d["requests_per_s"]["median"],
+                ]
+            )
+    table = md_table(
+        [
+            "regime",
+            "client",
+            "CPU/poll (us, median)",
+            "range",
+            "ratio to raw",
+            "ratio range",
+            "polls/s",
+        ],
+        rows,
+    )
+    sat = data["modes"]["saturated"]["scheduler"]["ratio_to_raw"]["median"]
+    paced = data["modes"]["paced"]["scheduler"]["ratio_to_raw"]["median"]
+    alone = data["dispatch_alone"]["cpu_per_poll_us"]
+    med = {
+        mode: {n: d["cpu_per_poll_us"]["median"] for n, d in mode_data.items()}
+        for mode, mode_data in data["modes"].items()
+    }
+    profile_table = md_table(
+        ["where the scheduler's own CPU goes (cProfile, tottime share)", "share"],
+        [[k, f"{v * 100:.0f} %"] for k, v in data["dispatch_profile"].items() if v >= 0.005],
+    )
+    md = (
+        f"{p.jobs} queued jobs, {p.concurrency} requests in flight, windows of {p.polls} "
+        f"(saturated) / {_window(p, 'paced')} (paced) polls after {p.warmup} warm-up polls, "
+        f"{p.rounds} round(s) with alternating order; paced regime at {fmt(p.paced_rate)} "
+        f"polls/s. CPU is this process's `time.process_time()`; the server runs in its own "
+        f"process.\n\n{table}\n\n"
+        f"The scheduler alone, with an in-memory status fetch (no HTTP, {p.jobs} jobs, "
+        f"{fmt(p.paced_rate)} polls/s due): **{alone:.1f} us per poll**.\n\n{profile_table}\n"
+    )
+    if sat > TARGET or paced > TARGET:
+        s_ = med["saturated"]
+        md += (
+            "\n**Why the 1.15x target is missed, and what would close it.** Per poll "
+            f"(saturated medians) the transport adds {s_['transport'] - s_['raw']:.0f} us over "
+            "raw aiohttp (auth headers, rate budget, envelope, error mapping), snapshot parsing "
+            f"{s_['fetch'] - s_['transport']:.0f} us, and the scheduler's dispatch "
+            f"{s_['scheduler'] - s_['fetch']:.0f} us: the bulk. Alone (no HTTP) the dispatch "
+            f"costs {alone:.0f} us per poll, and the profile above shows where: anyio "
+            "machinery run once per request (a task spawned in the session's task group, "
+            "`CapacityLimiter.acquire_on_behalf_of`/`release_on_behalf_of`, a `CancelScope` "
+            "around every dispatcher sleep that `_schedule` cancels to wake it) and the event-"
+            "loop iterations it causes, more than the heap or `_apply`. Paced, the scheduler "
+            f"adds {med['paced']['scheduler'] - med['paced']['fetch']:.0f} us over the fetch "
+            "loop (alone, every poll needs a wake-up of its own; under HTTP some share the "
+            "loop iterations of network events). To stay within "
+            f"1.15x the scheduler path may cost about {0.15 * s_['raw']:.0f} us more than raw "
+            "in total, so the dispatch must cost a few microseconds: a fixed pool of "
+            "`max_inflight` worker tasks fed from the heap (no task and no limiter token per "
+            "request, a plain counter), and waking the dispatcher with an `asyncio.Event` or "
+            "`loop.call_at` instead of cancelling a scope; the transport's own "
+            f"{s_['transport'] - s_['raw']:.0f} us (per-request `ClientTimeout`, header dict "
+            "merge, debug-log check, budget) is the next item.\n"
+        )
+    result = BenchResult(NAME, TITLE, data, md)
+    result.target(
+        "scheduler CPU/poll <= 1.15x raw (saturated)",
+        sat <= TARGET,
+        f"{sat:.2f}x",
+    )
+    result.target(
+        "scheduler CPU/poll <= 1.15x raw (paced)",
+        paced <= TARGET,
+        f"{paced:.2f}x",
+    )
+    return result
