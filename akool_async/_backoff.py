@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 
 from attrs import frozen
 
@@ -92,16 +93,16 @@ class PollPolicy:
     def warm_delay(self, elapsed: float, mu: float, sigma: float, rng: random.Random) -> float:
         """Delay for a job ``elapsed`` seconds old whose duration is predicted as mu +- sigma."""
         sigma = max(sigma, self.min_delay)
-        start = mu - self.lead * sigma
-        if elapsed < start:
-            wait = start - elapsed
-            # A little jitter keeps jobs created together from polling in lockstep.
-            return max(self.min_delay, wait * (0.97 + 0.03 * rng.random()))
         spacing = self.step * sigma
         late = elapsed - (mu + 2.0 * sigma)
         if late > 0:
             spacing *= math.pow(self.growth, min(late / sigma, 30.0))
         spacing = min(self.cap, max(self.min_delay, spacing))
+        wait = mu - self.lead * sigma - elapsed
+        if wait > 0.5 * spacing:
+            # Skip the polls that could only answer "still running"; a little jitter keeps jobs
+            # created together from polling in lockstep.
+            return max(self.min_delay, wait * (0.97 + 0.03 * rng.random()))
         return spacing * (0.85 + 0.15 * rng.random())
 
     def first_delay(self, rng: random.Random) -> float:
@@ -112,54 +113,90 @@ class PollPolicy:
 class DurationModel:
     """What the scheduler has learned about one family's durations.
 
-    An exponentially weighted least-squares fit of total duration against media length
-    (``video_lock_duration``, when the API reports it); the deviation is the fit's weighted
-    residual spread. A new job's duration is predicted as ``a + b * media`` +- ``sigma``; jobs
-    without a media length use the weighted mean and spread. Predictions are offered only after
-    ``min_samples`` jobs finished.
+    It keeps the last ``window`` finished jobs (media length, duration, and how precisely the end
+    is known) and fits, in sample:
+
+    * the duration against media length (``video_lock_duration``, when the API reports it):
+      ``mu = a + b * media``;
+    * the squared residuals against ``mu**2``: ``sigma**2 = c0 + c1 * mu**2``, so a fixed part
+      (queueing) and a part proportional to the job's length (processing) are both learned and a
+      long job gets a wider window than a short one. Each residual first loses the variance of
+      its own measurement (an end known only to within the gap between two polls).
+
+    Jobs without a media length use the mean. Predictions are offered after ``min_samples``
+    jobs finished. A window rather than a decaying average keeps the jobs of a batch that
+    finished first (the short ones) in the fit.
     """
 
-    __slots__ = ("_n", "_sx", "_sxx", "_sxy", "_sy", "_syy", "alpha", "min_samples", "samples")
+    __slots__ = ("_dirty", "_fit", "_samples", "min_samples", "samples")
 
-    def __init__(self, *, alpha: float = 0.05, min_samples: int = 5) -> None:
-        self.alpha = alpha
+    def __init__(self, *, window: int = 512, min_samples: int = 5) -> None:
         self.min_samples = min_samples
         self.samples = 0
-        # Exponentially weighted sums: x = media seconds, y = duration seconds.
-        self._n = self._sx = self._sy = self._sxx = self._sxy = self._syy = 0.0
+        #: (media or 0, duration, measurement variance or None when unknown)
+        self._samples: deque[tuple[float, float, float | None]] = deque(maxlen=window)
+        self._fit: tuple[float, float, float, float, float] | None = None
+        self._dirty = False
 
-    def observe(self, duration: float, media: float | None) -> None:
-        """Record a finished job's total duration (seconds) and media length, if known."""
+    def observe(self, duration: float, media: float | None, *, gap: float | None = 0.0) -> None:
+        """Record a finished job.
+
+        Args:
+            duration: its total duration in seconds (best estimate).
+            media: its media length, if known.
+            gap: the width of the interval the end is known to lie in (the time between the
+                last poll that saw it running and the one that saw it done); None if unknown.
+        """
         if not (duration > 0 and math.isfinite(duration)):
             return
         x = media if media is not None and media > 0 and math.isfinite(media) else 0.0
-        keep = 1.0 - self.alpha
-        self._n = self._n * keep + 1.0
-        self._sx = self._sx * keep + x
-        self._sy = self._sy * keep + duration
-        self._sxx = self._sxx * keep + x * x
-        self._sxy = self._sxy * keep + x * duration
-        self._syy = self._syy * keep + duration * duration
+        noise = None if gap is None or not math.isfinite(gap) else gap * gap / 12.0
+        self._samples.append((x, duration, noise))
         self.samples += 1
+        self._dirty = True
+
+    def _refit(self) -> None:
+        data = self._samples
+        n = len(data)
+        mx = sum(d[0] for d in data) / n
+        my = sum(d[1] for d in data) / n
+        vx = sum((d[0] - mx) ** 2 for d in data) / n
+        b = sum((d[0] - mx) * (d[1] - my) for d in data) / n / vx if vx > 1e-9 else 0.0
+        a = my - b * mx
+        # The spread: squared residuals (less their own measurement noise) against mu**2.
+        pts = [
+            ((a + b * x) ** 2, (y - a - b * x) ** 2 - noise)
+            for x, y, noise in data
+            if noise is not None
+        ]
+        if len(pts) >= self.min_samples:
+            m = len(pts)
+            mu_u = sum(u for u, _ in pts) / m
+            mv = sum(v for _, v in pts) / m
+            var_u = sum((u - mu_u) ** 2 for u, _ in pts) / m
+            c1 = sum((u - mu_u) * (v - mv) for u, v in pts) / m / var_u if var_u > 1e-9 else 0.0
+            c0 = mv - c1 * mu_u
+            if c1 < 0:
+                c0, c1 = mv, 0.0
+            elif c0 < 0:
+                suu = sum(u * u for u, _ in pts)
+                c0, c1 = 0.0, (sum(u * v for u, v in pts) / suu if suu > 0 else 0.0)
+        else:
+            c0, c1 = sum((d[1] - my) ** 2 for d in data) / n, 0.0
+        # Few samples underestimate spread: widen it a little.
+        widen = n / max(1.0, n - 2.0)
+        self._fit = (a, b, max(0.0, c0) * widen, max(0.0, c1) * widen, my)
+        self._dirty = False
 
     def estimate(self, media: float | None) -> tuple[float, float] | None:
         """Predicted total duration and its deviation (seconds), or None while learning."""
-        if self.samples < self.min_samples:
+        if len(self._samples) < self.min_samples:
             return None
-        n = self._n
-        mx, my = self._sx / n, self._sy / n
-        vx = self._sxx / n - mx * mx
-        vy = max(0.0, self._syy / n - my * my)
-        if media is not None and media > 0 and vx > 1e-9:
-            b = (self._sxy / n - mx * my) / vx
-            a = my - b * mx
-            mu = a + b * media
-            # Residual spread of a least-squares fit: var(y) - b^2 var(x).
-            res = max(0.0, vy - b * b * vx)
-        else:
-            mu, res = my, vy
+        if self._dirty or self._fit is None:
+            self._refit()
+        assert self._fit is not None
+        a, b, c0, c1, mean = self._fit
+        mu = a + b * media if media is not None and media > 0 else mean
         if not mu > 0:
             return None
-        # Small samples underestimate spread; widen it a little while few jobs are known.
-        inflate = self.samples / (self.samples - 2.0)
-        return mu, max(math.sqrt(res * inflate), 0.03 * mu)
+        return mu, max(math.sqrt(c0 + c1 * mu * mu), 0.03 * mu)

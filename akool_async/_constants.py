@@ -37,6 +37,8 @@ DEFAULT_POLL_CAP: Final = 30.0
 DEFAULT_WEBHOOK_BACKSTOP: Final = 120.0
 #: Ids per batch status request (listbyids / resultsByIds).
 MAX_BATCH_IDS: Final = 100
+#: Jobs of a batch endpoint wait up to this long (clock seconds) for others to share a request.
+BATCH_WINDOW: Final = 1.0
 #: Code 1008 right after creation is retried for this long before JobNotFound.
 NOT_FOUND_GRACE: Final = 30.0
 #: Webhook events for ids not yet tracked are kept this long.

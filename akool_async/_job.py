@@ -46,6 +46,7 @@ class Job:
         "_final",
         "_polls_in_status",
         "_result",
+        "_running_seen",
         "_scheduler",
         "_solo",
         "created_at",
@@ -96,6 +97,8 @@ class Job:
         self._polls_in_status = 0
         self._solo = False
         self._final = False
+        #: When a poll last saw the job still running (to learn when it really ended).
+        self._running_seen: float | None = None
 
     # -- public ---------------------------------------------------------------------------
 

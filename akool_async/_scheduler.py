@@ -1,11 +1,12 @@
 """The scheduler: one heap of due times polls every job of a session.
 
 There is no task or loop per job. One dispatcher pops the jobs whose poll is due, groups those
-whose family has a batch status endpoint (up to 100 ids a request), and starts one short task per
-*request*, bounded by a capacity limiter; each request takes a token from the session's rate
-budget inside the transport. Results update the jobs, emit de-duplicated status events, resolve
-finished jobs and push the others back on the heap at a time chosen by the poll policy (status-
-aware growth, jitter, learned family durations, clamped to the job's deadline).
+whose family has a batch status endpoint (up to 100 ids a request), and hands each *request* to a
+fixed pool of ``max_inflight`` workers, which bounds the requests in flight; each request takes a
+token from the session's rate budget inside the transport. Results update the jobs, emit
+de-duplicated status events, resolve finished jobs and push the others back on the heap at a
+time chosen by the poll policy (status-aware growth, jitter, learned family durations, clamped to
+the job's deadline).
 
 Failure isolation: a transient poll failure (5xx, timeout, reset, truncated JSON, throttling)
 reschedules the jobs of that request with their own backoff; 1008 shortly after creation is
@@ -57,6 +58,9 @@ log = logging.getLogger("akool_async")
 
 #: Fetches the status of ``ids`` (all of one status endpoint); returns the snapshots found.
 #: Ids missing from the answer are "not found"; an exception applies to every id.
+#: One status request: the endpoint, the family whose fields it reads, and its jobs.
+Group = tuple[StatusEndpoint, Family, list[Job]]
+
 FetchStatus = Callable[
     [StatusEndpoint, Family, Sequence[str]], Awaitable[Mapping[str, JobSnapshot]]
 ]
@@ -140,6 +144,7 @@ class Scheduler:
         policy: PollPolicy | None = None,
         rng: random.Random | None = None,
         max_batch: int = C.MAX_BATCH_IDS,
+        batch_window: float = C.BATCH_WINDOW,
         not_found_grace: float = C.NOT_FOUND_GRACE,
         notify_ttl: float = C.NOTIFY_TTL,
         webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
@@ -153,12 +158,14 @@ class Scheduler:
         self.policy = policy or PollPolicy()
         self.rng = rng or random.Random()
         self.max_batch = max_batch
+        self.batch_window = batch_window
+        self._gathering: dict[str, tuple[float, list[Job]]] = {}
         self.not_found_grace = not_found_grace
         self.notify_ttl = notify_ttl
         self.webhook_backstop = webhook_backstop
         self.max_tracked = max_tracked
         self.provider = provider
-        self.limiter = anyio.CapacityLimiter(max_inflight)
+        self.max_inflight = max_inflight
         self.jobs: dict[str, Job] = {}
         self._reserved = 0
         self.models: dict[str, DurationModel] = {}
@@ -220,7 +227,7 @@ class Scheduler:
         if self._early.pop(job.id, None) is not None:
             delay = 0.0  # a webhook already said something: confirm at once
         elif job.webhook:
-            delay = self._backstop_delay()
+            delay = self._backstop_delay(job, now)
         else:
             delay = self._next_delay(job, now)
         self._schedule(job, now + delay)
@@ -299,21 +306,36 @@ class Scheduler:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Dispatch due polls until cancelled. Started in the session's task group."""
+        """Dispatch due polls until cancelled. Started in the session's task group.
+
+        A fixed pool of ``max_inflight`` workers sends the status requests: that bounds the
+        requests in flight without a task, or a limiter token, per request.
+        """
         self._running = True
+        send, receive = anyio.create_memory_object_stream[Group](0)
         try:
-            async with anyio.create_task_group() as tg:
+            async with anyio.create_task_group() as tg, send:
+                with receive:
+                    for _ in range(self.max_inflight):
+                        tg.start_soon(self._worker, receive.clone())
                 task_status.started()
                 while True:
-                    for endpoint, fam, batch in self._pop_due(self.clock.now()):
-                        token = object()
-                        await self.limiter.acquire_on_behalf_of(token)
-                        self._inflight += 1
-                        self.peak_inflight = max(self.peak_inflight, self._inflight)
-                        tg.start_soon(self._poll, endpoint, fam, batch, token)
+                    for group in self._pop_due(self.clock.now()):
+                        await send.send(group)
                     await self._sleep_until_due()
         finally:
             self._running = False
+
+    async def _worker(self, receive: MemoryObjectReceiveStream[Group]) -> None:
+        with receive:
+            async for endpoint, fam, jobs in receive:
+                self._inflight += 1
+                if self._inflight > self.peak_inflight:
+                    self.peak_inflight = self._inflight
+                try:
+                    await self._poll(endpoint, fam, jobs)
+                finally:
+                    self._inflight -= 1
 
     async def _sleep_until_due(self) -> None:
         while self._heap:
@@ -322,15 +344,19 @@ class Scheduler:
                 heapq.heappop(self._heap)
                 continue
             break
+        wake = self._heap[0][0] if self._heap else None
+        for flush, _ in self._gathering.values():
+            wake = flush if wake is None else min(wake, flush)
         # Every wait goes through the clock, so a virtual clock can drive the scheduler; a job
         # due sooner than the current target cancels the wait (see _schedule).
         with anyio.CancelScope() as scope:
             self._wake_scope = scope
-            if not self._heap:
+            if wake is None:
                 await anyio.sleep_forever()
-            delay = self._heap[0][0] - self.clock.now()
-            if delay > 0:
-                await self.clock.sleep(delay)
+            else:
+                delay = wake - self.clock.now()
+                if delay > 0:
+                    await self.clock.sleep(delay)
         self._wake_scope = None
 
     def _schedule(self, job: Job, due: float) -> None:
@@ -349,64 +375,72 @@ class Scheduler:
             self._wake_scope.cancel()
 
     def _pop_due(self, now: float) -> list[tuple[StatusEndpoint, Family, list[Job]]]:
-        """Pop every due job and group them into requests."""
-        groups: dict[str, list[Job]] = {}
+        """Pop every due job and group them into requests.
+
+        Jobs of a batch endpoint wait up to ``batch_window`` after the first of them fell due,
+        so the others falling due meanwhile share its request (never polled early, at most
+        ``batch_window`` late).
+        """
         singles: list[Job] = []
         heap = self._heap
+        gathering = self._gathering
         while heap and heap[0][0] <= now:
             due, _, job = heapq.heappop(heap)
             if job._due != due or job.done():
                 continue  # stale entry
             job._due = None
             if job._fam.status.batch and not job._solo:
-                groups.setdefault(job._fam.status.key, []).append(job)
+                key = job._fam.status.key
+                entry = gathering.get(key)
+                if entry is None:
+                    gathering[key] = entry = (due + self.batch_window, [])
+                entry[1].append(job)
             else:
                 singles.append(job)
         out: list[tuple[StatusEndpoint, Family, list[Job]]] = []
-        for members in groups.values():
+        for key, (flush, members) in list(gathering.items()):
+            if flush > now and len(members) < self.max_batch:
+                continue
+            del gathering[key]
+            # A job rescheduled while it waited (a webhook woke it) is polled from the heap.
+            members = [j for j in members if j._due is None and not j.done()]
+            if not members:
+                continue
             fam = members[0]._fam
             for i in range(0, len(members), self.max_batch):
                 out.append((fam.status, fam, members[i : i + self.max_batch]))
         out.extend((job._fam.status, job._fam, [job]) for job in singles)
         return out
 
-    async def _poll(
-        self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], token: object
-    ) -> None:
+    async def _poll(self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job]) -> None:
+        live = [j for j in jobs if not j.done()]
+        if not live:
+            return
+        self.stats.requests += 1
+        self.stats.polls += len(live)
+        for j in live:
+            j.polls += 1
         events: list[JobEvent] = []
-        ended: list[str] = []
         try:
-            live = [j for j in jobs if not j.done()]
-            if not live:
-                return
-            self.stats.requests += 1
-            self.stats.polls += len(live)
-            for j in live:
-                j.polls += 1
-            try:
-                found = await self._fetch(endpoint, fam, [j.id for j in live])
-            except AkoolError as exc:
-                self.stats.errors += 1
-                self._on_error(live, exc, len(jobs) > 1)
-            except Exception as exc:  # a bug must not take the session down
-                self.stats.errors += 1
-                log.exception("status poll of %d job(s) raised unexpectedly", len(live))
-                self._on_error(live, exc, len(jobs) > 1)
-            else:
-                now = self.clock.now()
-                for job in live:
-                    snap = found.get(job.id)
-                    if snap is None:
-                        self._on_missing(job, now, None)
-                    else:
-                        self._apply(job, snap, now, events)
-            ended = [j.id for j in live if j.done()]
-            # Delivered while this request still holds its slot: a slow consumer holds polling
-            # back (bounded memory) instead of piling up undelivered events.
-            await self._publish(events, ended)
-        finally:
-            self._inflight -= 1
-            self.limiter.release_on_behalf_of(token)
+            found = await self._fetch(endpoint, fam, [j.id for j in live])
+        except AkoolError as exc:
+            self.stats.errors += 1
+            self._on_error(live, exc, len(jobs) > 1)
+        except Exception as exc:  # a bug must not take the session down
+            self.stats.errors += 1
+            log.exception("status poll of %d job(s) raised unexpectedly", len(live))
+            self._on_error(live, exc, len(jobs) > 1)
+        else:
+            now = self.clock.now()
+            for job in live:
+                snap = found.get(job.id)
+                if snap is None:
+                    self._on_missing(job, now, None)
+                else:
+                    self._apply(job, snap, now, events)
+        # Delivered while this worker is still busy: a slow consumer holds polling back
+        # (bounded memory) instead of piling up undelivered events.
+        await self._publish(events, [j.id for j in live if j.done()])
 
     # -- outcomes -------------------------------------------------------------------------
 
@@ -433,10 +467,20 @@ class Scheduler:
                 )
         else:
             job._polls_in_status += 1
+        if not status.terminal:
+            job._running_seen = now
         if status == JobStatus.COMPLETED:
             assert snap.result_url is not None
             if job.learn:
-                self._model(job._fam).observe(now - job.created_at, job.media_duration)
+                # It ended between the last poll that saw it running and this one: learn the
+                # midpoint, not the detection time (which carries the polling delay).
+                seen = job._running_seen
+                end = now if seen is None else (seen + now) / 2.0
+                self._model(job._fam).observe(
+                    end - job.created_at,
+                    job.media_duration,
+                    gap=None if seen is None else now - seen,
+                )
             result = JobResult(
                 id=job.id,
                 family=job._fam.name,
@@ -450,7 +494,7 @@ class Scheduler:
         elif job._final or (job.deadline is not None and now >= job.deadline):
             self._timeout(job)
         elif job.webhook:
-            self._schedule(job, now + self._backstop_delay())
+            self._schedule(job, now + self._backstop_delay(job, now))
         else:
             self._schedule(job, now + self._next_delay(job, now))
 
@@ -541,8 +585,16 @@ class Scheduler:
         mu, sigma = estimate
         return self.policy.warm_delay(now - job.created_at, mu, sigma, self.rng)
 
-    def _backstop_delay(self) -> float:
-        return self.webhook_backstop * (0.75 + 0.25 * self.rng.random())
+    def _backstop_delay(self, job: Job, now: float) -> float:
+        """A webhook job's safety poll: no sooner than the backstop interval, nor before the job
+        is well past its expected end (mu + 3 sigma), when the family's durations are known."""
+        delay = self.webhook_backstop * (0.75 + 0.25 * self.rng.random())
+        model = self.models.get(job._fam.name)
+        estimate = None if model is None else model.estimate(job.media_duration)
+        if estimate is not None:
+            mu, sigma = estimate
+            delay = max(delay, mu + 3.0 * sigma - (now - job.created_at))
+        return delay
 
     # -- shutdown ---------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ create carries ``webhookUrl`` and the scheduler polls those jobs only as a slow 
 90-120 clock s by default). The fake server (separate process) seals and POSTs a webhook when a
 job starts processing (status 2) and when it ends (status 3). Two receivers:
 
-* ``notify on every event``: ``notify(event) -> session.notify(event.id)`` (what the issue
-  describes); each notify triggers one confirming status poll;
+* ``notify on every event``: ``notify(event) -> session.notify(event.id, event.raw)`` (what
+  ``Session.webhook_app()`` does); a final event triggers one confirming status poll, a
+  non-final one none;
 * ``notify on final events``: the same, but only for status 3/4 events.
 
 Reported: status requests per job (server count), split into confirming polls (one per
@@ -73,7 +74,9 @@ async def _variant(p: Params, final_only: bool) -> dict[str, Any]:
         if final_only and event.status not in (3, 4):
             return
         events["notified"] += 1
-        holder[0].notify(event.id)
+        # What Session.webhook_app() does: the verified payload goes along, so non-final
+        # events (status 1/2) need no confirming poll.
+        holder[0].notify(event.id, event.raw)
 
     async with FakeProcess(speed=p.speed, seed=7, args=p.server_args) as fake:
         clock = ScaledClock(p.speed)
