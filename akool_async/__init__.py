@@ -9,7 +9,14 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 
 from ._backoff import PollPolicy
 from ._base import SessionOptions
-from ._batch import BatchOutcome, BatchProgress, BatchRunner, OutcomeState, run_batch
+from ._batch import (
+    BatchOptions,
+    BatchOutcome,
+    BatchProgress,
+    BatchRunner,
+    OutcomeState,
+    run_batch,
+)
 from ._clock import Clock, ScaledClock, SystemClock
 from ._constants import DEFAULT_BASE_URL
 from ._errors import (
@@ -83,6 +90,7 @@ __all__ = [
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
     "BatchRunner",

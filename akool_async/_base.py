@@ -7,6 +7,7 @@ are thin subclasses that add their provider's auth, envelope, families and resou
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -20,6 +21,7 @@ from anyio.abc import TaskGroup
 from . import _constants as C
 from ._auth import Auth
 from ._backoff import PollPolicy
+from ._batch import BatchOptions, BatchRunner, run_batch
 from ._clock import Clock, SystemClock
 from ._converter import build_request, request_body
 from ._errors import (
@@ -31,6 +33,7 @@ from ._errors import (
 )
 from ._families import Family, StatusEndpoint
 from ._job import Job, decode_token
+from ._manifest import Manifest, ManifestRow
 from ._models import JobResult, JobSnapshot, http_url
 from ._ratelimit import RateBudget
 from ._scheduler import EventStream, Scheduler
@@ -364,6 +367,23 @@ class BaseSession:
         if snap is None:
             raise NotFound(1008, f"job {job_id} does not exist", endpoint=fam.status.key)
         return snap
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def batch(
+        self,
+        rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
+        *,
+        out_dir: str | os.PathLike[str],
+        **options: Unpack[BatchOptions],
+    ) -> BatchRunner:
+        """Run many jobs from manifest rows, journaled, resumable and downloaded.
+
+        Use as ``async with session.batch(rows, out_dir="out") as batch: async for outcome in
+        batch: ...``. For rows of several providers, pass every session to
+        :func:`akool_async.run_batch`, which documents each option.
+        """
+        return run_batch(self, rows, out_dir=out_dir, **options)
 
     # -- provider hooks ---------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypedDict, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -92,6 +92,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BATCH_CONCURRENCY",
     "DEFAULT_JOURNAL_NAME",
+    "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
     "BatchRunner",
@@ -836,6 +837,19 @@ def _route(sessions: Sequence[BaseSession], rows: Sequence[ManifestRow]) -> dict
     if problems:
         raise ManifestError(problems)
     return route
+
+
+class BatchOptions(TypedDict, total=False):
+    """The optional arguments of :func:`run_batch` (and ``session.batch``)."""
+
+    journal: Journal | str | os.PathLike[str] | None
+    concurrency: int
+    max_wait: float | NotGiven | None
+    download: bool
+    retry_unknown: bool
+    on_progress: Callable[[BatchProgress], None] | None
+    download_concurrency: int
+    create_retries: int
 
 
 def run_batch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Unpack
 
 from aiohttp import web
@@ -12,21 +12,11 @@ from aiohttp import web
 from . import _constants as C
 from ._auth import ApiKeyAuth, Auth, TokenAuth
 from ._base import BaseSession, SessionOptions
-from ._batch import (
-    DEFAULT_BATCH_CONCURRENCY,
-    DEFAULT_CREATE_RETRIES,
-    DEFAULT_DOWNLOAD_CONCURRENCY,
-    BatchProgress,
-    BatchRunner,
-    run_batch,
-)
 from ._errors import (
     ConfigurationError,
     InvalidResponse,
 )
 from ._families import FAMILIES, Family, StatusEndpoint
-from ._journal import Journal
-from ._manifest import Manifest, ManifestRow
 from ._models import Credit, JobSnapshot, Language, parse_snapshot
 from ._resources import (
     FaceSwap,
@@ -39,7 +29,6 @@ from ._resources import (
     Tts,
     VideoTranslation,
 )
-from ._sentinel import NOT_GIVEN, NotGiven
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 
@@ -110,41 +99,6 @@ class Session(BaseSession):
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
-
-    # -- batches ----------------------------------------------------------------------------
-
-    def batch(
-        self,
-        rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
-        *,
-        out_dir: str | os.PathLike[str],
-        journal: Journal | str | os.PathLike[str] | None = None,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        max_wait: float | NotGiven | None = NOT_GIVEN,
-        download: bool = True,
-        retry_unknown: bool = False,
-        on_progress: Callable[[BatchProgress], None] | None = None,
-        download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
-        create_retries: int = DEFAULT_CREATE_RETRIES,
-    ) -> BatchRunner:
-        """Run many jobs from manifest rows, journaled, resumable and downloaded.
-
-        Use as ``async with session.batch(rows, out_dir="out") as batch: async for outcome in
-        batch: ...``; see :func:`akool_async.run_batch` for every argument.
-        """
-        return run_batch(
-            self,
-            rows,
-            out_dir=out_dir,
-            journal=journal,
-            concurrency=concurrency,
-            max_wait=max_wait,
-            download=download,
-            retry_unknown=retry_unknown,
-            on_progress=on_progress,
-            download_concurrency=download_concurrency,
-            create_retries=create_retries,
-        )
 
     # -- webhooks ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, Unpack, final
 
 import anyio
@@ -20,19 +20,9 @@ import anyio
 from .. import _constants as C
 from .._auth import Secret, TokenFetcher
 from .._base import BaseSession, SessionOptions
-from .._batch import (
-    DEFAULT_BATCH_CONCURRENCY,
-    DEFAULT_CREATE_RETRIES,
-    DEFAULT_DOWNLOAD_CONCURRENCY,
-    BatchProgress,
-    BatchRunner,
-    run_batch,
-)
 from .._errors import ConfigurationError, HTTPStatusError, InvalidResponse
 from .._families import Family, StatusEndpoint
 from .._job import Job
-from .._journal import Journal
-from .._manifest import Manifest, ManifestRow
 from .._models import JobSnapshot, http_url
 from .._sentinel import NOT_GIVEN, NotGiven
 from .._transport import Dialect
@@ -249,40 +239,6 @@ class TopViewSession(BaseSession):
         return []
 
     # -- batches --------------------------------------------------------------------------------
-
-    def batch(
-        self,
-        rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
-        *,
-        out_dir: str | os.PathLike[str],
-        journal: Journal | str | os.PathLike[str] | None = None,
-        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-        max_wait: float | NotGiven | None = NOT_GIVEN,
-        download: bool = True,
-        retry_unknown: bool = False,
-        on_progress: Callable[[BatchProgress], None] | None = None,
-        download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
-        create_retries: int = DEFAULT_CREATE_RETRIES,
-    ) -> BatchRunner:
-        """Run many TopView tasks from manifest rows, journaled, resumable and downloaded.
-
-        For a batch mixing Akool and TopView rows use
-        ``akool_async.run_batch([akool_session, topview_session], rows, ...)``; see it for every
-        argument.
-        """
-        return run_batch(
-            self,
-            rows,
-            out_dir=out_dir,
-            journal=journal,
-            concurrency=concurrency,
-            max_wait=max_wait,
-            download=download,
-            retry_unknown=retry_unknown,
-            on_progress=on_progress,
-            download_concurrency=download_concurrency,
-            create_retries=create_retries,
-        )
 
     # -- polling --------------------------------------------------------------------------------
 
