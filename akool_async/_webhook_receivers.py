@@ -164,7 +164,7 @@ def _check_max_body(max_body: int) -> None:
 # -- aiohttp ----------------------------------------------------------------------------------
 
 
-async def _read_capped(request: web.Request, max_body: int) -> bytes | None:
+async def read_capped(request: web.Request, max_body: int) -> bytes | None:
     """The request body, or None once it exceeds ``max_body``."""
     if request.content_length is not None and request.content_length > max_body:
         return None
@@ -207,7 +207,7 @@ def webhook_handler(
                 status=405,
                 headers={"Allow": "POST"},
             )
-        body = await _read_capped(request, max_body)
+        body = await read_capped(request, max_body)
         if body is None:
             logger.warning(
                 "webhook rejected: body over %d bytes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections import deque
 from typing import Final, Literal
@@ -9,6 +10,7 @@ from typing import Final, Literal
 from aiohttp import web
 from attrs import define
 
+from ._config import FAULT_KINDS, FaultRates
 from ._http import json_response
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "PlannedFault",
     "envelope_error",
     "fault_response",
+    "pick_fault",
 ]
 
 EndpointRole = Literal["create", "status", "other"]
@@ -161,3 +164,19 @@ def fault_response(kind: str, *, retry_after: int) -> web.Response:
     if match is None:
         raise ValueError(f"kind: {kind!r} has no canned response")
     return envelope_error(int(match.group(1)))
+
+
+def pick_fault(
+    plan: FaultPlan | None, rates: FaultRates, rng: random.Random, path: str, role: EndpointRole
+) -> str | None:
+    """The fault for this request: a planned one first, else one drawn at the configured rates."""
+    planned = plan.take(path, role) if plan is not None else None
+    if planned is not None:
+        return planned
+    if rates.scope != "all" and rates.scope != role:
+        return None
+    for kind in FAULT_KINDS:
+        rate: float = getattr(rates, kind)
+        if rate > 0.0 and (kind != "lost_create" or role == "create") and rng.random() < rate:
+            return kind
+    return None

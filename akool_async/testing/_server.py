@@ -20,8 +20,8 @@ from aiohttp import web
 
 from .._clock import Clock, ScaledClock
 from ._bodies import create_data, faceswap_entry, i2v_entry, status_data
-from ._config import FAULT_KINDS, FakeConfig, apply_patch, config_to_dict
-from ._faults import EndpointRole, FaultPlan, envelope_error, fault_response
+from ._config import FakeConfig, apply_patch, config_to_dict
+from ._faults import EndpointRole, FaultPlan, envelope_error, fault_response, pick_fault
 from ._http import ServedApp, drop_connection, json_body, json_response, ok
 from ._jobs import (
     FACESWAP_FAMILIES,
@@ -221,18 +221,7 @@ class FakeAkool(ServedApp):
         return f"{stamp:08x}{self._id_prefix}{self._id_counter & 0xFFFFFF:06x}"
 
     def _pick_fault(self, path: str, role: EndpointRole) -> str | None:
-        planned = self.faults.take(path, role)
-        if planned is not None:
-            return planned
-        rates = self.config.faults
-        if rates.scope != "all" and rates.scope != role:
-            return None
-        rng = self._fault_rng
-        for kind in FAULT_KINDS:
-            rate: float = getattr(rates, kind)
-            if rate > 0.0 and (kind != "lost_create" or role == "create") and rng.random() < rate:
-                return kind
-        return None
+        return pick_fault(self.faults, self.config.faults, self._fault_rng, path, role)
 
     def _authenticate(self, request: web.Request) -> web.Response | None:
         headers = request.headers

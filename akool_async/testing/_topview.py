@@ -44,8 +44,8 @@ from aiohttp import web
 from .._clock import Clock, ScaledClock
 from ..topview._errors import TOPVIEW_MESSAGES
 from ..topview._media import FORMATS, image_size
-from ._config import FAULT_KINDS, FakeConfig
-from ._faults import EndpointRole, FaultPlan, fault_response
+from ._config import FakeConfig
+from ._faults import EndpointRole, FaultPlan, fault_response, pick_fault
 from ._http import ServedApp
 from ._jobs import result_bytes
 from ._stats import FakeStats
@@ -269,16 +269,9 @@ class FakeTopView(ServedApp):
         planned = self.faults.take(path, role)
         if planned is not None:
             return planned
-        rates = self.config.faults
-        if rates.scope != "all" and rates.scope != role:
-            return None
-        rng = self._fault_rng
-        for kind in FAULT_KINDS:
-            rate: float = getattr(rates, kind)
-            if rate > 0.0 and (kind != "lost_create" or role == "create") and rng.random() < rate:
-                # The Akool throttle code stands for TopView's "server busy" here.
-                return "code_5003" if kind == "code_1005" else kind
-        return None
+        kind = pick_fault(None, self.config.faults, self._fault_rng, path, role)
+        # The Akool throttle code stands for TopView's "server busy" here.
+        return "code_5003" if kind == "code_1005" else kind
 
     def _authenticate(self, request: web.Request) -> web.Response | None:
         authorization = request.headers.get("Authorization", "")

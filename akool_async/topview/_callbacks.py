@@ -30,6 +30,7 @@ from attrs import field, frozen
 from .._base import BaseSession
 from .._errors import ConfigurationError, InvalidWebhook
 from .._models import JobStatus
+from .._webhook_receivers import read_capped
 from ._families import BIZ_TYPES
 from ._models import map_status
 
@@ -55,7 +56,6 @@ MAX_CALLBACK_BODY: Final = 1024 * 1024
 #: The answer TopView's envelope convention calls success.
 CALLBACK_OK: Final[dict[str, str]] = {"code": "200", "message": "Success"}
 _BAD: Final[dict[str, str]] = {"code": "4000", "message": "Request parameter error"}
-_READ_CHUNK: Final = 64 * 1024
 
 
 @frozen(slots=True)
@@ -204,17 +204,6 @@ class TopViewCallbackReceiver:
         return 200, CALLBACK_OK
 
 
-async def _read_capped(request: web.Request, max_body: int) -> bytes | None:
-    if request.content_length is not None and request.content_length > max_body:
-        return None
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(_READ_CHUNK):
-        body += chunk
-        if len(body) > max_body:
-            return None
-    return bytes(body)
-
-
 def topview_callback_handler(
     target: TopViewSession | Notify,
     *,
@@ -231,7 +220,7 @@ def topview_callback_handler(
     receiver = TopViewCallbackReceiver(target, dedupe_window=dedupe_window)
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        body = await _read_capped(request, max_body)
+        body = await read_capped(request, max_body)
         if body is None:
             return web.json_response({"code": "4000", "message": "body too large"}, status=413)
         status, answer = await receiver.deliver(body)
