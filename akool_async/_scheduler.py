@@ -374,7 +374,7 @@ class Scheduler:
         if self._heap[0][2] is job and self._wake_scope is not None:
             self._wake_scope.cancel()
 
-    def _pop_due(self, now: float) -> list[tuple[StatusEndpoint, Family, list[Job]]]:
+    def _pop_due(self, now: float) -> list[Group]:
         """Pop every due job and group them into requests.
 
         Jobs of a batch endpoint wait up to ``batch_window`` after the first of them fell due,
@@ -397,7 +397,7 @@ class Scheduler:
                 entry[1].append(job)
             else:
                 singles.append(job)
-        out: list[tuple[StatusEndpoint, Family, list[Job]]] = []
+        out: list[Group] = []
         for key, (flush, members) in list(gathering.items()):
             if flush > now and len(members) < self.max_batch:
                 continue
@@ -605,6 +605,7 @@ class Scheduler:
             job._resolve(None, JobStopped(job.id, reason))
         self.jobs.clear()
         self._heap.clear()
+        self._gathering.clear()
         for send, _ in self._subscribers:
             send.close()
         self._subscribers.clear()
