@@ -12,12 +12,16 @@ ground truth the benchmarks need and the status bodies do not carry:
   detection delays without trusting either process's clock origin;
 * ``POST /_fake/bench/reset``: zero the request counters.
 
+The stock command line has no flag for the fake's ``processing_jitter`` (the +-30 % noise on
+processing time); this entry point adds ``--processing-jitter`` (B2 runs at 0.1 too).
+
 Run: ``python -m benchmarks._fakeproc --port 0 --speed 50 --seed 1`` (prints the same
 ``akool-fake listening on http://HOST:PORT`` line as the stock entry point).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -111,10 +115,26 @@ async def _serve(config: FakeConfig, host: str, port: int) -> None:
             await asyncio.Event().wait()
 
 
+def _parser() -> argparse.ArgumentParser:
+    """The stock command line, plus ``--processing-jitter`` if the stock one lacks it."""
+    parser = build_parser()
+    if not any("--processing-jitter" in a.option_strings for a in parser._actions):
+        parser.add_argument(
+            "--processing-jitter",
+            type=float,
+            default=None,
+            help="relative noise on processing time (default 0.3 = +-30 %%)",
+        )
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; same arguments as ``python -m akool_async.testing``."""
-    args = build_parser().parse_args(argv)
+    """Entry point; the arguments of ``python -m akool_async.testing`` (plus the above)."""
+    args = _parser().parse_args(argv)
     config = config_from_args(args)
+    jitter = getattr(args, "processing_jitter", None)
+    if jitter is not None:
+        config.processing_jitter = jitter
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("error: the benchmark server only listens on loopback", file=sys.stderr)
         return 2

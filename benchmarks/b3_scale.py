@@ -7,9 +7,10 @@ resident-set growth / n. Everything one tracked job costs is included: its ``Job
 string, scheduler dict entry, heap entry, and the caller's reference in a list.
 
 CPU: the real :class:`Scheduler` with an in-memory status fetch (no HTTP, so only the
-scheduler's own work is measured: heap pop and push, grouping, the in-flight limiter, one task
-per request, applying the answer), n jobs each due at a uniformly random time within an
-interval chosen so about ``rate`` polls fall due per real second (the heap holds ~n entries).
+scheduler's own work is measured: heap pop and push, grouping, handing each request to the
+fixed worker pool over a memory stream, applying the answer), n jobs each due at a uniformly
+random time within an interval chosen so about ``rate`` polls fall due per real second (the heap
+holds ~n entries).
 CPU per poll = ``process_time`` / polls over a window. A bare ``heappush``/``heappop`` pair on a
 heap of n entries of the scheduler's shape shows the log n part on its own.
 """
