@@ -128,7 +128,7 @@ class DurationModel:
     finished first (the short ones) in the fit.
     """
 
-    __slots__ = ("_dirty", "_fit", "_samples", "min_samples", "samples")
+    __slots__ = ("_dirty", "_fit", "_range", "_samples", "min_samples", "samples")
 
     def __init__(self, *, window: int = 512, min_samples: int = 5) -> None:
         self.min_samples = min_samples
@@ -136,6 +136,7 @@ class DurationModel:
         #: (media or 0, duration, measurement variance or None when unknown)
         self._samples: deque[tuple[float, float, float | None]] = deque(maxlen=window)
         self._fit: tuple[float, float, float, float, float] | None = None
+        self._range = (0.0, 0.0)
         self._dirty = False
 
     def observe(self, duration: float, media: float | None, *, gap: float | None = 0.0) -> None:
@@ -185,6 +186,8 @@ class DurationModel:
             c0, c1 = sum((d[1] - my) ** 2 for d in data) / n, 0.0
         # Few samples underestimate spread: widen it a little.
         widen = n / max(1.0, n - 2.0)
+        xs = [d[0] for d in data if d[0] > 0]
+        self._range = (min(xs), max(xs)) if xs else (0.0, 0.0)
         self._fit = (a, b, max(0.0, c0) * widen, max(0.0, c1) * widen, my)
         self._dirty = False
 
@@ -196,7 +199,16 @@ class DurationModel:
             self._refit()
         assert self._fit is not None
         a, b, c0, c1, mean = self._fit
-        mu = a + b * media if media is not None and media > 0 else mean
+        extra = 0.0
+        if media is not None and media > 0:
+            # Never extrapolate the line past the media lengths seen (five short jobs say
+            # little about a long one); widen the window by what the clamp hid instead.
+            lo, hi = self._range
+            x = min(max(media, lo), hi) if hi > 0 else media
+            mu = a + b * x
+            extra = (b * (media - x)) ** 2
+        else:
+            mu = mean
         if not mu > 0:
             return None
-        return mu, max(math.sqrt(c0 + c1 * mu * mu), 0.03 * mu)
+        return mu, max(math.sqrt(c0 + c1 * mu * mu + extra), 0.03 * mu)

@@ -39,6 +39,7 @@ class Job:
     __slots__ = (
         "_callbacks",
         "_due",
+        "_ended_by",
         "_errors",
         "_event",
         "_exception",
@@ -97,8 +98,10 @@ class Job:
         self._polls_in_status = 0
         self._solo = False
         self._final = False
-        #: When a poll last saw the job still running (to learn when it really ended).
+        #: When a poll last saw the job still running, and when a webhook said it ended (to
+        #: learn when it really ended).
         self._running_seen: float | None = None
+        self._ended_by: float | None = None
 
     # -- public ---------------------------------------------------------------------------
 

@@ -267,6 +267,9 @@ class Scheduler:
             # Not an ending: nothing to confirm yet (a webhook job's backstop still runs).
             return True
         job._polls_in_status = 0
+        if status in (3, 4, "3", "4"):
+            # It ended about now: learn that rather than when the confirming poll sees it.
+            job._ended_by = now
         self._schedule(job, now)
         return True
 
@@ -401,14 +404,17 @@ class Scheduler:
         for key, (flush, members) in list(gathering.items()):
             if flush > now and len(members) < self.max_batch:
                 continue
-            del gathering[key]
             # A job rescheduled while it waited (a webhook woke it) is polled from the heap.
             members = [j for j in members if j._due is None and not j.done()]
-            if not members:
-                continue
-            fam = members[0]._fam
-            for i in range(0, len(members), self.max_batch):
-                out.append((fam.status, fam, members[i : i + self.max_batch]))
+            cut = len(members) if flush <= now else len(members) - len(members) % self.max_batch
+            if cut < len(members):
+                # Full requests go now; the rest keeps gathering until the window ends.
+                gathering[key] = (flush, members[cut:])
+            else:
+                del gathering[key]
+            for i in range(0, cut, self.max_batch):
+                fam = members[i]._fam
+                out.append((fam.status, fam, members[i : min(cut, i + self.max_batch)]))
         out.extend((job._fam.status, job._fam, [job]) for job in singles)
         return out
 
@@ -469,17 +475,18 @@ class Scheduler:
             job._polls_in_status += 1
         if not status.terminal:
             job._running_seen = now
+            job._ended_by = None
         if status == JobStatus.COMPLETED:
             assert snap.result_url is not None
             if job.learn:
                 # It ended between the last poll that saw it running and this one: learn the
                 # midpoint, not the detection time (which carries the polling delay).
-                seen = job._running_seen
-                end = now if seen is None else (seen + now) / 2.0
+                seen, by = job._running_seen, job._ended_by or now
+                end = by if seen is None else (seen + by) / 2.0
                 self._model(job._fam).observe(
                     end - job.created_at,
                     job.media_duration,
-                    gap=None if seen is None else now - seen,
+                    gap=None if seen is None else by - seen,
                 )
             result = JobResult(
                 id=job.id,

@@ -565,3 +565,31 @@ async def test_batch_jobs_falling_due_close_together_share_a_request() -> None:
     assert sim.batch_sizes[0] == 10
     assert not sim.early_polls
     assert all(isinstance(j.result(), JobResult) for j in jobs)
+
+
+@pytest.mark.anyio
+async def test_a_full_batch_goes_at_once_and_the_rest_keeps_gathering() -> None:
+    """250 batch jobs due together: two full requests at once, the last 50 in one more."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sched = make(clock, sim, max_inflight=8)
+    jobs = [new_job(sched, sim, f"g{i}", BATCH, queue=0, processing=1) for i in range(250)]
+    for i, j in enumerate(jobs):
+        j._due = None
+        sched._schedule(j, clock.now() + 5 + (i % 3) * 0.1)
+    await drive(clock, sched, jobs, limit=100)
+    assert sorted(sim.batch_sizes[:3]) == [50, 100, 100]
+
+
+def test_the_model_never_extrapolates_past_the_media_seen() -> None:
+    """Fitted on short jobs only, a long job is predicted no longer than the longest seen."""
+    from akool_async._backoff import DurationModel
+
+    model = DurationModel()
+    for media, duration in [(2, 20), (3, 25), (4, 31), (5, 34), (2.5, 24), (4.5, 40)]:
+        model.observe(duration, media, gap=1.0)
+    estimate = model.estimate(27.0)
+    assert estimate is not None
+    mu, sigma = estimate
+    assert mu <= 45
+    assert sigma > 50  # the window widens by what the clamp hid
