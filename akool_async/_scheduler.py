@@ -481,13 +481,15 @@ class Scheduler:
             if job.learn:
                 # It ended between the last poll that saw it running and this one: learn the
                 # midpoint, not the detection time (which carries the polling delay).
-                seen, by = job._running_seen, job._ended_by or now
-                end = by if seen is None else (seen + by) / 2.0
-                self._model(job._fam).observe(
-                    end - job.created_at,
-                    job.media_duration,
-                    gap=None if seen is None else by - seen,
-                )
+                # A webhook dates the end to within its delivery time.
+                seen, by = job._running_seen, job._ended_by
+                if by is not None:
+                    end, gap = by, 0.0
+                elif seen is not None:
+                    end, gap = (seen + now) / 2.0, now - seen
+                else:
+                    end, gap = now, None
+                self._model(job._fam).observe(end - job.created_at, job.media_duration, gap=gap)
             result = JobResult(
                 id=job.id,
                 family=job._fam.name,
