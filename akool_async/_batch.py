@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypedDict, TypeVar, Unpack
 
 import anyio
 import anyio.lowlevel
@@ -857,14 +857,7 @@ def run_batch(
     rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
     *,
     out_dir: str | os.PathLike[str],
-    journal: Journal | str | os.PathLike[str] | None = None,
-    concurrency: int = DEFAULT_BATCH_CONCURRENCY,
-    max_wait: float | NotGiven | None = NOT_GIVEN,
-    download: bool = True,
-    retry_unknown: bool = False,
-    on_progress: Callable[[BatchProgress], None] | None = None,
-    download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
-    create_retries: int = DEFAULT_CREATE_RETRIES,
+    **options: Unpack[BatchOptions],
 ) -> BatchRunner:
     """Run many jobs, journaled and resumable; use as ``async with ... as batch: async for``.
 
@@ -899,16 +892,4 @@ def run_batch(
             listed); nothing was sent.
         ValidationError: an argument is out of range, or two sessions serve one family.
     """
-    return BatchRunner(
-        session,
-        rows,
-        out_dir=out_dir,
-        journal=journal,
-        concurrency=concurrency,
-        max_wait=max_wait,
-        download=download,
-        retry_unknown=retry_unknown,
-        on_progress=on_progress,
-        download_concurrency=download_concurrency,
-        create_retries=create_retries,
-    )
+    return BatchRunner(session, rows, out_dir=out_dir, **options)
