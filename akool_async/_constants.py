@@ -12,7 +12,7 @@ DEFAULT_TIMEOUT: Final = 30.0
 #: How long a job may take before ``await job`` raises JobTimeout (clock seconds).
 DEFAULT_MAX_WAIT: Final = 3600.0
 
-#: Connection pool size; the poll limiter is sized with it.
+#: Connection pool size; the pool of status-poll workers is no larger.
 DEFAULT_MAX_CONNECTIONS: Final = 32
 #: Status requests in flight at once.
 DEFAULT_MAX_INFLIGHT_POLLS: Final = 16

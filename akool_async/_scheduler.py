@@ -175,7 +175,6 @@ class Scheduler:
         self._wake_scope: anyio.CancelScope | None = None
         self._early: OrderedDict[str, float] = OrderedDict()
         self._subscribers: list[tuple[MemoryObjectSendStream[JobEvent], str | None]] = []
-        self._running = False
         self._closed = False
         #: Highest number of status requests in flight seen so far.
         self.peak_inflight = 0
@@ -314,20 +313,16 @@ class Scheduler:
         A fixed pool of ``max_inflight`` workers sends the status requests: that bounds the
         requests in flight without a task, or a limiter token, per request.
         """
-        self._running = True
         send, receive = anyio.create_memory_object_stream[Group](0)
-        try:
-            async with anyio.create_task_group() as tg, send:
-                with receive:
-                    for _ in range(self.max_inflight):
-                        tg.start_soon(self._worker, receive.clone())
-                task_status.started()
-                while True:
-                    for group in self._pop_due(self.clock.now()):
-                        await send.send(group)
-                    await self._sleep_until_due()
-        finally:
-            self._running = False
+        async with anyio.create_task_group() as tg, send:
+            with receive:
+                for _ in range(self.max_inflight):
+                    tg.start_soon(self._worker, receive.clone())
+            task_status.started()
+            while True:
+                for group in self._pop_due(self.clock.now()):
+                    await send.send(group)
+                await self._sleep_until_due()
 
     async def _worker(self, receive: MemoryObjectReceiveStream[Group]) -> None:
         with receive:

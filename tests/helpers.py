@@ -6,8 +6,12 @@ time while running a thousand times faster than real time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import json
+import signal
+import subprocess
+import urllib.request
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from aiohttp import web
@@ -103,3 +107,29 @@ async def serve_app(app: web.Application) -> AsyncIterator[str]:
         yield f"http://{host}:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextmanager
+def standalone_fake_server(cmd: Sequence[str]) -> Iterator[str]:
+    """Run a standalone fake server command (``--port 0``); yield its base URL, then SIGINT it."""
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("akool-fake listening on http://"), line
+        yield line.rpartition(" ")[2]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.communicate()
+
+
+def fake_server_stats(base_url: str, *, detail: bool = False) -> dict[str, Any]:
+    """``GET /_fake/stats`` of a standalone fake (``detail``: per job, with create bodies)."""
+    url = f"{base_url}/_fake/stats" + ("?detail=1" if detail else "")
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        data: dict[str, Any] = json.load(resp)
+    return data

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,17 @@ from akool_async.cli import (
 from akool_async.cli._display import RichDisplay
 from akool_async.cli._report import print_summary
 
-from .helpers import API_KEY, IMG, MP3, SPEED, fake_server, fast_config, session_for
+from .helpers import (
+    API_KEY,
+    IMG,
+    MP3,
+    SPEED,
+    fake_server,
+    fake_server_stats,
+    fast_config,
+    session_for,
+    standalone_fake_server,
+)
 
 #: A key that must never show up in any output, report or journal.
 SECRET_KEY = "sk-very-secret-0123456789"
@@ -306,31 +315,15 @@ _FAKE_ARGS = [
 @pytest.fixture
 def standalone_fake() -> Iterator[str]:
     """``akool-async fake-server`` in a subprocess; yields its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "akool_async.cli", "fake-server", "--port", "0", *_FAKE_ARGS],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.startswith("akool-fake listening on http://127.0.0.1:"), line
-        yield line.rpartition(" ")[2]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.communicate()
+    with standalone_fake_server(
+        [sys.executable, "-m", "akool_async.cli", "fake-server", "--port", "0", *_FAKE_ARGS]
+    ) as base_url:
+        yield base_url
 
 
 def fake_stats(base_url: str) -> dict[str, Any]:
     """``GET /_fake/stats``."""
-    with urllib.request.urlopen(f"{base_url}/_fake/stats", timeout=5) as resp:
-        data: dict[str, Any] = json.load(resp)
-    return data
+    return fake_server_stats(base_url)
 
 
 def batch_cmd(manifest: Path, out: Path, base_url: str, *extra: str) -> list[str]:

@@ -29,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,8 @@ import pytest
 from akool_async._batch import DEFAULT_JOURNAL_NAME
 from akool_async._journal import Journal, RowState
 from akool_async.testing._jobs import result_bytes
+
+from .helpers import fake_server_stats, standalone_fake_server
 
 API_KEY = "ak-CANARY-crash-3f9a7c1e5d"
 SPEED = "50"
@@ -67,26 +68,13 @@ def fake_server(seed: int) -> Iterator[str]:
         # Half the create answers are held back 40 ms: kills land between intent and answer.
         "--fault-slow", "0.5", "--fault-scope", "create", "--slow-delay", "0.04",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.startswith("akool-fake listening on http://"), line
-        yield line.rpartition(" ")[2]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.communicate()
+    with standalone_fake_server(cmd) as base_url:
+        yield base_url
 
 
 def stats(base_url: str) -> dict[str, Any]:
     """The fake's counters, per job and with every create body."""
-    with urllib.request.urlopen(f"{base_url}/_fake/stats?detail=1", timeout=5) as resp:
-        data: dict[str, Any] = json.load(resp)
-    return data
+    return fake_server_stats(base_url, detail=True)
 
 
 def batch_cmd(manifest: Path, out: Path, base_url: str) -> list[str]:
