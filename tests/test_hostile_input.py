@@ -618,7 +618,9 @@ async def test_hostile_answers_raise_typed_errors_and_never_hang(
             direct = await _direct_calls(session)
             tracked = await _tracked_outcomes(session, max_wait=30.0)
             server.answer = _json(GOOD_VIDEO)
-            recovered = await session.track("good", family="talking_photo", max_wait=30.0)
+            # A fresh id: a hostile create answer may have started tracking "good" already
+            # (as another family), and track() would hand back that job.
+            recovered = await session.track("recovered", family="talking_photo", max_wait=30.0)
     for outcome in direct + tracked:
         if isinstance(outcome, BaseException):
             assert isinstance(outcome, AkoolError), repr(outcome)
