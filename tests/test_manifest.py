@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akool_async._download import safe_filename
-from akool_async._manifest import (
+from akool_async._batch import (
     Manifest,
     ManifestError,
     ManifestRow,
@@ -22,6 +21,7 @@ from akool_async._manifest import (
     result_stems,
     validate_rows,
 )
+from akool_async._download import safe_filename
 
 IMG = "https://cdn.example.com/face.jpg"
 MP3 = "https://cdn.example.com/voice.mp3"
@@ -256,9 +256,13 @@ def test_load_manifest_files(tmp_path: Path) -> None:
 
 def test_result_stems_per_job() -> None:
     """One stem per expected job: languages for translations, numbers for text2video."""
-    assert result_stems("a", "video_translation", {"language": "ja,fr"}) == ["a.ja", "a.fr"]
-    assert result_stems("a", "video_translation", {"language": "ja"}) == ["a"]
-    assert result_stems("t", "text2video", {"count": 3}) == ["t.1", "t.2", "t.3"]
+    video = "https://cdn.example.com/v.mp4"
+    assert result_stems("a", "video_translation", {"url": video, "language": "ja,fr"}) == [
+        "a.ja",
+        "a.fr",
+    ]
+    assert result_stems("a", "video_translation", {"url": video, "language": "ja"}) == ["a"]
+    assert result_stems("t", "text2video", {"prompt": "fox", "count": 3}) == ["t.1", "t.2", "t.3"]
     assert result_stems("p", "talking_photo", {}) == ["p"]
 
 
