@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Unpack
 
+from . import _constants as C
 from ._base import SessionOptions
 from ._converter import build_request
 from ._families import FAMILIES, VIDEO_STATUS
@@ -84,4 +85,5 @@ AKOOL_PROVIDER: Final = Provider(
     family_aliases=FAMILY_ALIASES,
     status_endpoint=VIDEO_STATUS,
     base_url_env="AKOOL_BASE_URL",
+    default_base_url=C.DEFAULT_BASE_URL,
 )

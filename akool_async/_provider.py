@@ -8,16 +8,24 @@ neutral core: it knows families and sessions, never a particular provider.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from attrs import field, frozen
 
 from ._families import Family, StatusEndpoint
 
 if TYPE_CHECKING:
-    from ._base import BaseSession
+    from ._base import BaseSession, SessionOptions
 
-__all__ = ["Provider", "expected_job_labels"]
+__all__ = ["Provider", "SessionFactory", "expected_job_labels"]
+
+
+class SessionFactory(Protocol):
+    """Makes a provider's session with credentials from the environment."""
+
+    def __call__(
+        self, *, base_url: str | None = None, **options: Unpack[SessionOptions]
+    ) -> BaseSession: ...
 
 
 def _no_aliases(family: str) -> Mapping[str, str]:
@@ -44,17 +52,19 @@ class Provider:
         plain: a validated field value as JSON data, as the journal stores it.
         status_endpoint: the status endpoint most of its families poll, if one is shared.
         base_url_env: the environment variable a base URL comes from, for help texts.
+        default_base_url: the base URL used otherwise, for help texts.
     """
 
     name: str
     families: Mapping[str, Family]
     build_request: Callable[[type[Any], Mapping[str, Any]], Any]
-    session_from_env: Callable[..., BaseSession]
+    session_from_env: SessionFactory
     field_aliases: Callable[[str], Mapping[str, str]] = _no_aliases
     family_aliases: Mapping[str, str] = field(factory=dict)
     plain: Callable[[Any], Any] = _as_is
     status_endpoint: StatusEndpoint | None = None
     base_url_env: str | None = None
+    default_base_url: str | None = None
 
 
 def expected_job_labels(request: Any) -> list[str]:

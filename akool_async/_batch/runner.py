@@ -506,7 +506,8 @@ def run_batch(
         rows: a :class:`Manifest`, or rows: :class:`ManifestRow` objects or mappings like a JSONL
             manifest's lines (``{"id": ..., "family": ..., <fields>}``).
         out_dir: where result files go.
-        journal: an open :class:`Journal`, a path, or None for ``out_dir/.akool-journal.sqlite``.
+        journal: an open journal (:class:`Journal`), a path, or None for
+            ``out_dir/.akool-journal.sqlite``.
             A journal opened here is checked against the rows' digest and closed at the end.
         concurrency: rows in flight at once (from their create until their jobs end); this also
             bounds creates in flight. Every request still spends the session's rate budget.

@@ -104,12 +104,14 @@ def _base_url_flag(index: int, provider: Provider) -> str:
 
 def _add_connection(parser: argparse.ArgumentParser) -> None:
     for index, provider in enumerate(PROVIDERS):
-        env = f"${provider.base_url_env} or " if provider.base_url_env else ""
+        sources = [f"${provider.base_url_env}"] if provider.base_url_env else []
+        sources += [provider.default_base_url] if provider.default_base_url else []
+        default = f" (default: {' or '.join(sources)})" if sources else ""
         parser.add_argument(
             _base_url_flag(index, provider),
             dest=f"base_url_{provider.name}",
             metavar="URL",
-            help=f"{provider.name} API base URL (default: {env}its public API)",
+            help=f"{provider.name} API base URL, for its families{default}",
         )
     parser.add_argument(
         "--clock-speed",

@@ -11,6 +11,7 @@ from typing import Any, Final, Unpack
 
 import attrs
 
+from .. import _constants as C
 from .._base import SessionOptions
 from .._errors import ConfigurationError
 from .._provider import Provider
@@ -57,4 +58,5 @@ TOPVIEW_PROVIDER: Final = Provider(
     field_aliases=_field_aliases,
     plain=_plain,
     base_url_env="TOPVIEW_BASE_URL",
+    default_base_url=C.TOPVIEW_BASE_URL,
 )
