@@ -7,6 +7,9 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
         result = await job
 """
 
+# The top: assembles the providers and hands them to the batch wing, and the wing's runner to
+# session.batch() (imported for that effect; see ARCHITECTURE.md).
+from . import _providers  # noqa: F401
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -14,7 +17,15 @@ from ._batch import (
     BatchOutcome,
     BatchProgress,
     BatchRunner,
+    FileRecord,
+    Journal,
+    Manifest,
+    ManifestError,
+    ManifestProblem,
+    ManifestRow,
     OutcomeState,
+    load_manifest,
+    parse_manifest,
     run_batch,
 )
 from ._clock import Clock, ScaledClock, SystemClock
@@ -53,15 +64,6 @@ from ._errors import (
 )
 from ._families import FAMILIES, Family, StatusEndpoint
 from ._job import Job
-from ._journal import FileRecord, Journal
-from ._manifest import (
-    Manifest,
-    ManifestError,
-    ManifestProblem,
-    ManifestRow,
-    load_manifest,
-    parse_manifest,
-)
 from ._models import (
     AudioSplits,
     Credit,
