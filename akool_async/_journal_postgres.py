@@ -2,12 +2,13 @@
 
 :class:`PostgresJournal` keeps the SQLite :class:`~akool_async._journal.Journal`'s public
 behaviour exactly: it *is* that class, with the connection, transactions and schema replaced, so
-every state transition, check and error is the same code. Its SQL reads ``?`` placeholders, which
-:class:`_Dialect` turns into psycopg's ``%s``. Writes take a per-journal transaction-level
-advisory lock first, as SQLite's ``BEGIN IMMEDIATE`` takes the write lock, so a check-then-write
-(``begin_create`` of a PENDING row) cannot race a worker on another machine; reads run in one
-REPEATABLE READ snapshot. A commit is durable when the call returns (``synchronous_commit`` is
-raised to ``on`` for the journal's connection if the server has it ``off``).
+every state transition, check and error is the same code. Its SQL (``?`` placeholders, one
+``INSERT OR REPLACE`` into ``meta``) is put in PostgreSQL's terms by :class:`_Dialect`. Writes
+take a per-journal transaction-level advisory lock first, as SQLite's ``BEGIN IMMEDIATE`` takes
+the write lock, so a check-then-write (``begin_create`` of a PENDING row) cannot race a worker on
+another machine; reads run in one REPEATABLE READ snapshot. A commit is durable when the call
+returns (``synchronous_commit`` is raised to ``on`` for the journal's connection if the server has
+it ``off``).
 
 Driver: psycopg 3, not asyncpg. The runner calls the journal through
 ``anyio.to_thread.run_sync`` as short synchronous calls serialised by a lock; psycopg has a
@@ -53,7 +54,6 @@ from ._journal import (
     Journal,
     JournalError,
     JournalRow,
-    ManifestMismatch,
     RowState,
     UnknownRow,
     _job_record,
@@ -146,8 +146,12 @@ class _Conninfo:
         return "<conninfo>"
 
 
+_SQLITE_UPSERT: Final = "INSERT OR REPLACE INTO"
+_PG_UPSERT: Final = "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+
+
 class _Dialect:
-    """A psycopg connection that reads the SQLite journal's ``?`` placeholders."""
+    """A psycopg connection that reads the SQLite journal's SQL: ``?`` placeholders, upserts."""
 
     __slots__ = ("_conn",)
 
@@ -155,6 +159,8 @@ class _Dialect:
         self._conn = conn
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        if query.startswith(_SQLITE_UPSERT):  # the one SQLite-only statement: set a meta key
+            query = f"INSERT INTO{query[len(_SQLITE_UPSERT) :]} {_PG_UPSERT}"
         return self._conn.execute(query.replace("?", "%s"), params)
 
 
@@ -275,47 +281,67 @@ class PostgresJournal(Journal):
     # -- plumbing ------------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction: the journal's write lock first for writes, one snapshot for reads."""
+    def _connection(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """The live connection, under the journal's lock; driver errors become JournalError."""
         with self._lock:
             if self._closed:
                 raise JournalError(f"journal {self._path} is closed")
             try:
                 if self._conn.broken:
                     self._conn = self._connect()
-                conn = self._conn
+                yield self._conn
+            except psycopg.Error as exc:
+                raise JournalError(f"journal {self._path}: {exc}") from exc
+
+    @contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction: the journal's write lock first for writes, one snapshot for reads."""
+        with self._connection() as conn:
+            try:
                 if write:
                     conn.execute("BEGIN")
                     key = (self._lock_key,)
                     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", key)
                 else:
                     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                try:
-                    # The inherited SQL uses only execute() and its cursor (fetchone, fetchall,
-                    # iteration), which _Dialect provides with psycopg's placeholders.
-                    yield cast(sqlite3.Connection, _Dialect(conn))
-                    conn.execute("COMMIT")
-                finally:
-                    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-                        conn.execute("ROLLBACK")
-            except psycopg.Error as exc:
-                raise JournalError(f"journal {self._path}: {exc}") from exc
+                # The inherited SQL uses only execute() and its cursor (fetchone, fetchall,
+                # iteration), which _Dialect provides in PostgreSQL's terms.
+                yield cast(sqlite3.Connection, _Dialect(conn))
+                conn.execute("COMMIT")
+            finally:
+                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+
+    @contextmanager
+    def _claims(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A transaction for worker and lease bookkeeping (no journal-wide write lock)."""
+        with self._connection() as conn, conn.transaction():
+            yield conn
+
+    @staticmethod
+    def _version(c: sqlite3.Connection) -> tuple[set[str], int]:
+        """The tables in the journal's schema, and its schema version (0: none)."""
+        tables = {
+            t
+            for (t,) in c.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+        }
+        found = None
+        if "meta" in tables:
+            found = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return tables, int(found[0]) if found is not None else 0
 
     def _migrate(self) -> None:
+        # Look first without the write lock, so opening a reader never waits for a worker.
+        with self._tx(write=False) as c:
+            if self._version(c)[1] == PG_SCHEMA_VERSION:
+                return
         with self._tx() as c:
             c.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
-            tables = {
-                t
-                for (t,) in c.execute(
-                    "SELECT table_name FROM information_schema.tables"
-                    " WHERE table_schema = current_schema()"
-                )
-            }
-            version = 0
-            if "meta" in tables:
-                found = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                version = int(found[0]) if found is not None else 0
-            if version == PG_SCHEMA_VERSION:
+            tables, version = self._version(c)
+            if version == PG_SCHEMA_VERSION:  # another worker created it meanwhile
                 return
             if version > PG_SCHEMA_VERSION:
                 raise JournalError(
@@ -333,35 +359,6 @@ class PostgresJournal(Journal):
                 "INSERT INTO meta (key, value) VALUES ('created_at', ?), ('schema_version', ?)",
                 (repr(self._clock.wall()), str(PG_SCHEMA_VERSION)),
             )
-
-    def _check_manifest(self, digest: str | None, *, allow_change: bool) -> None:
-        if digest is None:
-            return
-        with self._tx() as c:
-            found = c.execute("SELECT value FROM meta WHERE key='manifest_digest'").fetchone()
-            if found is not None and found[0] == digest:
-                return
-            if found is not None and not allow_change:
-                raise ManifestMismatch(self._path, found[0], digest)
-            c.execute(
-                "INSERT INTO meta (key, value) VALUES ('manifest_digest', ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                (digest,),
-            )
-
-    @contextmanager
-    def _claims(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
-        """A transaction for worker and lease bookkeeping (no journal-wide write lock)."""
-        with self._lock:
-            if self._closed:
-                raise JournalError(f"journal {self._path} is closed")
-            try:
-                if self._conn.broken:
-                    self._conn = self._connect()
-                with self._conn.transaction():
-                    yield self._conn
-            except psycopg.Error as exc:
-                raise JournalError(f"journal {self._path}: {exc}") from exc
 
     # -- workers and leases --------------------------------------------------------------------
 
