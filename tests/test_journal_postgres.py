@@ -201,7 +201,7 @@ def test_commits_are_durable_even_if_the_server_says_otherwise(
 def test_readers_never_wait_and_writers_wait_at_most_busy_timeout(
     journal: PostgresJournal, postgres_url: str
 ) -> None:
-    """While another worker holds the write lock, reads see the last commit; writes time out."""
+    """While another worker holds the write lock, reads (and re-adding known rows) go on."""
     import psycopg
 
     schema = journal.path.rsplit("#", 1)[1]
@@ -214,6 +214,10 @@ def test_readers_never_wait_and_writers_wait_at_most_busy_timeout(
             assert _state(waiting, "r1") is S.PENDING
             with pytest.raises(JournalError, match="lock"):
                 waiting.begin_create("r2")
+            again = [("r1", "lipsync", REQ), ("r2", "translate", {"url": "u", "language": "ja,fr"})]
+            assert waiting.add_rows(again) == 0  # all journaled already: checked without the lock
+            with pytest.raises(JournalError, match="lock"):
+                waiting.add_rows([*again, ("r3", "lipsync", REQ)])
             other.commit()
             assert _state(waiting, "r1") is S.CREATING
             assert waiting.begin_create("r2") == 1
