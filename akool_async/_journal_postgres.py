@@ -33,10 +33,11 @@ import os
 import re
 import socket
 import sqlite3
-import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, cast
+
+from attrs import frozen
 
 try:
     import psycopg
@@ -62,7 +63,7 @@ from ._journal import (
     _scrub,
 )
 
-__all__ = ["PG_SCHEMA_VERSION", "PostgresJournal", "open_journal"]
+__all__ = ["CLAIMABLE", "PG_SCHEMA_VERSION", "PostgresJournal", "WorkerRecord", "open_journal"]
 
 #: Bump with a migration in :meth:`PostgresJournal._migrate` whenever the schema changes.
 PG_SCHEMA_VERSION: Final = 1
@@ -136,6 +137,22 @@ CLAIMABLE: Final = frozenset(
 )
 
 
+@frozen(slots=True)
+class WorkerRecord:
+    """A registered worker, as the fleet's status shows it."""
+
+    id: int
+    host: str
+    pid: int
+    #: Wall seconds (the database's clock) of registration and of the last heartbeat.
+    started: float
+    heartbeat: float
+    #: When it retired cleanly, or None.
+    stopped: float | None
+    #: How many rows its leases hold now.
+    holding: int
+
+
 class _Conninfo:
     """A connection string that never shows itself (it may hold a password)."""
 
@@ -196,11 +213,8 @@ class PostgresJournal(Journal):
         self._schema = schema
         self._busy_timeout = busy_timeout
         self._lock_key = f"akool_async journal {schema}"
-        self._clock = clock
         self._path = name
-        self._lock = threading.Lock()
-        self._closed = False
-        self._conn = self._connect()
+        super().__init__(cast(sqlite3.Connection, self._connect()), name, clock)
 
     @classmethod
     def open(
@@ -499,6 +513,16 @@ class PostgresJournal(Journal):
             ):
                 raise UnknownRow(f"no row {row_id!r} in the journal")
         return None if found is None else found[0]
+
+    def workers(self) -> list[WorkerRecord]:
+        """Every registered worker, oldest first, with how many rows it holds now."""
+        with self._claims() as c:
+            found = c.execute(
+                "SELECT w.id, w.host, w.pid, w.started, w.heartbeat, w.stopped,"
+                " count(r.seq) FROM workers w LEFT JOIN rows r ON r.claimed_by = w.id"
+                f" AND r.lease_until > {_NOW} GROUP BY w.id ORDER BY w.id"
+            ).fetchall()
+        return [WorkerRecord(*r) for r in found]
 
     @staticmethod
     def _live_worker(c: psycopg.Connection[tuple[Any, ...]], worker: int) -> None:

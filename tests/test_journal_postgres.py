@@ -372,7 +372,7 @@ def test_claim_offers_only_rows_with_work_left(journal: PostgresJournal) -> None
 
 
 def test_retired_worker_releases_and_cannot_claim(journal: PostgresJournal) -> None:
-    """A retired worker's rows are free at once, and it can claim nothing more."""
+    """A retired worker's rows are free at once, it can claim nothing more, and shows stopped."""
     first, second = journal.register_worker(), journal.register_worker()
     journal.claim(first, 2, lease=60)
     assert journal.claim(second, 2, lease=60) == []
@@ -380,6 +380,8 @@ def test_retired_worker_releases_and_cannot_claim(journal: PostgresJournal) -> N
     assert len(journal.claim(second, 2, lease=60)) == 2
     with pytest.raises(UnknownRow, match="worker"):
         journal.claim(first, 1, lease=60)
+    shown = [(w.id, w.pid, w.stopped is not None, w.holding) for w in journal.workers()]
+    assert shown == [(first, os.getpid(), True, 0), (second, os.getpid(), False, 2)]
     assert journal.release(second, ["r1"]) == 1
     assert journal.holder("r1") is None
 
