@@ -1,6 +1,6 @@
 """The batch journal in PostgreSQL, for batches shared by workers on several machines.
 
-:class:`PostgresJournal` keeps the SQLite :class:`~akool_async._journal.Journal`'s public
+:class:`PostgresJournal` keeps the SQLite :class:`~akool_async.Journal`'s public
 behaviour exactly: it *is* that class, with the connection, transactions and schema replaced, so
 every state transition, check and error is the same code. Its SQL (``?`` placeholders, one
 ``INSERT OR REPLACE`` into ``meta``) is put in PostgreSQL's terms by :class:`_Dialect`. Writes
@@ -48,20 +48,10 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
-from ._clock import Clock, SystemClock
-from ._journal import (
-    _JOB_COLUMNS,
-    _ROW_COLUMNS,
-    Journal,
-    JournalError,
-    JournalRow,
-    RowState,
-    UnknownRow,
-    _canonical,
-    _job_record,
-    _journal_row,
-    _scrub,
-)
+from ..._clock import Clock, SystemClock
+from . import JournalError, JournalRow, RowState, UnknownRow, _canonical, _scrub
+from ._sqlite_store import _JOB_COLUMNS, _ROW_COLUMNS
+from .sqlite import Journal, _job_record, _journal_row
 
 __all__ = ["CLAIMABLE", "PG_SCHEMA_VERSION", "PostgresJournal", "WorkerRecord", "open_journal"]
 
