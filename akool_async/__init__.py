@@ -7,6 +7,9 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
         result = await job
 """
 
+from ._akool import FAMILIES
+from ._akool._common import Credit, Language
+from ._akool.face_swap import SwapImage
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -51,8 +54,9 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
-from ._families import FAMILIES, Family, StatusEndpoint
+from ._family import Family, StatusEndpoint
 from ._job import Job
+from ._jobmodels import AudioSplits, JobEvent, JobResult, JobSnapshot, JobStatus
 from ._journal import FileRecord, Journal
 from ._manifest import (
     Manifest,
@@ -61,16 +65,6 @@ from ._manifest import (
     ManifestRow,
     load_manifest,
     parse_manifest,
-)
-from ._models import (
-    AudioSplits,
-    Credit,
-    JobEvent,
-    JobResult,
-    JobSnapshot,
-    JobStatus,
-    Language,
-    SwapImage,
 )
 from ._scheduler import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven

@@ -72,6 +72,7 @@ from ._errors import (
     ValidationError,
 )
 from ._job import Job
+from ._jobmodels import JobResult, JobStatus
 from ._journal import Journal, JournalError, JournalRow, RowState
 from ._manifest import (
     Manifest,
@@ -81,7 +82,6 @@ from ._manifest import (
     family_provider,
     validate_rows,
 )
-from ._models import JobResult, JobStatus
 from ._sentinel import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:

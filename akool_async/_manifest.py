@@ -50,10 +50,11 @@ from typing import Any, Final, Literal, Union, get_args, get_origin
 import attrs
 from attrs import frozen
 
+from ._akool import FAMILIES
 from ._converter import build_request
 from ._download import safe_filename
 from ._errors import AkoolError, ValidationError
-from ._families import FAMILIES, Family
+from ._family import Family
 
 __all__ = [
     "FAMILY_ALIASES",
