@@ -32,7 +32,9 @@ __all__ = [
     "derived_hex",
     "failure",
     "result_url",
+    "single_id_area",
     "single_info",
+    "video_area",
     "video_body",
     "webhook_event",
 ]
@@ -254,12 +256,41 @@ def video_body(
     return out
 
 
+def video_area(path: str, check: Validator, family: str, fields: VideoFields) -> FakeArea:
+    """The area of one family polled at ``infobymodelid``: its create answers the video object."""
+
+    def answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
+        return video_body(jobs[0], 1, now, base, fields(jobs[0], 1, now), create=True)
+
+    return FakeArea(creates={path: check}, answers={family: answer}, video_fields={family: fields})
+
+
+#: A single-id status object: (job, status, now, base URL) -> ``data``.
+StatusBody = Callable[[FakeJob, int, float, str], dict[str, Any]]
+
+
+def single_id_area(
+    path: str, check: Validator, family: str, info_path: str, param: str, body: StatusBody
+) -> FakeArea:
+    """The area of one family with its own single-id status endpoint (``?{param}=ID``)."""
+
+    def answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
+        return body(jobs[0], 1, now, base)
+
+    async def info(fake: FakeAkool, request: web.Request) -> web.Response:
+        return await single_info(fake, request, param, frozenset({family}), body)
+
+    return FakeArea(
+        creates={path: check}, answers={family: answer}, routes=(("GET", info_path, info),)
+    )
+
+
 async def single_info(
     fake: FakeAkool,
     request: web.Request,
     param: str,
     families: frozenset[str],
-    data: Callable[[FakeJob, int, float, str], dict[str, Any]],
+    data: StatusBody,
 ) -> web.Response:
     """A single-id status endpoint: ``?{param}=ID`` answers ``data(job, status, now, base)``."""
     job_id = request.query.get(param, "").strip()

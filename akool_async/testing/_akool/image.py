@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
-
-from aiohttp import web
+from typing import Any, Final
 
 from .._jobs import FakeJob
 from ._common import (
     FAKE_UID,
     CreateSpec,
-    FakeArea,
     failure,
     opt_choice,
     opt_url,
     req_str,
     result_url,
-    single_info,
+    single_id_area,
     webhook,
 )
-
-if TYPE_CHECKING:
-    from .._server import FakeAkool
 
 __all__ = ["AREA", "INFO_PATH"]
 
@@ -57,16 +51,11 @@ def _body(job: FakeJob, status: int, now: float, base: str) -> dict[str, Any]:
     return out
 
 
-def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    return _body(jobs[0], 1, now, base)
-
-
-async def _info(fake: FakeAkool, request: web.Request) -> web.Response:
-    return await single_info(fake, request, "image_model_id", frozenset({"image"}), _body)
-
-
-AREA = FakeArea(
-    creates={"/api/open/v3/content/image/createbyprompt": _create},
-    answers={"image": _answer},
-    routes=(("GET", INFO_PATH, _info),),
+AREA = single_id_area(
+    "/api/open/v3/content/image/createbyprompt",
+    _create,
+    "image",
+    INFO_PATH,
+    "image_model_id",
+    _body,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._jobs import FakeJob
-from ._common import CreateSpec, FakeArea, derived_hex, req_url, video_body, webhook
+from ._common import CreateSpec, derived_hex, req_url, video_area, webhook
 
 __all__ = ["AREA"]
 
@@ -26,12 +26,4 @@ def _fields(job: FakeJob, status: int, now: float) -> dict[str, Any]:
     }
 
 
-def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    return video_body(jobs[0], 1, now, base, _fields(jobs[0], 1, now), create=True)
-
-
-AREA = FakeArea(
-    creates={"/api/open/v3/content/video/lipsync": _lip_sync},
-    answers={"lip_sync": _answer},
-    video_fields={"lip_sync": _fields},
-)
+AREA = video_area("/api/open/v3/content/video/lipsync", _lip_sync, "lip_sync", _fields)

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._http import ParamError
 from .._jobs import FakeJob
-from ._common import CreateSpec, FakeArea, opt_int, opt_url, req_str, req_url, video_body, webhook
+from ._common import CreateSpec, opt_int, opt_url, req_str, req_url, video_area, webhook
 
 __all__ = ["AREA"]
 
@@ -33,12 +33,4 @@ def _fields(job: FakeJob, status: int, now: float) -> dict[str, Any]:
     return {"avatar_id": job.params.get("avatar_id", "")}
 
 
-def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    return video_body(jobs[0], 1, now, base, _fields(jobs[0], 1, now), create=True)
-
-
-AREA = FakeArea(
-    creates={"/api/open/v3/talkingavatar/create": _talking_avatar},
-    answers={"talking_avatar": _answer},
-    video_fields={"talking_avatar": _fields},
-)
+AREA = video_area("/api/open/v3/talkingavatar/create", _talking_avatar, "talking_avatar", _fields)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._jobs import FakeJob
-from ._common import CreateSpec, FakeArea, opt_choice, opt_str, req_url, video_body, webhook
+from ._common import CreateSpec, opt_choice, opt_str, req_url, video_area, webhook
 
 __all__ = ["AREA"]
 
@@ -22,12 +22,6 @@ def _fields(job: FakeJob, status: int, now: float) -> dict[str, Any]:
     return {"talking_photo": job.params.get("talking_photo_url", "")}
 
 
-def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    return video_body(jobs[0], 1, now, base, _fields(jobs[0], 1, now), create=True)
-
-
-AREA = FakeArea(
-    creates={"/api/open/v3/content/video/createbytalkingphoto": _talking_photo},
-    answers={"talking_photo": _answer},
-    video_fields={"talking_photo": _fields},
+AREA = video_area(
+    "/api/open/v3/content/video/createbytalkingphoto", _talking_photo, "talking_photo", _fields
 )

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
-
-from aiohttp import web
+from typing import Any, Final
 
 from .._jobs import FakeJob
 from ._common import (
     FAKE_UID,
     CreateSpec,
-    FakeArea,
     failure,
     opt_number,
     req_str,
     result_url,
-    single_info,
+    single_id_area,
     webhook,
 )
-
-if TYPE_CHECKING:
-    from .._server import FakeAkool
 
 __all__ = ["AREA", "INFO_PATH"]
 
@@ -53,16 +47,6 @@ def _body(job: FakeJob, status: int, now: float, base: str) -> dict[str, Any]:
     return out
 
 
-def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    return _body(jobs[0], 1, now, base)
-
-
-async def _info(fake: FakeAkool, request: web.Request) -> web.Response:
-    return await single_info(fake, request, "audio_model_id", frozenset({"tts"}), _body)
-
-
-AREA = FakeArea(
-    creates={"/api/open/v3/audio/create": _create},
-    answers={"tts": _answer},
-    routes=(("GET", INFO_PATH, _info),),
+AREA = single_id_area(
+    "/api/open/v3/audio/create", _create, "tts", INFO_PATH, "audio_model_id", _body
 )
