@@ -7,6 +7,9 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
         result = await job
 """
 
+# The top: assembles the providers and hands them to the batch wing, and the wing's runner to
+# session.batch() (imported for that effect; see ARCHITECTURE.md).
+from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool.face_swap import SwapImage
@@ -17,7 +20,15 @@ from ._batch import (
     BatchOutcome,
     BatchProgress,
     BatchRunner,
+    FileRecord,
+    Journal,
+    Manifest,
+    ManifestError,
+    ManifestProblem,
+    ManifestRow,
     OutcomeState,
+    load_manifest,
+    parse_manifest,
     run_batch,
 )
 from ._clock import Clock, ScaledClock, SystemClock
@@ -57,15 +68,6 @@ from ._errors import (
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import AudioSplits, JobEvent, JobResult, JobSnapshot, JobStatus
-from ._journal import FileRecord, Journal
-from ._manifest import (
-    Manifest,
-    ManifestError,
-    ManifestProblem,
-    ManifestRow,
-    load_manifest,
-    parse_manifest,
-)
 from ._scheduler import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session

@@ -11,7 +11,7 @@ import os
 import random
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self, TypedDict, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypedDict, Unpack, overload
 
 import aiohttp
 import anyio
@@ -21,7 +21,6 @@ from anyio.abc import TaskGroup
 from . import _constants as C
 from ._auth import Auth
 from ._backoff import PollPolicy
-from ._batch import BatchOptions, BatchRunner, run_batch
 from ._clock import Clock, SystemClock
 from ._converter import build_request, request_body
 from ._errors import (
@@ -34,14 +33,18 @@ from ._errors import (
 from ._family import Family, StatusEndpoint
 from ._job import Job, decode_token
 from ._jobmodels import JobResult, JobSnapshot
-from ._manifest import Manifest, ManifestRow
+from ._provider import expected_job_labels
 from ._ratelimit import RateBudget
 from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
 from ._validators import http_url
 
-__all__ = ["BaseSession", "SessionOptions"]
+if TYPE_CHECKING:
+    # Type-only: the batch wing sits above the sessions (see use_batch_runner).
+    from ._batch import BatchOptions, BatchRunner, Manifest, ManifestRow
+
+__all__ = ["BaseSession", "SessionOptions", "use_batch_runner"]
 
 log = logging.getLogger("akool_async")
 
@@ -68,6 +71,27 @@ class SessionOptions(TypedDict, total=False):
     verify_ssl: bool
 
 
+class _RunBatch(Protocol):
+    def __call__(
+        self,
+        session: BaseSession,
+        rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
+        *,
+        out_dir: str | os.PathLike[str],
+        **options: Unpack[BatchOptions],
+    ) -> BatchRunner: ...
+
+
+_run_batch: _RunBatch | None = None
+
+
+def use_batch_runner(run_batch: _RunBatch) -> None:
+    """Let ``session.batch`` run batches with ``run_batch`` (the package's top hands it the
+    batch wing's; the sessions never import the wing)."""
+    global _run_batch
+    _run_batch = run_batch
+
+
 class BaseSession:
     """Lifecycle, transport, scheduler and tracking shared by every provider's session.
 
@@ -76,7 +100,10 @@ class BaseSession:
     """
 
     families: Mapping[str, Family] = {}
-    provider = "akool"
+    #: The provider's request validation, ``(request class, fields) -> request``.
+    _build_request: staticmethod[[type[Any], Mapping[str, Any]], Any] = staticmethod(build_request)
+    #: The provider's name (its record's ``name``), written into job tokens.
+    provider: str
 
     def __init__(
         self,
@@ -203,7 +230,8 @@ class BaseSession:
             ValidationError: naming the bad, missing or unknown field; nothing was sent.
         """
         fam = self._family(family_name)
-        return await self._create(fam, build_request(fam.request_type, fields), max_wait=max_wait)
+        request = self._build_request(fam.request_type, fields)
+        return await self._create(fam, request, max_wait=max_wait)
 
     async def _create(
         self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
@@ -384,7 +412,9 @@ class BaseSession:
         batch: ...``. For rows of several providers, pass every session to
         :func:`akool_async.run_batch`, which documents each option.
         """
-        return run_batch(self, rows, out_dir=out_dir, **options)
+        if _run_batch is None:
+            raise RuntimeError("import akool_async to run batches")
+        return _run_batch(self, rows, out_dir=out_dir, **options)
 
     # -- provider hooks ---------------------------------------------------------------------
 
@@ -423,11 +453,7 @@ class BaseSession:
 
 def _expected_jobs(request: Any) -> int:
     """How many jobs a create starts: one per language, ``count`` videos, else one."""
-    languages = getattr(request, "languages", None)
-    if isinstance(languages, list) and languages:
-        return len(languages)
-    count = getattr(request, "count", None)
-    return count if isinstance(count, int) and count > 0 else 1
+    return len(expected_job_labels(request))
 
 
 def _check_webhook_url(url: str) -> None:

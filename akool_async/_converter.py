@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -16,7 +16,6 @@ from ._family import Family
 __all__ = [
     "build_request",
     "join_path",
-    "register_builder",
     "register_structure_hook",
     "register_structure_hook_func",
     "request_body",
@@ -29,16 +28,6 @@ _converter = make_converter(forbid_extra_keys=True)
 #: Areas register hooks for their nested request types (face swap's images) here.
 register_structure_hook = _converter.register_structure_hook
 register_structure_hook_func = _converter.register_structure_hook_func
-
-#: Request class -> the builder its provider validates untyped fields with, where not the default.
-_builders: dict[type[Any], Callable[[type[Any], Mapping[str, Any]], Any]] = {}
-
-
-def register_builder(
-    cls: type[Any], builder: Callable[[type[Any], Mapping[str, Any]], Any]
-) -> None:
-    """Make :func:`build_request` validate ``cls`` with ``builder`` (a provider's own rules)."""
-    _builders[cls] = builder
 
 
 def _passthrough(value: Any, _type: Any) -> Any:
@@ -99,10 +88,6 @@ def build_request(cls: type[T], fields: Mapping[str, Any]) -> T:
     Raises:
         ValidationError: naming the first bad, missing or unknown field.
     """
-    builder = _builders.get(cls)
-    if builder is not None:
-        built: T = builder(cls, fields)
-        return built
     if not isinstance(fields, Mapping):
         raise ValidationError("request", f"must be a mapping, got {type(fields).__name__}")
     known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]

@@ -17,11 +17,14 @@ from akool_async._batch import (
     DEFAULT_JOURNAL_NAME,
     BatchOutcome,
     BatchProgress,
+    Journal,
+    ManifestError,
     OutcomeState,
+    RowConflict,
+    RowState,
     run_batch,
+    validate_rows,
 )
-from akool_async._journal import Journal, RowConflict, RowState
-from akool_async._manifest import ManifestError, validate_rows
 
 from .helpers import IMG, MP3, MP4, fake_server, fast_config, session_for
 

@@ -16,9 +16,17 @@ import pytest
 
 from akool_async import RetryPolicy, ScaledClock, Session, ValidationError
 from akool_async._base import BaseSession
-from akool_async._batch import DEFAULT_JOURNAL_NAME, BatchOutcome, OutcomeState, run_batch
-from akool_async._journal import Journal, RowState
-from akool_async._manifest import ManifestError, parse_manifest, validate_rows
+from akool_async._batch import (
+    DEFAULT_JOURNAL_NAME,
+    BatchOutcome,
+    Journal,
+    ManifestError,
+    OutcomeState,
+    RowState,
+    parse_manifest,
+    run_batch,
+    validate_rows,
+)
 from akool_async.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from akool_async.testing import FakeAkool, FakeConfig
 from akool_async.testing._jobs import result_bytes

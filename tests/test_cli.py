@@ -20,9 +20,15 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from akool_async._batch import DEFAULT_JOURNAL_NAME, BatchOutcome, BatchProgress, OutcomeState
-from akool_async._journal import Journal, RowState
-from akool_async._manifest import load_manifest
+from akool_async._batch import (
+    DEFAULT_JOURNAL_NAME,
+    BatchOutcome,
+    BatchProgress,
+    Journal,
+    OutcomeState,
+    RowState,
+    load_manifest,
+)
 from akool_async.cli import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,

@@ -35,8 +35,7 @@ from typing import Any
 
 import pytest
 
-from akool_async._batch import DEFAULT_JOURNAL_NAME
-from akool_async._journal import Journal, RowState
+from akool_async._batch import DEFAULT_JOURNAL_NAME, Journal, RowState
 from akool_async.testing._jobs import result_bytes
 
 from .helpers import fake_server_stats, standalone_fake_server

@@ -41,8 +41,8 @@ from akool_async import (
     SwapImage,
     ValidationError,
 )
+from akool_async._batch import ManifestError, parse_manifest, validate_rows
 from akool_async._job import decode_token
-from akool_async._manifest import ManifestError, parse_manifest, validate_rows
 from akool_async.testing import FakeAkool
 
 from .helpers import API_KEY, IMG, MINIMAL_FIELDS, MP3, MP4, fast_config, serve_app

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akool_async._journal import (
+from akool_async._batch import (
     SCHEMA_VERSION,
     Journal,
     JournalError,
@@ -432,7 +432,7 @@ def test_to_resume_classification(jpath: Path) -> None:
 _CRASH_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from akool_async._journal import Journal
+    from akool_async._batch import Journal
 
     j = Journal.open(sys.argv[1])
     j.add_rows([("r1", "lipsync", {"video_url": "v", "audio_url": "a"})])

@@ -8,20 +8,26 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akool_async._download import safe_filename
-from akool_async._manifest import (
+from akool_async import FAMILIES, Session
+from akool_async._batch import (
     Manifest,
     ManifestError,
     ManifestRow,
     load_manifest,
     parse_manifest,
+    providers,
     result_stems,
+    use_providers,
     validate_rows,
 )
+from akool_async._converter import build_request
+from akool_async._download import safe_filename
+from akool_async._provider import Provider
 
 IMG = "https://cdn.example.com/face.jpg"
 MP3 = "https://cdn.example.com/voice.mp3"
@@ -256,9 +262,13 @@ def test_load_manifest_files(tmp_path: Path) -> None:
 
 def test_result_stems_per_job() -> None:
     """One stem per expected job: languages for translations, numbers for text2video."""
-    assert result_stems("a", "video_translation", {"language": "ja,fr"}) == ["a.ja", "a.fr"]
-    assert result_stems("a", "video_translation", {"language": "ja"}) == ["a"]
-    assert result_stems("t", "text2video", {"count": 3}) == ["t.1", "t.2", "t.3"]
+    video = "https://cdn.example.com/v.mp4"
+    assert result_stems("a", "video_translation", {"url": video, "language": "ja,fr"}) == [
+        "a.ja",
+        "a.fr",
+    ]
+    assert result_stems("a", "video_translation", {"url": video, "language": "ja"}) == ["a"]
+    assert result_stems("t", "text2video", {"prompt": "fox", "count": 3}) == ["t.1", "t.2", "t.3"]
     assert result_stems("p", "talking_photo", {}) == ["p"]
 
 
@@ -278,3 +288,27 @@ def test_any_ids_valid_or_reported(ids: list[str]) -> None:
     assert len({n.casefold() for n in names}) == len(names)
     for name in names:
         assert "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def test_a_third_provider_is_one_record() -> None:
+    """A provider added as one Provider record is served by manifests with its aliases."""
+    speech = attrs.evolve(FAMILIES["tts"], name="other_speech")
+    other = Provider(
+        name="other",
+        families={"other_speech": speech},
+        build_request=build_request,
+        session_from_env=Session,
+        field_aliases=lambda family: {"words": "input_text"},
+        family_aliases={"speech": "other_speech"},
+    )
+    before = providers()
+    use_providers((*before, other))
+    try:
+        manifest = validate_rows(
+            [{"id": "s", "family": "speech", "words": "hello", "voice_code": "en-US-1"}]
+        )
+        (row,) = manifest.rows
+        served = (row.provider, row.family, row.fields["input_text"])
+    finally:
+        use_providers(before)
+    assert served == ("other", "other_speech", "hello")

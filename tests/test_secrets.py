@@ -416,8 +416,7 @@ async def test_no_secret_in_batch_journal_report_and_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A batch and its CLI resume leave no token or secret in journal, WAL, report or logs."""
-    from akool_async._batch import run_batch
-    from akool_async._manifest import validate_rows
+    from akool_async._batch import run_batch, validate_rows
     from akool_async.cli._display import make_display
     from akool_async.cli._run import BatchOptions, execute, open_journal
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,12 +19,12 @@ from typing import Any
 import anyio
 
 from .._base import BaseSession
+from .._batch import JournalError, ManifestError, load_manifest
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
-from .._journal import JournalError
-from .._manifest import ManifestError, family_provider, load_manifest
-from .._session import Session
+from .._provider import Provider
+from .._providers import PROVIDERS
 from ._display import DEFAULT_LOG_INTERVAL, make_display
 from ._run import (
     EXIT_BAD_INPUT,
@@ -98,18 +97,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _base_url_flag(index: int, provider: Provider) -> str:
+    """``--base-url`` for the first provider, ``--<name>-base-url`` for the others."""
+    return "--base-url" if index == 0 else f"--{provider.name}-base-url"
+
+
 def _add_connection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="API base URL (default: $AKOOL_BASE_URL or https://openapi.akool.com)",
-    )
-    parser.add_argument(
-        "--topview-base-url",
-        metavar="URL",
-        help="TopView API base URL, for topview_* families (default: $TOPVIEW_BASE_URL or "
-        "https://api.topview.ai)",
-    )
+    for index, provider in enumerate(PROVIDERS):
+        sources = [f"${provider.base_url_env}"] if provider.base_url_env else []
+        sources += [provider.default_base_url] if provider.default_base_url else []
+        default = f" (default: {' or '.join(sources)})" if sources else ""
+        parser.add_argument(
+            _base_url_flag(index, provider),
+            dest=f"base_url_{provider.name}",
+            metavar="URL",
+            help=f"{provider.name} API base URL, for its families{default}",
+        )
     parser.add_argument(
         "--clock-speed",
         type=_positive_float,
@@ -238,36 +241,16 @@ def _error(message: str) -> None:
     print(f"akool-async: error: {message}", file=sys.stderr, flush=True)
 
 
-def _session(args: argparse.Namespace, clock: Clock | None, **kwargs: Any) -> Session:
-    """A session with credentials from the environment (ConfigurationError if missing)."""
-    return Session(base_url=args.base_url, clock=clock, **kwargs)
-
-
-_TOPVIEW_ENV = ("TOPVIEW_API_KEY", "TOPVIEW_UID")
-
-
-def _topview_session(args: argparse.Namespace, clock: Clock | None, **kwargs: Any) -> BaseSession:
-    """A TopView session with credentials from the environment (ConfigurationError if missing)."""
-    missing = [name for name in _TOPVIEW_ENV if not os.environ.get(name, "").strip()]
-    if missing:
-        raise ConfigurationError(
-            f"TopView (topview_*) families need {' and '.join(missing)} in the environment"
-        )
-    from ..topview import TopViewSession
-
-    return TopViewSession(base_url=args.topview_base_url, clock=clock, **kwargs)
-
-
 def _sessions(
-    args: argparse.Namespace, providers: Sequence[str], clock: Clock | None, **kwargs: Any
+    args: argparse.Namespace, names: Sequence[str], clock: Clock | None, **kwargs: Any
 ) -> list[BaseSession]:
-    """One session per provider named, Akool first (ConfigurationError if credentials miss)."""
-    sessions: list[BaseSession] = []
-    if "akool" in providers:
-        sessions.append(_session(args, clock, **kwargs))
-    if "topview" in providers:
-        sessions.append(_topview_session(args, clock, **kwargs))
-    return sessions
+    """One session per provider named, in PROVIDERS order, with credentials from the environment
+    (ConfigurationError if some are missing)."""
+    return [
+        p.session_from_env(base_url=getattr(args, f"base_url_{p.name}"), clock=clock, **kwargs)
+        for p in PROVIDERS
+        if p.name in names
+    ]
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -336,11 +319,11 @@ def _batch(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     async def run() -> int:
         clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
-        try:
-            provider = family_provider(args.family)
-        except KeyError:
-            provider = "akool"  # the session names the known families
-        (session,) = _sessions(args, [provider], clock)
+        serving = [p.name for p in PROVIDERS if args.family in p.families]
+        if not serving:
+            known = ", ".join(sorted(f for p in PROVIDERS for f in p.families))
+            raise ValidationError("family", f"unknown family {args.family!r}; known: {known}")
+        (session,) = _sessions(args, serving[:1], clock)
         async with session:
             snap = await session.status(args.job_id, family=args.family)
         print(

@@ -16,9 +16,8 @@ from typing import Final
 
 import anyio
 
-from .._batch import DEFAULT_JOURNAL_NAME
+from .._batch import DEFAULT_JOURNAL_NAME, load_manifest
 from .._clock import ScaledClock
-from .._manifest import load_manifest
 from .._session import Session
 from ..testing import FakeAkool, FakeConfig
 from ._display import make_display

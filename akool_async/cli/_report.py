@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from .._batch import BatchOutcome, OutcomeState
-from .._journal import JournalRow, RowState
+from .._batch import BatchOutcome, JournalRow, OutcomeState, RowState
 from ._display import printable
 
 __all__ = ["REPORT_VERSION", "build_report", "print_summary", "write_report"]

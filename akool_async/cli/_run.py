@@ -20,11 +20,17 @@ import anyio.to_thread
 from attrs import define
 
 from .._base import BaseSession
-from .._batch import BatchOutcome, BatchRunner, OutcomeState, run_batch
+from .._batch import (
+    BatchOutcome,
+    BatchRunner,
+    Journal,
+    Manifest,
+    OutcomeState,
+    RowConflict,
+    run_batch,
+)
 from .._clock import Clock
 from .._errors import AkoolError
-from .._journal import Journal, RowConflict
-from .._manifest import Manifest
 from .._sentinel import NOT_GIVEN, NotGiven
 from ._display import Display, RichDisplay
 from ._report import build_report, print_summary, write_report

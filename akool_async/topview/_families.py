@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from .._converter import register_builder
 from .._family import Family, family_table
 from . import _common_tasks, _product_avatar, _video_avatar
-from ._models import build_request
 
 __all__ = [
     "BIZ_TYPES",
@@ -30,10 +28,6 @@ __all__ = [
 TOPVIEW_FAMILIES: Final[Mapping[str, Family]] = family_table(
     _product_avatar.FAMILIES_PART, _video_avatar.FAMILIES_PART, _common_tasks.FAMILIES_PART
 )
-
-# ``session.create(name, fields)`` validates TopView rows with TopView's rules (camelCase names).
-for _fam in TOPVIEW_FAMILIES.values():
-    register_builder(_fam.request_type, build_request)
 
 #: Callback ``bizType`` -> family name (the bizTypes of the families this SDK submits).
 BIZ_TYPES: Final[Mapping[str, str]] = {f.webhook_type: f.name for f in TOPVIEW_FAMILIES.values()}

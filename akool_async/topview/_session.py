@@ -34,6 +34,7 @@ from ._media import MAX_UPLOAD_BYTES, MediaKind
 from ._models import (
     TopViewResult,
     UploadedFile,
+    build_request,
     check_mask,
     parse_result,
     parse_status,
@@ -137,6 +138,8 @@ class TopViewSession(BaseSession):
     """
 
     families = TOPVIEW_FAMILIES
+    #: TopView's own request validation (snake_case or camelCase field names).
+    _build_request = staticmethod(build_request)
     provider = "topview"
 
     def __init__(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
-from ._errors import JobFailed, JobNotFound
-from ._journal import FileRecord, JournalRow, RowState
+from .._errors import JobFailed, JobNotFound
+from .journal import FileRecord, JournalRow, RowState
 
 __all__ = [
     "BatchOutcome",

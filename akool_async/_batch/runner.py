@@ -1,9 +1,9 @@
 """The batch runner: many manifest rows, created with bounded concurrency, tracked, downloaded.
 
-Every step is journaled (see :mod:`akool_async._journal`) so a run can be stopped or killed at any
-moment and run again: rows already finished are skipped, created jobs are tracked again (never
-created again), and rows whose create answer was lost are reported as *unknown* and left alone
-unless ``retry_unknown=True`` (which may bill them twice).
+Every step is journaled (see :mod:`akool_async._batch.journal`) so a run can be stopped or killed
+at any moment and run again: rows already finished are skipped, created jobs are tracked again
+(never created again), and rows whose create answer was lost are reported as *unknown* and left
+alone unless ``retry_unknown=True`` (which may bill them twice).
 
 Usage::
 
@@ -26,17 +26,13 @@ their answer journaled, nothing new starts, jobs still running are left for the 
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import logging
 import math
 import os
-import random
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Final, Self, TypedDict, Unpack
 
 import anyio
 import anyio.lowlevel
@@ -44,50 +40,37 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._backoff import retry_delay
-from ._batch_files import download_row, files_intact, remove_part_files
-from ._batch_outcomes import (
-    BatchOutcome,
-    BatchProgress,
-    OutcomeState,
-    describe,
-    failure_reason,
-    outcome_of,
-)
-from ._download import Downloader
-from ._errors import (
-    AccountBanned,
-    AkoolError,
-    AuthenticationError,
-    CreationUnknown,
-    HTTPStatusError,
-    InsufficientCredit,
-    JobFailed,
-    JobNotFound,
-    MediaRejected,
-    NotFound,
-    ParameterError,
-    PermissionDenied,
-    SessionClosed,
+from .._download import Downloader
+from .._errors import (
     ValidationError,
 )
-from ._job import Job
-from ._jobmodels import JobResult, JobStatus
-from ._journal import Journal, JournalError, JournalRow, RowState
-from ._manifest import (
+from .._jobmodels import JobStatus
+from .._sentinel import NOT_GIVEN, NotGiven
+from .create import CreateStage
+from .files import remove_part_files
+from .journal import JournalBackend, JournalRow, RowState
+from .journal.sqlite import Journal
+from .manifest import (
     Manifest,
     ManifestError,
     ManifestProblem,
     ManifestRow,
-    family_provider,
     validate_rows,
 )
-from ._sentinel import NOT_GIVEN, NotGiven
+from .outcomes import (
+    BatchOutcome,
+    BatchProgress,
+    OutcomeState,
+    describe,
+    outcome_of,
+)
+from .progress import Phase
+from .providers import family_provider
+from .state import IN_FLIGHT
+from .track import TrackStage
 
 if TYPE_CHECKING:
-    # Type-only: the session classes may import this module to offer ``session.batch``.
-    from ._base import BaseSession
-    from ._scheduler import EventStream
+    from .._base import BaseSession
 
 __all__ = [
     "DEFAULT_BATCH_CONCURRENCY",
@@ -111,40 +94,9 @@ DEFAULT_DOWNLOAD_CONCURRENCY: Final = 4
 #: Extra create attempts, within one run, for a row the server refused with "try later".
 DEFAULT_CREATE_RETRIES: Final = 2
 
-# Refusals that will fail every other row too: stop creating, leave the rows for a later run.
-_FATAL_REFUSALS: Final = (AuthenticationError, AccountBanned, PermissionDenied, InsufficientCredit)
-# Refusals that will not change on retry: the row fails for good.
-_PERMANENT_REFUSALS: Final = (ParameterError, MediaRejected, NotFound, ValidationError)
-_IN_FLIGHT: Final = frozenset({RowState.CREATED, RowState.QUEUEING, RowState.PROCESSING})
-
-T = TypeVar("T")
-
-
-class _Phase(enum.Enum):
-    PENDING = "pending"
-    CREATING = "creating"
-    QUEUEING = "queueing"
-    PROCESSING = "processing"
-    DOWNLOADING = "downloading"
-    DONE = "done"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    INCOMPLETE = "incomplete"
-
-
-_OUTCOME_PHASE: Final = {
-    OutcomeState.DONE: _Phase.DONE,
-    OutcomeState.FAILED: _Phase.FAILED,
-    OutcomeState.UNKNOWN: _Phase.UNKNOWN,
-    OutcomeState.INCOMPLETE: _Phase.INCOMPLETE,
-}
 _JOURNAL_STATUS: Final = {
     RowState.QUEUEING: JobStatus.QUEUEING,
     RowState.PROCESSING: JobStatus.PROCESSING,
-}
-_EVENT_STATE: Final = {
-    JobStatus.QUEUEING: RowState.QUEUEING,
-    JobStatus.PROCESSING: RowState.PROCESSING,
 }
 
 
@@ -154,7 +106,7 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-class BatchRunner:
+class BatchRunner(CreateStage, TrackStage):
     """Runs a batch; use :func:`run_batch` (or ``session.batch``) to make one.
 
     Use as ``async with runner:`` then ``async for outcome in runner``. Leaving the block early
@@ -168,7 +120,7 @@ class BatchRunner:
         rows: Manifest | Iterable[ManifestRow | Mapping[str, Any]],
         *,
         out_dir: str | os.PathLike[str],
-        journal: Journal | str | os.PathLike[str] | None = None,
+        journal: JournalBackend | str | os.PathLike[str] | None = None,
         concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         max_wait: float | NotGiven | None = NOT_GIVEN,
         download: bool = True,
@@ -195,61 +147,39 @@ class BatchRunner:
             raise ValidationError("create_retries", "must be >= 0")
         if not isinstance(max_wait, NotGiven) and max_wait is not None and not max_wait > 0:
             raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
-        self.manifest = rows if isinstance(rows, Manifest) else validate_rows(rows)
-        #: The sessions rows are routed to, by family.
-        self.sessions = sessions
-        #: The first session: its clock times the run, its HTTP session downloads the results.
-        self.session = sessions[0]
-        self._route = _route(sessions, self.manifest.rows)
-        self.out_dir = Path(out_dir)
-        self._journal_arg = journal
+        manifest = rows if isinstance(rows, Manifest) else validate_rows(rows)
+        super().__init__(
+            sessions,
+            manifest,
+            _route(sessions, manifest.rows),
+            out_dir=out_dir,
+            max_wait=max_wait,
+            download=download,
+            create_retries=create_retries,
+            on_progress=on_progress,
+        )
         self.concurrency = concurrency
-        self.max_wait = max_wait
-        self.download = download
         self.retry_unknown = retry_unknown
-        self._on_progress = on_progress
         self._download_concurrency = download_concurrency
-        self._create_retries = create_retries
-        self._rows = {r.row_id: r for r in self.manifest.rows}
-
-        self._journal: Journal | None = journal if isinstance(journal, Journal) else None
-        self._own_journal = not isinstance(journal, Journal)
-        self._jlimiter = anyio.CapacityLimiter(1)
-        self._downloader: Downloader | None = None
+        self._journal_arg = journal
+        if journal is not None and not isinstance(journal, str | os.PathLike):
+            self._journal = journal
+        self._own_journal = self._journal is None
         self._tg: TaskGroup | None = None
-        self._send: MemoryObjectSendStream[BatchOutcome] | None = None
         self._receive: MemoryObjectReceiveStream[BatchOutcome] | None = None
+        self._entered = False
         self._finished = False
         self._error: BaseException | None = None
-        self._entered = False
-        self._stopping = False
-        self._stop_reason: str | None = None
-        self._stop_scopes: set[anyio.CancelScope] = set()
-        # Session -> why it creates no more rows (a refusal every create would meet).
-        self._halts: dict[BaseSession, str] = {}
-        self._rng = random.Random()
         self._pending: list[ManifestRow] = []
         self._next_pending = 0
         self._work: TaskGroup | None = None
-
-        self._phase: dict[str, _Phase] = {}
-        self._counts: Counter[_Phase] = Counter()
-        self._created_rows: set[str] = set()
-        self._skipped = 0
-        self._job_row: dict[str, str] = {}
-        self._row_jobs: dict[str, list[str]] = {}
-        self._job_status: dict[str, JobStatus | None] = {}
-        self._started = self.session.clock.now()
-        self._progress_broken = False
-        #: Rows whose create outcome is unknown (lost answers), as found or caused by this run.
-        self.unknown_rows: list[str] = []
         #: Rows sent back to pending because of ``retry_unknown``.
         self.retried_unknown: list[str] = []
 
     # -- public surface --------------------------------------------------------------------------
 
     @property
-    def journal(self) -> Journal | None:
+    def journal(self) -> JournalBackend | None:
         """The journal (once the run started)."""
         return self._journal
 
@@ -279,22 +209,7 @@ class BatchRunner:
     @property
     def progress(self) -> BatchProgress:
         """Rows per phase, now."""
-        c = self._counts
-        return BatchProgress(
-            total=len(self.manifest.rows),
-            pending=c[_Phase.PENDING],
-            creating=c[_Phase.CREATING],
-            queueing=c[_Phase.QUEUEING],
-            processing=c[_Phase.PROCESSING],
-            downloading=c[_Phase.DOWNLOADING],
-            done=c[_Phase.DONE],
-            failed=c[_Phase.FAILED],
-            unknown=c[_Phase.UNKNOWN],
-            incomplete=c[_Phase.INCOMPLETE],
-            created=len(self._created_rows),
-            skipped=self._skipped,
-            elapsed=self.session.clock.now() - self._started,
-        )
+        return self._progress.snapshot()
 
     def stop(self, reason: str = "stopped") -> None:
         """End the run gracefully: no new create starts, creates in flight get their answers
@@ -313,9 +228,9 @@ class BatchRunner:
         if self._entered:
             raise RuntimeError("a BatchRunner runs once; make a new one")
         self._entered = True
-        self._started = self.session.clock.now()
+        self._progress.start()
         for row in self.manifest.rows:
-            self._set_phase(row.row_id, _Phase.PENDING, notify=False)
+            self._progress.set_phase(row.row_id, Phase.PENDING, notify=False)
         # Unbounded, but never more than one outcome per row.
         send, receive = anyio.create_memory_object_stream[BatchOutcome](math.inf)
         self._send, self._receive = send, receive
@@ -365,62 +280,6 @@ class BatchRunner:
                 raise self._error from None
             raise StopAsyncIteration from None
 
-    # -- plumbing --------------------------------------------------------------------------------
-
-    async def _j(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a journal call in a worker thread (it blocks on SQLite and fsync)."""
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._jlimiter)
-
-    def _set_phase(self, row_id: str, phase: _Phase, *, notify: bool = True) -> None:
-        old = self._phase.get(row_id)
-        if old is phase:
-            return
-        if old is not None:
-            self._counts[old] -= 1
-        self._phase[row_id] = phase
-        self._counts[phase] += 1
-        if notify:
-            self._notify()
-
-    def _notify(self) -> None:
-        if self._on_progress is not None and not self._progress_broken:
-            try:
-                self._on_progress(self.progress)
-            except Exception:
-                self._progress_broken = True
-                logger.exception("on_progress raised; no more progress reports")
-
-    def _job_phase(self, row_id: str, job_ids: Sequence[str]) -> None:
-        """Set an in-flight row's phase from its jobs' statuses (least advanced wins)."""
-        if self._phase.get(row_id) not in (_Phase.CREATING, _Phase.QUEUEING, _Phase.PROCESSING):
-            return
-        statuses = [self._job_status.get(j) for j in job_ids]
-        live = [s for s in statuses if s is None or not s.terminal]
-        if any(s in (None, JobStatus.QUEUEING) for s in live):
-            self._set_phase(row_id, _Phase.QUEUEING)
-        elif live:
-            self._set_phase(row_id, _Phase.PROCESSING)
-
-    def _add_jobs(self, row_id: str, job_ids: Sequence[str]) -> None:
-        self._created_rows.add(row_id)
-        self._row_jobs[row_id] = list(job_ids)
-        for job_id in job_ids:
-            self._job_row[job_id] = row_id
-
-    def _emit(self, outcome: BatchOutcome, *, notify: bool = True) -> None:
-        self._set_phase(outcome.row_id, _OUTCOME_PHASE[outcome.state], notify=notify)
-        # If nobody is listening any more, the journal still has it all.
-        assert self._send is not None
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            self._send.send_nowait(outcome)
-
-    def _stoppable(self) -> anyio.CancelScope:
-        scope = anyio.CancelScope()
-        if self._stopping:
-            scope.cancel()
-        self._stop_scopes.add(scope)
-        return scope
-
     # -- the run ---------------------------------------------------------------------------------
 
     async def _main(self, send: MemoryObjectSendStream[BatchOutcome]) -> None:
@@ -444,11 +303,11 @@ class BatchRunner:
                 with anyio.CancelScope(shield=True):
                     await self._j(self._journal.close)
 
-    async def _open_journal(self) -> Journal:
+    async def _open_journal(self) -> JournalBackend:
         if self._journal is not None:
             return self._journal
         arg = self._journal_arg
-        assert not isinstance(arg, Journal)
+        assert arg is None or isinstance(arg, str | os.PathLike)
         memory = arg is not None and os.fspath(arg) == ":memory:"
         path = Path(arg) if arg is not None else self.out_dir / DEFAULT_JOURNAL_NAME
         if not memory:
@@ -502,32 +361,32 @@ class BatchRunner:
             jrow = current[row.row_id]
             state = jrow.state
             if jrow.jobs:
-                self._add_jobs(row.row_id, jrow.job_ids)
+                self._progress.add_jobs(row.row_id, jrow.job_ids)
             if state is RowState.PENDING:
                 self._pending.append(row)
             elif state is RowState.UNKNOWN:
                 self.unknown_rows.append(row.row_id)
-                self._skipped += 1
+                self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
             elif self._finished_before(jrow):
-                self._skipped += 1
+                self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
             else:
                 follow_up.append(jrow)
-                if state in _IN_FLIGHT:
+                if state in IN_FLIGHT:
                     for job in jrow.jobs:
-                        self._job_status[job.job_id] = _JOURNAL_STATUS.get(job.state)
-                    self._set_phase(row.row_id, _Phase.QUEUEING, notify=False)
-                    self._job_phase(row.row_id, jrow.job_ids)
+                        self._progress.job_status[job.job_id] = _JOURNAL_STATUS.get(job.state)
+                    self._progress.set_phase(row.row_id, Phase.QUEUEING, notify=False)
+                    self._progress.job_phase(row.row_id, jrow.job_ids)
                 else:
-                    self._set_phase(row.row_id, _Phase.DOWNLOADING, notify=False)
-        self._notify()
+                    self._progress.set_phase(row.row_id, Phase.DOWNLOADING, notify=False)
+        self._progress.notify()
         logger.info(
             "batch: %d rows; %d to create, %d to resume, %d already finished",
             len(rows),
             len(self._pending),
             len(follow_up),
-            self._skipped,
+            self._progress.skipped,
         )
         if self.download:
             await anyio.to_thread.run_sync(remove_part_files, self.out_dir)
@@ -551,39 +410,6 @@ class BatchRunner:
                     row.row_id, row.family, OutcomeState.INCOMPLETE, error=f"not started ({reason})"
                 )
             )
-
-    def _finished_before(self, jrow: JournalRow) -> bool:
-        """Whether an earlier run left nothing to do for the row."""
-        state = jrow.state
-        if state is RowState.INVALID:
-            return True
-        if state is RowState.FAILED:
-            return not any(j.state is RowState.COMPLETED for j in jrow.jobs) or not self.download
-        if state is RowState.DOWNLOADED:
-            return files_intact(jrow)
-        return state is RowState.COMPLETED and not self.download
-
-    async def _watch(self, session: BaseSession, events: EventStream) -> None:
-        """Journal and count the status transitions of this batch's jobs at ``session``."""
-        async for event in events:
-            row_id = self._job_row.get(event.job_id)
-            if row_id is None or self._route[row_id] is not session:
-                continue
-            self._job_status[event.job_id] = event.status
-            self._job_phase(row_id, self._row_jobs[row_id])
-            state = _EVENT_STATE.get(event.status)
-            journal = self._journal
-            if state is not None and journal is not None:
-                try:
-                    await self._j(journal.record_status, event.job_id, state)
-                except JournalError as exc:
-                    logger.warning("journal: %s", exc)
-
-    # -- creating --------------------------------------------------------------------------------
-
-    def _halted_for(self, row: ManifestRow) -> str | None:
-        """Why the row's session creates no more rows, if it does not."""
-        return self._halts.get(self._route[row.row_id])
 
     async def _create_worker(self) -> None:
         while (
@@ -610,201 +436,10 @@ class BatchRunner:
                 continue
             results = await self._wait(jobs)
             # Out of flight: this worker's slot goes to the next row.
-            self._set_phase(row.row_id, _Phase.DOWNLOADING)
+            self._progress.set_phase(row.row_id, Phase.DOWNLOADING)
             assert self._work is not None
             # Downloads happen outside this worker's slot: the next row can be created.
             self._work.start_soon(self._finish, row, results)
-
-    async def _create(self, row: ManifestRow) -> list[Job] | None:
-        """Create a row's jobs with the journal's intent/answer protocol; None if it ended."""
-        journal = self._journal
-        assert journal is not None
-        row_id = row.row_id
-        attempt = 0
-        while True:
-            try:
-                await self._j(journal.begin_create, row_id)
-            except JournalError as exc:  # e.g. another runner took the row
-                self._emit(
-                    BatchOutcome(row_id, row.family, OutcomeState.INCOMPLETE, error=str(exc))
-                )
-                return None
-            self._set_phase(row_id, _Phase.CREATING)
-            try:
-                await anyio.lowlevel.checkpoint_if_cancelled()
-            except anyio.get_cancelled_exc_class():
-                # Nothing was sent: the intent can be taken back.
-                with anyio.CancelScope(shield=True):
-                    await self._j(journal.mark_unknown_for_retry, [row_id])
-                raise
-            try:
-                jobs = await self._route[row_id].create(
-                    row.family, row.fields, max_wait=self.max_wait
-                )
-            except CreationUnknown as exc:
-                await self._j(journal.record_unknown, row_id, exc.cause)
-                logger.warning("row %s: create outcome unknown: %s", row_id, exc.cause)
-                self.unknown_rows.append(row_id)
-                self._emit(BatchOutcome(row_id, row.family, OutcomeState.UNKNOWN, error=str(exc)))
-                return None
-            except AkoolError as exc:
-                # Refused or never sent (a sent request whose answer was lost is CreationUnknown).
-                if await self._refused(row, exc, attempt):
-                    attempt += 1
-                    continue
-                return None
-            except BaseException as exc:
-                # Cancelled (or a bug) while the request may have been in flight.
-                with anyio.CancelScope(shield=True):
-                    await self._j(
-                        journal.record_unknown,
-                        row_id,
-                        "interrupted while the create request was in flight "
-                        f"({type(exc).__name__})",
-                    )
-                self.unknown_rows.append(row_id)
-                raise
-            break
-        ids = [job.id for job in jobs]
-        raw = {"jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]}
-        try:
-            with anyio.CancelScope(shield=True):
-                await self._j(journal.record_created, row_id, ids, raw)
-        except JournalError:
-            # The jobs exist and are billed: make sure their ids are not lost with the journal.
-            logger.critical("row %s: created jobs %s but could not journal them", row_id, ids)
-            raise
-        for job in jobs:
-            self._job_status[job.id] = job.status
-        self._add_jobs(row_id, ids)
-        self._set_phase(row_id, _Phase.QUEUEING)
-        self._job_phase(row_id, ids)
-        logger.debug("row %s: created %s", row_id, ",".join(ids))
-        return jobs
-
-    async def _refused(self, row: ManifestRow, exc: AkoolError, attempt: int) -> bool:
-        """Journal a refusal; True to try the row again now (after a backoff sleep)."""
-        journal = self._journal
-        assert journal is not None
-        permanent = isinstance(exc, _PERMANENT_REFUSALS) or (
-            isinstance(exc, HTTPStatusError) and not exc.retryable
-        )
-        reason = describe(exc)
-        await self._j(journal.record_refused, row.row_id, reason, permanent=permanent)
-        if permanent:
-            logger.warning("row %s: refused: %s", row.row_id, reason)
-            self._emit(BatchOutcome(row.row_id, row.family, OutcomeState.FAILED, error=reason))
-            return False
-        session = self._route[row.row_id]
-        if isinstance(exc, (*_FATAL_REFUSALS, SessionClosed)):
-            # Every other create at this provider would be refused the same way; jobs already
-            # created go on, and so do the other providers' rows.
-            if session not in self._halts:
-                logger.error(
-                    "create refused (%s); no more %s rows are created", reason, session.provider
-                )
-                self._halts[session] = f"create refused: {reason}"
-        elif (
-            attempt < self._create_retries and not self._stopping and self._halted_for(row) is None
-        ):
-            delay = retry_delay(attempt, base=2.0, cap=30.0, rng=self._rng)
-            logger.info(
-                "row %s: refused for now (%s); retrying in %.1fs", row.row_id, reason, delay
-            )
-            with self._stoppable() as scope:
-                try:
-                    await self.session.clock.sleep(delay)
-                finally:
-                    self._stop_scopes.discard(scope)
-            if not self._stopping and self._halted_for(row) is None:
-                return True
-        self._emit(
-            BatchOutcome(
-                row.row_id,
-                row.family,
-                OutcomeState.INCOMPLETE,
-                error=f"refused for now: {reason}",
-            )
-        )
-        return False
-
-    # -- tracking and finishing ------------------------------------------------------------------
-
-    async def _wait(self, jobs: Sequence[Job]) -> dict[str, JobResult | BaseException]:
-        """Wait for the jobs to end (or the run to stop); what each ended with."""
-        results: dict[str, JobResult | BaseException] = {}
-        with self._stoppable() as scope:
-            try:
-                for job in jobs:
-                    try:
-                        results[job.id] = await job
-                    except AkoolError as exc:
-                        results[job.id] = exc
-            finally:
-                self._stop_scopes.discard(scope)
-        return results
-
-    async def _resume_row(self, row: ManifestRow, jrow: JournalRow) -> None:
-        """Track the row's jobs still in flight (created by an earlier run), then finish it."""
-        jobs: list[Job] = []
-        refused: dict[str, JobResult | BaseException] = {}
-        for record in jrow.jobs:
-            if record.state in _IN_FLIGHT:
-                try:
-                    job = self._route[row.row_id].track(
-                        record.job_id, family=row.family, max_wait=self.max_wait
-                    )
-                except AkoolError as exc:  # e.g. the session tracks its maximum of jobs
-                    refused[record.job_id] = exc
-                    continue
-                self._job_status[job.id] = job.status
-                jobs.append(job)
-        results = await self._wait(jobs) if jobs else {}
-        await self._finish(row, {**refused, **results})
-
-    async def _finish(
-        self, row: ManifestRow, results: Mapping[str, JobResult | BaseException]
-    ) -> None:
-        """Journal how the jobs ended, download the results, emit the row's outcome."""
-        journal = self._journal
-        assert journal is not None
-        problems: list[str] = []
-        for job_id, result in results.items():
-            if isinstance(result, JobResult):
-                await self._j(
-                    journal.record_status, job_id, RowState.COMPLETED, result_url=result.url
-                )
-            elif isinstance(result, JobFailed | JobNotFound):
-                await self._j(
-                    journal.record_status, job_id, RowState.FAILED, error=failure_reason(result)
-                )
-            else:
-                problems.append(f"{job_id}: {describe(result)}")
-        jrow = await self._j(journal.row, row.row_id)
-        assert jrow is not None
-        warnings: list[str] = []
-        if self.download and not self._stopping:
-            self._set_phase(row.row_id, _Phase.DOWNLOADING)
-            with self._stoppable() as scope:
-                try:
-                    assert self._downloader is not None
-                    problems += await download_row(
-                        self._downloader,
-                        lambda *a: self._j(journal.record_download, *a),
-                        row,
-                        jrow,
-                        now=self.session.clock.wall(),
-                        warnings=warnings,
-                    )
-                finally:
-                    self._stop_scopes.discard(scope)
-            if scope.cancelled_caught:
-                problems.append("download interrupted")
-            jrow = await self._j(journal.row, row.row_id)
-            assert jrow is not None
-        if self._stopping and jrow.state in _IN_FLIGHT:
-            problems.append("interrupted; run again to resume")
-        self._emit(outcome_of(jrow, download=self.download, problems=problems, warnings=warnings))
 
 
 def _route(sessions: Sequence[BaseSession], rows: Sequence[ManifestRow]) -> dict[str, BaseSession]:
@@ -842,7 +477,7 @@ def _route(sessions: Sequence[BaseSession], rows: Sequence[ManifestRow]) -> dict
 class BatchOptions(TypedDict, total=False):
     """The optional arguments of :func:`run_batch` (and ``session.batch``)."""
 
-    journal: Journal | str | os.PathLike[str] | None
+    journal: JournalBackend | str | os.PathLike[str] | None
     concurrency: int
     max_wait: float | NotGiven | None
     download: bool
@@ -871,7 +506,8 @@ def run_batch(
         rows: a :class:`Manifest`, or rows: :class:`ManifestRow` objects or mappings like a JSONL
             manifest's lines (``{"id": ..., "family": ..., <fields>}``).
         out_dir: where result files go.
-        journal: an open :class:`Journal`, a path, or None for ``out_dir/.akool-journal.sqlite``.
+        journal: an open journal (:class:`Journal`), a path, or None for
+            ``out_dir/.akool-journal.sqlite``.
             A journal opened here is checked against the rows' digest and closed at the end.
         concurrency: rows in flight at once (from their create until their jobs end); this also
             bounds creates in flight. Every request still spends the session's rate budget.

@@ -12,10 +12,11 @@ from typing import Final
 
 import anyio
 
-from ._download import Downloader, expiry_warning, safe_filename, suffix_from_url
-from ._errors import AkoolError
-from ._journal import FileRecord, JournalRow, RowState
-from ._manifest import ManifestRow, known_families, result_stems
+from .._download import Downloader, expiry_warning, safe_filename, suffix_from_url
+from .._errors import AkoolError
+from .journal import FileRecord, JournalRow, RowState
+from .manifest import ManifestRow, result_stems
+from .providers import known_families
 
 #: Journals a verified file: ``(job_id, path, size, sha256)``.
 RecordDownload = Callable[[str, str, int, str], Awaitable[object]]

@@ -20,7 +20,7 @@ Rules:
 * ``id`` names the row in the journal, the report and the result files. Default: ``line-N``
   (its line number). Ids must be unique, even ignoring case (they name files), at most
   :data:`MAX_ROW_ID_LENGTH` characters, without control characters.
-* Friendly aliases (documented in :data:`FIELD_ALIASES` and :data:`FAMILY_ALIASES`), e.g.
+* Friendly aliases (each provider's ``field_aliases`` and ``family_aliases``), e.g.
   ``photo``/``audio`` for a talking photo, ``video``/``audio`` for lip sync, ``video`` and
   ``languages`` (a JSON list is joined) for a translation, the API's camelCase spellings
   (``webhookUrl``, ``sourceImage`` ...). Giving an alias and its field together is an error.
@@ -43,33 +43,27 @@ import math
 import os
 import types
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
 import attrs
 from attrs import frozen
 
-from ._akool import FAMILIES
-from ._converter import build_request
-from ._download import safe_filename
-from ._errors import AkoolError, ValidationError
-from ._family import Family
+from .._download import safe_filename
+from .._errors import AkoolError, ValidationError
+from .._family import Family
+from .._provider import Provider, expected_job_labels
+from .providers import lookup, providers
 
 __all__ = [
-    "FAMILY_ALIASES",
-    "FIELD_ALIASES",
     "MAX_ROW_ID_LENGTH",
     "Manifest",
     "ManifestError",
     "ManifestProblem",
     "ManifestRow",
-    "Provider",
-    "family_provider",
-    "known_families",
     "load_manifest",
     "parse_manifest",
-    "providers",
     "result_stems",
     "validate_rows",
 ]
@@ -81,142 +75,10 @@ _MESSAGE_PROBLEMS: Final = 20
 
 ManifestFormat = Literal["csv", "jsonl"]
 
-#: Other names accepted for a family (after lower-casing, ``-``/space -> ``_``).
-FAMILY_ALIASES: Final[Mapping[str, str]] = {
-    "talkingphoto": "talking_photo",
-    "lipsync": "lip_sync",
-    "translation": "video_translation",
-    "translate": "video_translation",
-    "video_translate": "video_translation",
-    "avatar": "talking_avatar",
-    "talkingavatar": "talking_avatar",
-    "image_to_video": "image2video",
-    "text_to_video": "text2video",
-    "text_to_speech": "tts",
-}
-
 _COMMON_ALIASES: Final[Mapping[str, str]] = {"webhookurl": "webhook_url"}
-_FACESWAP_ALIASES: Final[Mapping[str, str]] = {
-    "sourceimage": "source_image",
-    "targetimage": "target_image",
-    "modifyimage": "modify_url",
-    "modifyvideo": "modify_url",
-    "faceenhance": "face_enhance",
-}
-
-#: Per family: alias -> field (after lower-casing, ``-``/space -> ``_``). ``webhookUrl`` works
-#: for every family.
-FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
-    "talking_photo": {
-        "photo": "talking_photo_url",
-        "photo_url": "talking_photo_url",
-        "image": "talking_photo_url",
-        "image_url": "talking_photo_url",
-        "audio": "audio_url",
-    },
-    "lip_sync": {"video": "video_url", "audio": "audio_url"},
-    "video_translation": {
-        "video": "url",
-        "video_url": "url",
-        "languages": "language",
-        "lang": "language",
-        "target_language": "language",
-    },
-    "talking_avatar": {"avatar": "avatar_id", "text": "input_text", "voice": "voice_id"},
-    "faceswap_image": _FACESWAP_ALIASES,
-    "faceswap_video": _FACESWAP_ALIASES,
-    "faceswap_v4": _FACESWAP_ALIASES,
-    "image": {},
-    "image2video": {"image": "image_url"},
-    "text2video": {},
-    "tts": {"text": "input_text", "voice": "voice_code"},
-}
-
 _ID_KEYS: Final = frozenset({"id", "row_id"})
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
 _FALSE: Final = frozenset({"false", "no", "n", "0", "off"})
-
-
-# -- providers ---------------------------------------------------------------------------------
-
-
-@frozen(slots=True)
-class Provider:
-    """A provider whose families a manifest may name.
-
-    Attributes:
-        name: ``"akool"`` or ``"topview"`` (what its session's ``provider`` says).
-        families: its family table.
-        build_request: the provider's own request validation (what its session's ``create``
-            runs): ``(request class, fields) -> request``, raising ValidationError.
-        aliases: per family, extra field spellings (normalised key -> field name).
-        plain: a validated field value as JSON data, as the journal stores it.
-    """
-
-    name: str
-    families: Mapping[str, Family]
-    build_request: Callable[[type[Any], Mapping[str, Any]], Any]
-    aliases: Callable[[str], Mapping[str, str]]
-    plain: Callable[[Any], Any] = lambda value: value
-
-
-def _topview_plain(value: Any) -> Any:
-    """An upload given in Python as its fileId (mask sizes were checked with it first)."""
-    from .topview._models import UploadedFile
-
-    return value.file_id if isinstance(value, UploadedFile) else value
-
-
-def _topview_aliases(family: str) -> Mapping[str, str]:
-    """TopView's camelCase spellings, normalised (``productimagefileid``), as its session takes."""
-    from .topview._families import TOPVIEW_FAMILIES
-    from .topview._models import camel
-
-    return {
-        _norm_key(camel(a.name)): a.name
-        for a in attrs.fields(TOPVIEW_FAMILIES[family].request_type)
-    }
-
-
-@functools.cache
-def providers() -> tuple[Provider, ...]:
-    """Every provider a manifest may use: Akool, then TopView.
-
-    TopView's modules are imported on first use (they import the shared session machinery,
-    which imports the batch runner, which imports this module).
-    """
-    from .topview._families import TOPVIEW_FAMILIES
-    from .topview._models import build_request as topview_build_request
-
-    return (
-        Provider("akool", FAMILIES, build_request, lambda family: FIELD_ALIASES.get(family, {})),
-        Provider(
-            "topview",
-            TOPVIEW_FAMILIES,
-            topview_build_request,
-            functools.cache(_topview_aliases),
-            _topview_plain,
-        ),
-    )
-
-
-@functools.cache
-def _by_family() -> Mapping[str, tuple[Provider, Family]]:
-    return {name: (p, fam) for p in providers() for name, fam in p.families.items()}
-
-
-def known_families() -> Mapping[str, Family]:
-    """Every family of every provider, by name (Akool's names, then ``topview_*``)."""
-    return {name: fam for name, (_, fam) in _by_family().items()}
-
-
-def family_provider(family: str) -> str:
-    """The name of the provider serving ``family`` (``"akool"``, ``"topview"``).
-
-    Raises:
-        KeyError: no provider has that family.
-    """
-    return _by_family()[family][0].name
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -248,8 +110,8 @@ class ManifestRow:
 
     @property
     def provider(self) -> str:
-        """The provider serving the row's family (``"akool"``, ``"topview"``)."""
-        return family_provider(self.family)
+        """The name of the provider serving the row's family (``"akool"``, ``"topview"``)."""
+        return _lookup(self.family)[0].name
 
 
 @frozen(slots=True)
@@ -333,7 +195,7 @@ def _kind_of(tp: Any) -> _Kind:
 @functools.cache
 def _field_kinds(family: str) -> Mapping[str, _Kind]:
     """Per field of the family's request class, the kind of value it takes."""
-    cls = _by_family()[family][1].request_type
+    cls = _lookup(family)[1].request_type
     attrs.resolve_types(cls)
     return {a.name: _kind_of(a.type) for a in attrs.fields(cls)}
 
@@ -342,17 +204,24 @@ def _norm_key(key: str) -> str:
     return key.strip().lower().replace("-", "_").replace(" ", "_")
 
 
+def _lookup(family: str) -> tuple[Provider, Family]:
+    found = lookup(family)
+    if found is None:
+        raise KeyError(family)
+    return found
+
+
 def _family_name(value: Any) -> str:
     """The canonical family name, or raise ValidationError."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("family", "is required")
     key = _norm_key(value)
-    name = FAMILY_ALIASES.get(key, key)
-    if name not in _by_family():
-        raise ValidationError(
-            "family", f"unknown family {value!r}; known: {', '.join(sorted(_by_family()))}"
-        )
-    return name
+    for p in providers():
+        name = p.family_aliases.get(key, key)
+        if lookup(name) is not None:
+            return name
+    known = sorted(name for p in providers() for name in p.families)
+    raise ValidationError("family", f"unknown family {value!r}; known: {', '.join(known)}")
 
 
 def _from_text(name: str, kind: _Kind, text: str) -> Any:
@@ -389,8 +258,8 @@ def _from_text(name: str, kind: _Kind, text: str) -> Any:
 
 def _normalise_fields(family: str, raw: Mapping[str, Any], *, from_text: bool) -> dict[str, Any]:
     """Canonical field names and typed values; aliases resolved; empty values dropped."""
-    provider = _by_family()[family][0]
-    aliases = {**_COMMON_ALIASES, **provider.aliases(family)}
+    provider = _lookup(family)[0]
+    aliases = {**_COMMON_ALIASES, **provider.field_aliases(family)}
     kinds = _field_kinds(family)
     out: dict[str, Any] = {}
     given_as: dict[str, str] = {}
@@ -437,16 +306,21 @@ def result_stems(row_id: str, family: str, fields: Mapping[str, Any]) -> list[st
 
     One job: the row id. A translation into several languages: ``<id>.<language>``. Several
     text-to-video results: ``<id>.1``, ``<id>.2`` ... (Stems go through ``safe_filename``.)
+    Fields no provider accepts give the row id alone.
     """
-    if family == "video_translation":
-        language = fields.get("language")
-        codes = [c.strip() for c in language.split(",")] if isinstance(language, str) else []
-        if len(codes) > 1:
-            return [f"{row_id}.{code}" for code in codes]
-    count = fields.get("count")
-    if family == "text2video" and type(count) is int and count > 1:
-        return [f"{row_id}.{i}" for i in range(1, count + 1)]
-    return [row_id]
+    found = lookup(family)
+    if found is None:
+        return [row_id]
+    provider, fam = found
+    try:
+        request = provider.build_request(fam.request_type, fields)
+    except ValidationError:
+        return [row_id]
+    return _stems(row_id, request)
+
+
+def _stems(row_id: str, request: Any) -> list[str]:
+    return [f"{row_id}.{label}" if label else row_id for label in expected_job_labels(request)]
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -485,17 +359,17 @@ class _Collector:
         try:
             family = _family_name(family_value)
             fields = _normalise_fields(family, rest, from_text=from_text)
-            provider, fam = _by_family()[family]
-            provider.build_request(fam.request_type, fields)
+            provider, fam = _lookup(family)
+            request = provider.build_request(fam.request_type, fields)
             fields = {name: provider.plain(value) for name, value in fields.items()}
         except ValidationError as exc:
             self.problem(line, exc.field, exc.problem)
             return
-        if row_id is None or not self._unique(row_id, family, fields, line):
+        if row_id is None or not self._unique(row_id, _stems(row_id, request), line):
             return
         self.rows.append(ManifestRow(row_id, family, fields, self.source, line))
 
-    def _unique(self, row_id: str, family: str, fields: Mapping[str, Any], line: int) -> bool:
+    def _unique(self, row_id: str, row_stems: Sequence[str], line: int) -> bool:
         seen = self._ids.get(row_id.casefold())
         if seen is not None:
             same = "" if seen[0] == row_id else f" as {seen[0]!r} (ids name files: case is ignored)"
@@ -505,7 +379,7 @@ class _Collector:
             return False
         self._ids[row_id.casefold()] = (row_id, line)
         # Different ids must not give the same file (``a.ja`` vs the ``ja`` result of ``a``).
-        stems = [safe_filename(s).casefold() for s in result_stems(row_id, family, fields)]
+        stems = [safe_filename(s).casefold() for s in row_stems]
         for stem in stems:
             other = self._stems.get(stem)
             if other is not None:

@@ -1,0 +1,296 @@
+"""The SQLite journal's storage: schema, connection, migrations, transactions.
+
+:class:`akool_async.Journal` (in :mod:`.sqlite`) adds the row and job operations on top.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Final, Self
+
+from ..._clock import Clock, SystemClock
+from . import JournalError, ManifestMismatch, RowState, UnknownRow, derive_row_state
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+logger = logging.getLogger("akool_async")
+
+#: Bump with a migration in :meth:`SQLiteStore._migrate` whenever the schema changes.
+SCHEMA_VERSION: Final = 1
+
+# -- the journal -------------------------------------------------------------------------------
+
+_SCHEMA: Final = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE rows (
+    seq INTEGER PRIMARY KEY,
+    row_id TEXT NOT NULL UNIQUE,
+    family TEXT NOT NULL,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    create_response TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX rows_by_state ON rows (state);
+CREATE TABLE jobs (
+    job_id TEXT PRIMARY KEY,
+    row_id TEXT NOT NULL REFERENCES rows (row_id),
+    idx INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    result_url TEXT,
+    error TEXT,
+    completed_at REAL,
+    updated_at REAL NOT NULL,
+    file_path TEXT,
+    file_size INTEGER,
+    file_sha256 TEXT,
+    UNIQUE (row_id, idx)
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    row_id TEXT NOT NULL,
+    job_id TEXT,
+    state TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX events_by_row ON events (row_id);
+"""
+_TABLES: Final = frozenset({"meta", "rows", "jobs", "events"})
+
+_ROW_COLUMNS: Final = "row_id, family, request, state, attempts, error, created_at, updated_at"
+_JOB_COLUMNS: Final = (
+    "row_id, job_id, state, result_url, error, completed_at, file_path, file_size, file_sha256"
+)
+
+
+class SQLiteStore:
+    """The connection, schema and transactions under :class:`~akool_async.Journal`.
+
+    Every method is a short synchronous SQLite call, safe to run from any thread (calls are
+    serialised by a lock), e.g. through ``anyio.to_thread.run_sync``. Every write is one
+    transaction. Open with :meth:`open`; use as a context manager or call :meth:`close`.
+    """
+
+    __slots__ = ("_clock", "_closed", "_conn", "_lock", "_path")
+
+    def __init__(self, conn: sqlite3.Connection, path: str, clock: Clock) -> None:
+        """Use :meth:`open`."""
+        self._conn = conn
+        self._path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        manifest_digest: str | None = None,
+        allow_manifest_change: bool = False,
+        clock: Clock | None = None,
+        busy_timeout: float = 10.0,
+    ) -> Self:
+        """Open (creating if needed) the journal at ``path``.
+
+        Args:
+            path: the SQLite file (``":memory:"`` for a throwaway journal).
+            manifest_digest: a digest of the manifest; a journal made for another digest is
+                refused. ``None`` skips the check (and records nothing).
+            allow_manifest_change: accept (and record) a different manifest digest.
+            clock: source of the wall timestamps (default: real time).
+            busy_timeout: real seconds to wait for another connection's write lock.
+
+        Returns:
+            The open journal.
+
+        Raises:
+            ManifestMismatch: the journal belongs to another manifest.
+            JournalError: the file is not a journal, or was written by a newer schema.
+        """
+        spath = os.fspath(path)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly
+            # one method call. check_same_thread=False: the runner may call from worker threads;
+            # self._lock serialises use of the connection.
+            conn = sqlite3.connect(
+                spath, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {spath}: {exc}") from exc
+        try:
+            # synchronous=FULL, not NORMAL. In WAL mode NORMAL already survives a process crash
+            # (SIGKILL), but a power loss or OS crash can drop the last commits. Losing a
+            # begin_create that way would turn a row whose create request was sent back into
+            # PENDING and bill it twice on the re-run; losing record_created loses the only handle
+            # on a paid job. FULL fsyncs the WAL on every commit; that is one fsync per write,
+            # negligible next to the HTTP request each write stands for.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA fullfsync=ON")  # macOS: fsync alone does not reach the platter
+            conn.execute("PRAGMA foreign_keys=ON")
+            journal = cls(conn, spath, clock if clock is not None else SystemClock())
+            journal._migrate()
+            # WAL lets reports read while the runner writes. Set after _migrate, so a foreign
+            # SQLite file is refused before anything about it changes.
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode not in ("wal", "memory"):
+                logger.warning(
+                    "journal is not in WAL mode; readers will block the writer",
+                    extra={"journal": spath, "journal_mode": mode},
+                )
+            journal._check_manifest(manifest_digest, allow_change=allow_manifest_change)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise JournalError(f"cannot use journal {spath}: {exc}") from exc
+            raise
+        return journal
+
+    @property
+    def path(self) -> str:
+        """The journal's file path."""
+        return self._path
+
+    def close(self) -> None:
+        """Close the journal; safe to call twice."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({self._path!r})"
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction: IMMEDIATE (write lock up front) for writes, a snapshot for reads."""
+        with self._lock:
+            if self._closed:
+                raise JournalError(f"journal {self._path} is closed")
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                finally:
+                    # SQLite may already have rolled back by itself (disk full, I/O error).
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {self._path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        # Look first without the write lock, so opening a reader never waits for the runner.
+        with self._tx(write=False) as c:
+            if c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                return
+        with self._tx() as c:
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:  # another process created it meanwhile
+                return
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"journal {self._path} has schema version {version}; this akool_async "
+                    f"understands up to {SCHEMA_VERSION}: upgrade akool_async"
+                )
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables - _TABLES or (version == 0 and tables):
+                raise JournalError(f"{self._path} is an SQLite file but not an akool_async journal")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    c.execute(statement)
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ('created_at', ?)",
+                (repr(self._clock.wall()),),
+            )
+            c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_manifest(self, digest: str | None, *, allow_change: bool) -> None:
+        if digest is None:
+            return
+        with self._tx() as c:
+            found = c.execute("SELECT value FROM meta WHERE key='manifest_digest'").fetchone()
+            if found is not None and found[0] == digest:
+                return
+            if found is not None and not allow_change:
+                raise ManifestMismatch(self._path, found[0], digest)
+            c.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('manifest_digest', ?)", (digest,)
+            )
+
+    def _event(
+        self,
+        c: sqlite3.Connection,
+        now: float,
+        row_id: str,
+        job_id: str | None,
+        state: RowState,
+        detail: str | None = None,
+    ) -> None:
+        c.execute(
+            "INSERT INTO events (at, row_id, job_id, state, detail) VALUES (?, ?, ?, ?, ?)",
+            (now, row_id, job_id, state.value, detail),
+        )
+
+    @staticmethod
+    def _row_state(c: sqlite3.Connection, row_id: str) -> RowState:
+        found = c.execute("SELECT state FROM rows WHERE row_id=?", (row_id,)).fetchone()
+        if found is None:
+            raise UnknownRow(f"no row {row_id!r} in the journal")
+        return RowState(found[0])
+
+    def _set_row(
+        self,
+        c: sqlite3.Connection,
+        now: float,
+        row_id: str,
+        state: RowState,
+        error: str | None,
+    ) -> None:
+        c.execute(
+            "UPDATE rows SET state=?, error=?, updated_at=? WHERE row_id=?",
+            (state.value, error, now, row_id),
+        )
+        self._event(c, now, row_id, None, state, error)
+
+    def _rederive(self, c: sqlite3.Connection, now: float, row_id: str) -> RowState:
+        """Store the row state derived from its jobs (and log it if it changed)."""
+        old = self._row_state(c, row_id)
+        states = [
+            RowState(s)
+            for (s,) in c.execute("SELECT state FROM jobs WHERE row_id=? ORDER BY idx", (row_id,))
+        ]
+        new = derive_row_state(states)
+        if new is not old:
+            c.execute(
+                "UPDATE rows SET state=?, updated_at=? WHERE row_id=?", (new.value, now, row_id)
+            )
+            self._event(c, now, row_id, None, new)
+        return new

@@ -1,0 +1,98 @@
+"""What every stage of a batch run shares: its sessions and rows, the journal, stopping, outcomes.
+
+The stages (:mod:`.create`, :mod:`.track`) and the runner that drives them (:mod:`.runner`)
+are each a :class:`RunState`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import anyio
+import anyio.to_thread
+from anyio.streams.memory import MemoryObjectSendStream
+
+from .._download import Downloader
+from .._sentinel import NotGiven
+from .journal import JournalBackend, RowState
+from .manifest import Manifest, ManifestRow
+from .outcomes import BatchOutcome, BatchProgress
+from .progress import OUTCOME_PHASE, Progress
+
+if TYPE_CHECKING:
+    from .._base import BaseSession
+
+__all__ = ["IN_FLIGHT", "RunState"]
+
+#: Journal states of a row (or job) whose jobs are still running.
+IN_FLIGHT: Final = frozenset({RowState.CREATED, RowState.QUEUEING, RowState.PROCESSING})
+
+T = TypeVar("T")
+
+
+class RunState:
+    """The state one batch run's stages share."""
+
+    def __init__(
+        self,
+        sessions: Sequence[BaseSession],
+        manifest: Manifest,
+        route: dict[str, BaseSession],
+        *,
+        out_dir: str | os.PathLike[str],
+        max_wait: float | NotGiven | None,
+        download: bool,
+        create_retries: int,
+        on_progress: Callable[[BatchProgress], None] | None,
+    ) -> None:
+        self.manifest = manifest
+        #: The sessions rows are routed to, by family.
+        self.sessions = tuple(sessions)
+        #: The first session: its clock times the run, its HTTP session downloads the results.
+        self.session = self.sessions[0]
+        self._route = route
+        self._rows = {r.row_id: r for r in manifest.rows}
+        self.out_dir = Path(out_dir)
+        self.max_wait = max_wait
+        self.download = download
+        self._create_retries = create_retries
+        self._progress = Progress(len(manifest.rows), self.session.clock, on_progress)
+        self._journal: JournalBackend | None = None
+        self._jlimiter = anyio.CapacityLimiter(1)
+        self._downloader: Downloader | None = None
+        self._send: MemoryObjectSendStream[BatchOutcome] | None = None
+        self._stopping = False
+        self._stop_reason: str | None = None
+        self._stop_scopes: set[anyio.CancelScope] = set()
+        # Session -> why it creates no more rows (a refusal every create would meet).
+        self._halts: dict[BaseSession, str] = {}
+        self._rng = random.Random()
+        #: Rows whose create outcome is unknown (lost answers), as found or caused by this run.
+        self.unknown_rows: list[str] = []
+
+    async def _j(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a journal call in a worker thread (it blocks on SQLite and fsync)."""
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._jlimiter)
+
+    def _emit(self, outcome: BatchOutcome, *, notify: bool = True) -> None:
+        self._progress.set_phase(outcome.row_id, OUTCOME_PHASE[outcome.state], notify=notify)
+        # If nobody is listening any more, the journal still has it all.
+        assert self._send is not None
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            self._send.send_nowait(outcome)
+
+    def _stoppable(self) -> anyio.CancelScope:
+        scope = anyio.CancelScope()
+        if self._stopping:
+            scope.cancel()
+        self._stop_scopes.add(scope)
+        return scope
+
+    def _halted_for(self, row: ManifestRow) -> str | None:
+        """Why the row's session creates no more rows, if it does not."""
+        return self._halts.get(self._route[row.row_id])

@@ -1,0 +1,138 @@
+"""The tracking stage of a batch run: journal job transitions, wait for the jobs, download the
+results, emit the row's outcome; and resume rows whose jobs an earlier run created."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Final
+
+from .._errors import AkoolError, JobFailed, JobNotFound
+from .._job import Job
+from .._jobmodels import JobResult, JobStatus
+from .files import download_row, files_intact
+from .journal import JournalError, JournalRow, RowState
+from .manifest import ManifestRow
+from .outcomes import describe, failure_reason, outcome_of
+from .progress import Phase
+from .state import IN_FLIGHT, RunState
+
+if TYPE_CHECKING:
+    from .._base import BaseSession
+    from .._scheduler import EventStream
+
+__all__ = ["TrackStage"]
+
+logger = logging.getLogger("akool_async.batch")
+
+_EVENT_STATE: Final = {
+    JobStatus.QUEUEING: RowState.QUEUEING,
+    JobStatus.PROCESSING: RowState.PROCESSING,
+}
+
+
+class TrackStage(RunState):
+    """Waits for created jobs, journals how they end, downloads their results."""
+
+    def _finished_before(self, jrow: JournalRow) -> bool:
+        """Whether an earlier run left nothing to do for the row."""
+        state = jrow.state
+        if state is RowState.INVALID:
+            return True
+        if state is RowState.FAILED:
+            return not any(j.state is RowState.COMPLETED for j in jrow.jobs) or not self.download
+        if state is RowState.DOWNLOADED:
+            return files_intact(jrow)
+        return state is RowState.COMPLETED and not self.download
+
+    async def _watch(self, session: BaseSession, events: EventStream) -> None:
+        """Journal and count the status transitions of this batch's jobs at ``session``."""
+        async for event in events:
+            row_id = self._progress.job_row.get(event.job_id)
+            if row_id is None or self._route[row_id] is not session:
+                continue
+            self._progress.job_status[event.job_id] = event.status
+            self._progress.job_phase(row_id, self._progress.row_jobs[row_id])
+            state = _EVENT_STATE.get(event.status)
+            journal = self._journal
+            if state is not None and journal is not None:
+                try:
+                    await self._j(journal.record_status, event.job_id, state)
+                except JournalError as exc:
+                    logger.warning("journal: %s", exc)
+
+    async def _wait(self, jobs: Sequence[Job]) -> dict[str, JobResult | BaseException]:
+        """Wait for the jobs to end (or the run to stop); what each ended with."""
+        results: dict[str, JobResult | BaseException] = {}
+        with self._stoppable() as scope:
+            try:
+                for job in jobs:
+                    try:
+                        results[job.id] = await job
+                    except AkoolError as exc:
+                        results[job.id] = exc
+            finally:
+                self._stop_scopes.discard(scope)
+        return results
+
+    async def _resume_row(self, row: ManifestRow, jrow: JournalRow) -> None:
+        """Track the row's jobs still in flight (created by an earlier run), then finish it."""
+        jobs: list[Job] = []
+        refused: dict[str, JobResult | BaseException] = {}
+        for record in jrow.jobs:
+            if record.state in IN_FLIGHT:
+                try:
+                    job = self._route[row.row_id].track(
+                        record.job_id, family=row.family, max_wait=self.max_wait
+                    )
+                except AkoolError as exc:  # e.g. the session tracks its maximum of jobs
+                    refused[record.job_id] = exc
+                    continue
+                self._progress.job_status[job.id] = job.status
+                jobs.append(job)
+        results = await self._wait(jobs) if jobs else {}
+        await self._finish(row, {**refused, **results})
+
+    async def _finish(
+        self, row: ManifestRow, results: Mapping[str, JobResult | BaseException]
+    ) -> None:
+        """Journal how the jobs ended, download the results, emit the row's outcome."""
+        journal = self._journal
+        assert journal is not None
+        problems: list[str] = []
+        for job_id, result in results.items():
+            if isinstance(result, JobResult):
+                await self._j(
+                    journal.record_status, job_id, RowState.COMPLETED, result_url=result.url
+                )
+            elif isinstance(result, JobFailed | JobNotFound):
+                await self._j(
+                    journal.record_status, job_id, RowState.FAILED, error=failure_reason(result)
+                )
+            else:
+                problems.append(f"{job_id}: {describe(result)}")
+        jrow = await self._j(journal.row, row.row_id)
+        assert jrow is not None
+        warnings: list[str] = []
+        if self.download and not self._stopping:
+            self._progress.set_phase(row.row_id, Phase.DOWNLOADING)
+            with self._stoppable() as scope:
+                try:
+                    assert self._downloader is not None
+                    problems += await download_row(
+                        self._downloader,
+                        lambda *a: self._j(journal.record_download, *a),
+                        row,
+                        jrow,
+                        now=self.session.clock.wall(),
+                        warnings=warnings,
+                    )
+                finally:
+                    self._stop_scopes.discard(scope)
+            if scope.cancelled_caught:
+                problems.append("download interrupted")
+            jrow = await self._j(journal.row, row.row_id)
+            assert jrow is not None
+        if self._stopping and jrow.state in IN_FLIGHT:
+            problems.append("interrupted; run again to resume")
+        self._emit(outcome_of(jrow, download=self.download, problems=problems, warnings=warnings))

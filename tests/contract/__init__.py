@@ -1,0 +1,1 @@
+"""Contract tests: our requests and parsers against Akool's documentation, not our fake."""
