@@ -44,7 +44,7 @@ from .._download import Downloader
 from .._errors import (
     ValidationError,
 )
-from .._models import JobStatus
+from .._jobmodels import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
 from .create import CreateStage
 from .files import remove_part_files
