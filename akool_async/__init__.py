@@ -12,7 +12,9 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
+from ._akool._created import CreatedJobs, RefusedJob
 from ._akool.face_swap import SwapImage
+from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -94,6 +96,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConnectError",
+    "CreatedJobs",
     "CreationUnknown",
     "Credit",
     "EventStream",
@@ -127,6 +130,7 @@ __all__ = [
     "PermissionDenied",
     "PollPolicy",
     "RateLimited",
+    "RefusedJob",
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
@@ -142,6 +146,9 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "VoiceChangeOptions",
+    "VoiceCloneOptions",
+    "VoiceOptions",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

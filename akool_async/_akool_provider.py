@@ -29,6 +29,11 @@ FAMILY_ALIASES: Final[Mapping[str, str]] = {
     "image_to_video": "image2video",
     "text_to_video": "text2video",
     "text_to_speech": "tts",
+    "image_to_video_batch": "image2video_batch",
+    "image2video_update_audio": "image2video_audio",
+    "voice_clone_v4": "voice_clone",
+    "voicelab_tts": "voice_tts",
+    "voice_changer": "voice_change",
 }
 
 _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
@@ -62,8 +67,18 @@ FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
     "faceswap_v4": _FACESWAP_ALIASES,
     "image": {},
     "image2video": {"image": "image_url"},
-    "text2video": {},
-    "tts": {"text": "input_text", "voice": "voice_code"},
+    "image2video_audio": {"audio": "audio_url", "video_id": "pre_video_id"},
+    "image2video_batch": {"image": "image_url", "model": "model_name"},
+    "text2video": {"model": "model_name"},
+    "tts": {"text": "input_text", "voice": "voice_id"},
+    "voice_clone_v3": {"text": "input_text", "voice": "voice_url"},
+    "voice_tts": {"text": "input_text", "voice": "voice_id"},
+    "voice_clone": {"audio": "source_voice_file", "source": "source_voice_file"},
+    "voice_change": {
+        "audio": "source_voice_file",
+        "source": "source_voice_file",
+        "voice": "voice_id",
+    },
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal, Unpack
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from aiohttp import web
 from . import _constants as C
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language, parse_snapshot
+from ._akool._created import CreatedJobs, RefusedJob, refusal_error, refused_entries
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
@@ -20,6 +22,7 @@ from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
 from ._akool.video_translation import VideoTranslation
 from ._akool.voice import Tts
+from ._akool.voice_lab import VoiceLab
 from ._auth import ApiKeyAuth, Auth, TokenAuth
 from ._base import BaseSession, SessionOptions
 from ._errors import (
@@ -27,13 +30,18 @@ from ._errors import (
     InvalidResponse,
 )
 from ._family import Family, StatusEndpoint
+from ._job import Job
 from ._jobmodels import JobSnapshot
+from ._sentinel import NotGiven
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 
 __all__ = ["Session"]
 
 log = logging.getLogger("akool_async")
+
+#: The refusals (``errorList`` entries) the create in progress in this task has read.
+_REFUSED: ContextVar[list[RefusedJob] | None] = ContextVar("akool_refused", default=None)
 
 
 class Session(BaseSession):
@@ -98,6 +106,7 @@ class Session(BaseSession):
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
+        self.voice_lab = VoiceLab(self)
 
     # -- webhooks ---------------------------------------------------------------------------
 
@@ -200,10 +209,40 @@ class Session(BaseSession):
 
     # -- the scheduler's view of the API
 
+    async def _create(
+        self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
+    ) -> list[Job]:
+        """Create as the base does; the answer's refused entries ride on the jobs' list."""
+        refused: list[RefusedJob] = []
+        token = _REFUSED.set(refused)
+        try:
+            jobs = await super()._create(fam, request, max_wait=max_wait)
+        finally:
+            _REFUSED.reset(token)
+        if refused:
+            log.warning(
+                "%s create refused %d job(s) and started %d",
+                fam.name,
+                len(refused),
+                len(jobs),
+                extra={"job_ids": [j.id for j in jobs]},
+            )
+        return CreatedJobs(jobs, refused)
+
     def _created(
         self, fam: Family, envelope: Mapping[str, Any]
     ) -> list[tuple[str, JobSnapshot | None]]:
         out: list[tuple[str, JobSnapshot | None]] = []
+        if fam.created_ids == "success_list":
+            refused = refused_entries(envelope.get("data"))
+            sink = _REFUSED.get()
+            if sink is not None:
+                sink.extend(refused)
+            data = envelope.get("data")
+            listed = data.get("successList") if isinstance(data, Mapping) else None
+            if refused and not (isinstance(listed, list) and listed):
+                # Nothing was started: the create was refused as a whole.
+                raise refusal_error(refused, endpoint=f"POST {fam.create_path}", body=envelope)
         for obj in _created_objects(fam, envelope.get("data")):
             try:
                 snap: JobSnapshot | None = parse_snapshot(
@@ -253,8 +292,15 @@ class Session(BaseSession):
                 if snap.id in wanted:
                     out[snap.id] = snap
             return out
-        env = await t.request("GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind)
+        if endpoint.id_in_path:
+            env = await t.request("GET", endpoint.url_path(ids[0]), kind=kind)
+        else:
+            env = await t.request(
+                "GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind
+            )
         data = env.get("data")
+        if endpoint.result_key is not None and isinstance(data, Mapping):
+            data = data.get(endpoint.result_key)
         if not isinstance(data, Mapping):
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         try:
@@ -301,6 +347,9 @@ def _created_objects(fam: Family, data: Any) -> list[Mapping[str, Any]]:
     """The job objects a create answer describes, each with a string ``_id``."""
     if fam.created_ids == "list" and isinstance(data, list):
         items: list[Any] = data
+    elif fam.created_ids == "success_list":
+        listed = data.get("successList") if isinstance(data, Mapping) else None
+        items = listed if isinstance(listed, list) else []
     elif (
         isinstance(data, Mapping)
         and fam.created_ids == "all_results"

@@ -45,9 +45,31 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
     "faceswap_video": {"source_image": [IMG], "target_image": [IMG2], "modify_url": MP4},
     "faceswap_v4": {"source_image": [IMG], "target_image": [IMG2]},
     "image": {"prompt": "a red fox"},
-    "image2video": {"image_url": IMG, "prompt": "it blinks"},
+    "image2video": {
+        "image_url": IMG,
+        "prompt": "it blinks",
+        "negative_prompt": "",
+        "resolution": "720p",
+        "audio_type": 3,
+        "video_length": 5,
+    },
+    "image2video_audio": {
+        "pre_video_id": "6891a07f5d612f78c9204f1c",
+        "audio_url": MP3,
+        "audio_type": 2,
+    },
+    "image2video_batch": {
+        "image_url": IMG,
+        "prompt": "it blinks",
+        "resolution": "720p",
+        "video_length": 5,
+    },
     "text2video": {"prompt": "a red fox runs"},
-    "tts": {"input_text": "hello", "voice_code": "en-US-1"},
+    "tts": {"input_text": "hello", "voice_id": "en-US-1", "rate": "100%"},
+    "voice_clone_v3": {"input_text": "hello", "rate": "100%", "voice_url": MP3},
+    "voice_tts": {"input_text": "hello", "voice_id": "6889b628662160e2caad5dbc"},
+    "voice_clone": {"source_voice_file": MP3},
+    "voice_change": {"voice_id": "6889b628662160e2caad5dbc", "source_voice_file": MP3},
 }
 
 #: Fast retries: every backoff is a small fraction of a (scaled) millisecond.

@@ -20,6 +20,7 @@ from . import (
     video,
     video_translation,
     voice,
+    voice_lab,
 )
 
 __all__ = ["FAMILIES", "family"]
@@ -34,6 +35,7 @@ FAMILIES: Mapping[str, Family] = family_table(
     image.FAMILIES_PART,
     video.FAMILIES_PART,
     voice.FAMILIES_PART,
+    voice_lab.FAMILIES_PART,
 )
 
 

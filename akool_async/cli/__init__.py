@@ -47,7 +47,8 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
-    faceswap_video, faceswap_v4, image, image2video, text2video, tts
+    faceswap_video, faceswap_v4, image, image2video, image2video_batch, image2video_audio,
+    text2video, tts, voice_clone_v3, voice_tts, voice_clone, voice_change
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
   TopView families (one manifest may mix both providers): topview_product_replace,
     topview_product_image2video, topview_video_avatar, topview_image2video,

@@ -22,6 +22,7 @@ from . import (
     video,
     video_translation,
     voice,
+    voice_lab,
 )
 from ._common import (
     VIDEO_INFO_PATH,
@@ -49,6 +50,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     image.AREA,
     video.AREA,
     voice.AREA,
+    voice_lab.AREA,
 )
 
 #: Path -> validator of every create endpoint.
