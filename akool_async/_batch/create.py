@@ -8,7 +8,7 @@ A create is never blindly retried: only a refusal the server says is temporary i
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import anyio.lowlevel
@@ -99,7 +99,13 @@ class CreateStage(RunState):
                 raise
             break
         ids = [job.id for job in jobs]
-        raw = {"jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]}
+        raw: dict[str, Any] = {
+            "jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]
+        }
+        refused = getattr(jobs, "failed", ())  # a batch create's refused videos, if any
+        if refused:
+            raw["refused"] = [{"code": r.code, "message": r.message} for r in refused]
+            logger.warning("row %s: the create refused %d job(s)", row_id, len(refused))
         try:
             with anyio.CancelScope(shield=True):
                 await self._j(journal.record_created, row_id, ids, raw)

@@ -24,8 +24,10 @@ from akool_async import (
 )
 
 from .docserver import Endpoint, doc_server, session_on
+from .runs import run_one
 
 pytestmark = pytest.mark.anyio
+
 
 I2V_PAGE = "ai-tools-suite/image2video.mdx"
 T2V_PAGE = "ai-tools-suite/text2video.mdx"
@@ -277,11 +279,9 @@ async def test_image_to_video_request_and_answers_follow_the_page() -> None:
         Endpoint("POST", I2V_CREATE, I2V_PAGE, I2V_SCHEMA, [I2V_ANSWER]),
         _results(job_id),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.image_to_video.create(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.image_to_video.create(
             image_url=IMG,
             prompt="Animate this image.",
             negative_prompt="blurry",
@@ -292,8 +292,8 @@ async def test_image_to_video_request_and_answers_follow_the_page() -> None:
             extend_prompt=True,
             is_premium_model=True,
             effect_code="squish_89244231312",
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == job_id and result.url == RESULT_URL
     assert job.status is JobStatus.COMPLETED
@@ -405,13 +405,11 @@ async def test_update_video_audio_follows_the_page() -> None:
         Endpoint("POST", UPDATE_AUDIO, I2V_PAGE, UPDATE_AUDIO_SCHEMA, [UPDATE_AUDIO_ANSWER]),
         _results(job_id),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.image_to_video.update_audio(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.image_to_video.update_audio(
             pre_video_id="6890830af27dfad2a3e6062d", audio_url=AUDIO, audio_type=2
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == job_id and result.url == RESULT_URL

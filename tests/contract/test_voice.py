@@ -15,7 +15,6 @@ import pytest
 
 from akool_async import (
     JobStatus,
-    ScaledClock,
     ValidationError,
     VoiceChangeOptions,
     VoiceCloneOptions,
@@ -23,8 +22,10 @@ from akool_async import (
 )
 
 from .docserver import Endpoint, completed, doc_server, session_on
+from .runs import run_one
 
 pytestmark = pytest.mark.anyio
+
 
 V3_PAGE = "ai-tools-suite/audio.mdx"
 V4_PAGE = "ai-tools-suite/voiceLab.mdx"
@@ -109,14 +110,12 @@ async def test_v3_tts_request_and_answers_follow_the_page() -> None:
         Endpoint("POST", V3_TTS, V3_PAGE, V3_TTS_SCHEMA, [V3_TTS_ANSWER]),
         Endpoint("GET", V3_INFO, V3_PAGE, V3_INFO_SCHEMA, [V3_INFO_ANSWER]),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.tts.create(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.tts.create(
             input_text="Hello there", voice_id="LcfcDJNUP1GQjkzn1xUU", rate="100%"
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == V3_TTS_ANSWER["data"]["_id"] and result.url == V3_URL
     assert server.requests_to(V3_INFO)[0].query["audio_model_id"] == job.id
@@ -137,14 +136,12 @@ async def test_v3_clone_follows_the_page() -> None:
         Endpoint("POST", V3_CLONE, V3_PAGE, V3_CLONE_SCHEMA, [V3_CLONE_ANSWER]),
         Endpoint("GET", V3_INFO, V3_PAGE, V3_INFO_SCHEMA, [V3_CLONE_ANSWER]),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.tts.clone(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.tts.clone(
             input_text="Hello, this is Akool's AI platform!", rate="100%", voice_url=AUDIO_URL
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == V3_CLONE_ANSWER["data"]["_id"]
     assert result.url == V3_CLONE_ANSWER["data"]["url"]
@@ -161,6 +158,14 @@ VOICE_DETAIL = "/api/open/v4/voice/detail/"
 _UNIT = {"type": "number", "minimum": 0, "maximum": 1}
 _SPEED = {"type": "number", "minimum": 0.7, "maximum": 1.2}
 _TAGS = {"type": "array", "items": _S}
+#: The ``voice_options`` rows the TTS and voice changer tables share.
+_SOUND = {
+    "stability": _UNIT,
+    "similarity_boost": _UNIT,
+    "style": _UNIT,
+    "speed": _SPEED,
+    "speaker_boost": _B,
+}
 
 #: "Create Text to Speech" body table.
 V4_TTS_SCHEMA = {
@@ -172,11 +177,7 @@ V4_TTS_SCHEMA = {
         "voice_options": {
             "type": "object",
             "properties": {
-                "stability": _UNIT,
-                "similarity_boost": _UNIT,
-                "style": _UNIT,
-                "speed": _SPEED,
-                "speaker_boost": _B,
+                **_SOUND,
                 "emotion": {
                     "enum": [
                         "happy",
@@ -234,13 +235,9 @@ V4_CHANGE_SCHEMA = {
         "voice_options": {
             "type": "object",
             "properties": {
-                "stability": _UNIT,
-                "similarity_boost": _UNIT,
-                "style": _UNIT,
-                "speaker_boost": _B,
+                **_SOUND,
                 "file_format": {"enum": ["mp3", "wav"]},
                 "remove_background_noise": _B,
-                "speed": _SPEED,
             },
             "additionalProperties": False,
         },
@@ -410,11 +407,9 @@ async def test_voice_lab_tts_follows_the_page() -> None:
         Endpoint("POST", V4_TTS, V4_PAGE, V4_TTS_SCHEMA, [V4_TTS_ANSWER]),
         _resource(job_id),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.voice_lab.tts(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.voice_lab.tts(
             input_text="Welcome.",
             voice_id="6889b628662160e2caad5dbc",
             voice_options=VoiceOptions(
@@ -428,8 +423,8 @@ async def test_voice_lab_tts_follows_the_page() -> None:
             ),
             language_code="zh",
             extra_options={"apply_text_normalization": "auto"},
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == job_id and result.url == PREVIEW
     assert job.status is JobStatus.COMPLETED
@@ -443,11 +438,9 @@ async def test_voice_lab_change_follows_the_page() -> None:
         Endpoint("POST", V4_CHANGE, V4_PAGE, V4_CHANGE_SCHEMA, [V4_CHANGE_ANSWER]),
         _resource(job_id),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.voice_lab.change(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.voice_lab.change(
             voice_id="6889b628662160e2caad5dbc",
             source_voice_file=AUDIO_URL,
             voice_options=VoiceChangeOptions(
@@ -460,8 +453,8 @@ async def test_voice_lab_change_follows_the_page() -> None:
                 file_format="mp3",
             ),
             voice_model_name="Akool Multilingual 1",
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == job_id and result.url == PREVIEW
 
@@ -473,11 +466,9 @@ async def test_voice_lab_clone_follows_the_page() -> None:
         Endpoint("POST", V4_CLONE, V4_PAGE, V4_CLONE_SCHEMA, [V4_CLONE_ANSWER]),
         Endpoint("GET", VOICE_DETAIL + job_id, V4_PAGE, None, [VOICE_ANSWER]),
     ]
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await session.voice_lab.clone(
+    server, job, result = await run_one(
+        endpoints,
+        lambda session: session.voice_lab.clone(
             source_voice_file=AUDIO_URL,
             name="My Voice",
             voice_options=VoiceCloneOptions(
@@ -491,7 +482,7 @@ async def test_voice_lab_clone_follows_the_page() -> None:
                 need_volume_normalization=True,
             ),
             voice_model_name="Akool Multilingual 3",
-        )
-        result = await job
+        ),
+    )
     assert server.violations == []
     assert job.id == job_id and result.url == PREVIEW

@@ -65,14 +65,20 @@ def _tags(options: dict[str, Any], name: str) -> None:
         raise ParamError(f"{name} must be a list of strings")
 
 
-def _tts(body: dict[str, Any]) -> CreateSpec:
-    req_str(body, "input_text")
-    req_str(body, "voice_id")
+def _sound_options(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``voice_options`` text to speech and the changer share (0-1 knobs, speed)."""
     options = _options(body)
     for name in ("stability", "similarity_boost", "style"):
         _checked(options, opt_number, name, 0.0, 1.0)
     _checked(options, opt_number, "speed", 0.7, 1.2)
     _checked(options, opt_bool, "speaker_boost")
+    return options
+
+
+def _tts(body: dict[str, Any]) -> CreateSpec:
+    req_str(body, "input_text")
+    req_str(body, "voice_id")
+    options = _sound_options(body)
     _checked(options, opt_choice, "emotion", _EMOTIONS)
     _checked(options, opt_int, "volume", 0, 100)
     opt_str(body, "language_code")
@@ -97,11 +103,7 @@ def _clone(body: dict[str, Any]) -> CreateSpec:
 def _change(body: dict[str, Any]) -> CreateSpec:
     req_str(body, "voice_id")
     req_url(body, "source_voice_file")
-    options = _options(body)
-    for name in ("stability", "similarity_boost", "style"):
-        _checked(options, opt_number, name, 0.0, 1.0)
-    _checked(options, opt_number, "speed", 0.7, 1.2)
-    _checked(options, opt_bool, "speaker_boost")
+    options = _sound_options(body)
     _checked(options, opt_bool, "remove_background_noise")
     _checked(options, opt_choice, "file_format", ("mp3", "wav"))
     opt_str(body, "voice_model_name")
