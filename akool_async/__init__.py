@@ -28,6 +28,7 @@ from ._errors import (
     ConfigurationError,
     ConnectError,
     CreationUnknown,
+    EventsLagged,
     GenerationUnavailable,
     HTTPStatusError,
     InsufficientCredit,
@@ -72,7 +73,7 @@ from ._models import (
     Language,
     SwapImage,
 )
-from ._scheduler import EventStream
+from ._events import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session
 from ._transport import RetryPolicy
@@ -101,6 +102,7 @@ __all__ = [
     "CreationUnknown",
     "Credit",
     "EventStream",
+    "EventsLagged",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
