@@ -52,6 +52,7 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._events import EventStream
 from ._families import FAMILIES, Family, StatusEndpoint
 from ._job import Job
 from ._journal import FileRecord, Journal
@@ -73,7 +74,6 @@ from ._models import (
     Language,
     SwapImage,
 )
-from ._events import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session
 from ._transport import RetryPolicy

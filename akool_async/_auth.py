@@ -10,7 +10,9 @@ from typing import Any, Final, Protocol, final
 
 import anyio
 
-__all__ = ["ApiKeyAuth", "Auth", "Secret", "TokenAuth"]
+from ._errors import InvalidResponse
+
+__all__ = ["ApiKeyAuth", "Auth", "Masked", "MaskedBytes", "Secret", "TokenAuth", "mask"]
 
 TOKEN_PATH: Final = "/api/open/v3/getToken"
 
@@ -43,6 +45,50 @@ class Secret:
         raise TypeError("secrets are not picklable")
 
 
+class Masked(str):
+    """A ``str`` holding a credential: it is sent as is, but its repr is ``'***'``.
+
+    Every header value and request body field that holds a credential is one, so a traceback
+    rendered with its frames' locals (Sentry, rich ``show_locals``, ``pytest -l``) shows
+    ``{'x-api-key': '***'}``, never the key. Anything built from it (``"Bearer " + token``) is a
+    plain ``str`` again: wrap that too.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not picklable")
+
+
+class MaskedBytes(bytes):
+    """``bytes`` holding key material (a webhook's AES key); its repr is ``b'***'``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "b'***'"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not picklable")
+
+
+def mask(value: str | None) -> Any:
+    """``value`` as a :class:`Masked` str (None and non-str values are returned unchanged)."""
+    if isinstance(value, str) and not isinstance(value, Masked):
+        return Masked(value)
+    return value
+
+
+def masked_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """``headers`` with every value masked (the same mapping if they already are)."""
+    if all(isinstance(v, Masked) for v in headers.values()):
+        return headers
+    return {k: mask(v) for k, v in headers.items()}
+
+
 #: Sends ``POST getToken`` with the given JSON body (no auth) and returns the decoded envelope.
 TokenFetcher = Callable[[Mapping[str, str]], Awaitable[Mapping[str, Any]]]
 
@@ -73,6 +119,7 @@ class ApiKeyAuth:
     __slots__ = ("_headers", "_key")
 
     def __init__(self, api_key: str) -> None:
+        api_key = mask(api_key)
         self._key = Secret(api_key)
         self._headers: Mapping[str, str] = {"x-api-key": api_key}
 
@@ -110,6 +157,7 @@ class TokenAuth:
     )
 
     def __init__(self, client_id: str, client_secret: str) -> None:
+        client_secret = mask(client_secret)
         self._client_id = client_id
         self._client_secret = Secret(client_secret)
         self._token: Secret | None = None
@@ -123,16 +171,17 @@ class TokenAuth:
 
     async def _fetch(self, fetch: TokenFetcher) -> None:
         self.fetches += 1
-        body = await fetch({"clientId": self._client_id, "clientSecret": self._client_secret.get()})
-        token = body.get("token")
+        body = await fetch(
+            {"clientId": self._client_id, "clientSecret": mask(self._client_secret.get())}
+        )
+        token = mask(body.get("token"))
+        body = {}  # the answer holds the token in plain: keep it out of this frame's locals
         if not isinstance(token, str) or not token:
-            from ._errors import InvalidResponse
-
             raise InvalidResponse(
                 "getToken answered without a token", endpoint=f"POST {TOKEN_PATH}"
             )
         self._token = Secret(token)
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._headers = {"Authorization": Masked(f"Bearer {token}")}
 
     async def _fetch_once(self, flight: int, fetch: TokenFetcher) -> None:
         """Fetch (lock held), unless a flight started while we waited and failed: share its

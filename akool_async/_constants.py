@@ -21,6 +21,8 @@ DEFAULT_MAX_INFLIGHT_POLLS: Final = 16
 
 #: Safe-request retries (status GETs, getToken).
 DEFAULT_MAX_RETRIES: Final = 4
+#: Distinct rejected tokens one request may have refreshed before it gives up.
+MAX_AUTH_REFRESHES: Final = 3
 DEFAULT_RETRY_BASE: Final = 0.5
 DEFAULT_RETRY_CAP: Final = 20.0
 #: The longest Retry-After we honour before capping it.

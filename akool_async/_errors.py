@@ -287,6 +287,10 @@ _CODE_TABLE: dict[int | str, type[APIError]] = {
 }
 
 
+#: Job error codes meaning "the service was busy or unavailable; try again later".
+_TRY_LATER = frozenset(code for code, cls in _CODE_TABLE.items() if cls is GenerationUnavailable)
+
+
 def error_for_code(
     code: int | str, table: Mapping[int | str, type[APIError]] | None = None
 ) -> type[APIError]:
@@ -346,6 +350,17 @@ class JobFailed(AkoolError):
             else ""
         )
         super().__init__(f"{family} job {self.job_id} failed{detail}")
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]  # depends on the error code
+        """True for the "try again later" codes (1015, 1201, 1205, 1211): the server could not
+        run the job then, so creating the same job again later may succeed. Any other failure
+        (bad media, content rules) fails again the same way."""
+        code = self.error_code
+        try:
+            return int(code) in _TRY_LATER if code is not None else False
+        except (TypeError, ValueError):
+            return False
 
 
 class JobTimeout(AkoolError, TimeoutError):
