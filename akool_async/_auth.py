@@ -140,8 +140,10 @@ class ApiKeyAuth:
 class TokenAuth:
     """``Authorization: Bearer <token>`` with a token from ``getToken``.
 
-    The token is fetched lazily and refreshed at most once per rejection: however many requests
-    see code 1101 for the same token at the same time, one ``getToken`` is sent (single flight).
+    The token is fetched lazily and refreshed once per rejected token: however many requests
+    see code 1101 for the same token at the same time, one ``getToken`` is sent (single flight),
+    and every request waiting on it wakes at once when the new token arrives (no queue in which
+    a short-lived token would age).
     """
 
     refreshable = True
@@ -149,9 +151,8 @@ class TokenAuth:
         "_client_id",
         "_client_secret",
         "_failure",
-        "_flights",
+        "_flight",
         "_headers",
-        "_lock",
         "_token",
         "fetches",
     )
@@ -162,9 +163,8 @@ class TokenAuth:
         self._client_secret = Secret(client_secret)
         self._token: Secret | None = None
         self._headers: Mapping[str, str] = {}
-        self._lock = anyio.Lock()
-        #: getToken flights started so far, and how the last one failed (None if it worked).
-        self._flights = 0
+        #: The getToken in flight (set when it ends), and how the last one failed.
+        self._flight: anyio.Event | None = None
         self._failure: Exception | None = None
         #: getToken requests sent so far.
         self.fetches = 0
@@ -183,32 +183,37 @@ class TokenAuth:
         self._token = Secret(token)
         self._headers = {"Authorization": Masked(f"Bearer {token}")}
 
-    async def _fetch_once(self, flight: int, fetch: TokenFetcher) -> None:
-        """Fetch (lock held), unless a flight started while we waited and failed: share its
-        error, so N waiters on bad credentials cost one getToken, not N."""
-        if self._flights != flight and self._failure is not None:
-            raise self._failure
-        self._flights += 1
-        try:
-            await self._fetch(fetch)
-        except Exception as exc:
-            self._failure = exc
-            raise
-        self._failure = None
+    async def _renew(self, stale: Mapping[str, str] | None, fetch: TokenFetcher) -> None:
+        """Make sure the token is not ``stale`` (None: that there is one), single flight.
+
+        Requests waiting on a flight that failed share its error, so N waiters on bad
+        credentials cost one getToken, not N; a flight cancelled midway is taken up by a waiter.
+        """
+        while self._token is None if stale is None else self._headers == stale:
+            flight = self._flight
+            if flight is not None:
+                await flight.wait()
+                if self._failure is not None:
+                    raise self._failure
+                continue
+            self._flight = flight = anyio.Event()
+            try:
+                await self._fetch(fetch)
+                self._failure = None
+            except Exception as exc:
+                self._failure = exc
+                raise
+            finally:
+                self._flight = None
+                flight.set()
 
     async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
         if self._token is None:
-            flight = self._flights
-            async with self._lock:
-                if self._token is None:
-                    await self._fetch_once(flight, fetch)
+            await self._renew(None, fetch)
         return self._headers
 
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
-        flight = self._flights
-        async with self._lock:
-            if self._headers is stale or self._headers == stale:
-                await self._fetch_once(flight, fetch)
+        await self._renew(stale, fetch)
         return True
 
     def client_credentials(self) -> tuple[str, str]:

@@ -229,10 +229,17 @@ class Transport:
         attempt = 0
         #: The credentials this request saw rejected, and had refreshed (a few at most).
         rejected: list[Mapping[str, str]] = []
+        waited = False
         while True:
             # Credentials are attached once the rate budget lets the request go: a short-lived
-            # token fetched before a long wait would expire on the way.
-            await self.budget.acquire()
+            # token fetched before a long wait would expire on the way. A request sent again
+            # after a refresh keeps its place (it was refused, not served), so the new token
+            # goes out at once instead of ageing in the queue again.
+            # getToken (the one unauthenticated request) jumps the queue: every request waiting
+            # on a new token waits behind it, and one a few seconds old may already be expired.
+            if not waited and authenticate:
+                await self.budget.acquire()
+            waited = False
             # Outside the try: a failed getToken is its own (already retried) error. This
             # request was never sent, so it is neither a 1101 to refresh on nor CreationUnknown.
             headers: Mapping[str, str] = (
@@ -253,6 +260,7 @@ class Transport:
                     # session never gives up on credentials that getToken still accepts.
                     rejected.append(headers)
                     await self.auth.refresh(headers, self._fetch_token)
+                    waited = True
                     continue
                 if exc.code in self.dialect.throttle:
                     self.budget.throttled(None)
