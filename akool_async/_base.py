@@ -463,7 +463,11 @@ class BaseSession:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url} {self._auth!r} {self._state}>"
+        # getattr: a half-built session (its __init__ raised) is shown by tracebacks' locals too.
+        return (
+            f"<{type(self).__name__} {getattr(self, 'base_url', '?')} "
+            f"{getattr(self, '_auth', None)!r} {getattr(self, '_state', 'new')}>"
+        )
 
 
 def check_max_wait(value: object, field: str = "max_wait") -> float | None:

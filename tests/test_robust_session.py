@@ -323,3 +323,11 @@ async def test_short_lived_tokens_survive_rate_waits() -> None:
         assert fake.stats.creates == 60
         # A getToken per expired token (one every ~3 clock seconds), not one per request.
         assert fake.stats.token_requests <= 10
+
+
+def test_session_arguments_never_show_in_traceback_locals() -> None:
+    """A Session refused at construction, rendered with locals, does not hold its API key."""
+    key = "sk-construct-0123456789abcdef"
+    with pytest.raises(Exception) as info:
+        Session(api_key=key, base_url="ftp://example.com")
+    assert key not in _rendered(info.value)
