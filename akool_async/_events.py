@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-from types import TracebackType
 
 import anyio
 
@@ -51,12 +50,7 @@ class EventStream:
     async def __aenter__(self) -> EventStream:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     def __aiter__(self) -> EventStream:
