@@ -331,3 +331,15 @@ def test_session_arguments_never_show_in_traceback_locals() -> None:
     with pytest.raises(Exception) as info:
         Session(api_key=key, base_url="ftp://example.com")
     assert key not in _rendered(info.value)
+
+
+async def test_a_raising_done_callback_does_not_stop_polling(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A done-callback that raises is logged; the scheduler goes on with the other jobs."""
+    async with pair() as (_fake, session):
+        jobs = await _tts_jobs(session, 3)
+        jobs[0].add_done_callback(lambda job: 1 / 0)
+        results = await session.gather(jobs)
+        assert len(results) == 3 and _alive(session)
+        assert any("done-callback" in r.getMessage() for r in caplog.records)
