@@ -63,26 +63,31 @@ def _rendered(exc: BaseException) -> str:
 
 async def test_gather_raising_a_failure_leaves_the_session_polling() -> None:
     """gather raises the first JobFailed; the other jobs still finish and aclose is clean."""
-    async with fake_server(fast_config(queue_time=(50.0, 60.0))) as fake:
+    async with fake_server(fast_config(queue_time=(500.0, 600.0))) as fake:
         session = session_for(fake)
         async with session:
             jobs = await _tts_jobs(session, 4)
             fake.fail(jobs[0].id)
+            for job in jobs[1:]:
+                fake.complete(job.id)
             with pytest.raises(JobFailed):
                 await session.gather(jobs)
             results = await session.gather(jobs[1:])
             assert all(r.url for r in results)
             assert _alive(session)
             again = await _tts_jobs(session, 1)
+            fake.complete(again[0].id)
             assert (await again[0]).url
         assert session.transport._http is None or session.transport._http.closed
 
 
 async def test_gather_return_exceptions_lists_failures_in_order() -> None:
     """return_exceptions=True returns the failure in the failed job's place, results elsewhere."""
-    async with pair(fast_config(queue_time=(50.0, 60.0))) as (fake, session):
+    async with pair(fast_config(queue_time=(500.0, 600.0))) as (fake, session):
         jobs = await _tts_jobs(session, 3)
         fake.fail(jobs[1].id)
+        fake.complete(jobs[0].id)
+        fake.complete(jobs[2].id)
         out = await session.gather(jobs, return_exceptions=True)
         assert isinstance(out[1], JobFailed)
         assert not isinstance(out[0], BaseException) and not isinstance(out[2], BaseException)
@@ -288,8 +293,9 @@ async def test_aclose_from_another_task_is_clean() -> None:
 
 async def test_status_prints_its_name_and_try_later_failures_are_retryable() -> None:
     """print(job.status) shows "completed"; 1015/1201/1205/1211 failures are retryable."""
-    async with pair(fast_config(queue_time=(50.0, 60.0))) as (fake, session):
+    async with pair(fast_config(queue_time=(500.0, 600.0))) as (fake, session):
         jobs = await _tts_jobs(session, 6)
+        fake.complete(jobs[0].id)
         for job, code in zip(jobs[1:], (1015, 1201, 1205, 1211, 1202), strict=True):
             fake.fail(job.id, code=code)
         out = await session.gather(jobs, return_exceptions=True)
@@ -310,7 +316,7 @@ async def test_status_prints_its_name_and_try_later_failures_are_retryable() -> 
 async def test_short_lived_tokens_survive_rate_waits() -> None:
     """Tokens living 3 s, creates waiting longer for the budget: no AuthenticationError."""
     # A slower clock than usual: a loopback round trip must stay well inside a token's life.
-    clock = ScaledClock(speed=50.0)
+    clock = ScaledClock(speed=20.0)
     async with fake_server(fast_config(token_ttl=3.0), clock=clock) as fake:
         session = session_for(
             fake, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate=10.0, burst=1.0
