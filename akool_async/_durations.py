@@ -182,8 +182,17 @@ class SurvivalModel(Generic[K]):
             live.seen = now
             self._pending += 1
 
-    def finish(self, key: K, now: float, *, clean: bool = True, max_gap: float = math.inf) -> None:
-        """A poll at clock time ``now`` found the job finished.
+    def finish(
+        self,
+        key: K,
+        now: float,
+        *,
+        clean: bool = True,
+        max_gap: float = math.inf,
+        exact: bool = False,
+    ) -> None:
+        """A poll at clock time ``now`` found the job finished (``exact``: it ended at ``now``,
+        e.g. a webhook dated it).
 
         It ended between the last time it was seen running and ``now``; when that gap is at
         most ``max_gap`` the midpoint is learned as its end. A wider gap (nobody looked for a
@@ -193,7 +202,7 @@ class SurvivalModel(Generic[K]):
         live = self._live.pop(key, None)
         if live is None:
             return
-        seen = max(live.seen, live.origin)
+        seen = now if exact else max(live.seen, live.origin)
         if clean and now - seen <= max_gap:
             end = 0.5 * (seen + now)
             self._add(self._events, self._event_bins, (end - live.origin) / live.scale)
@@ -375,9 +384,12 @@ class PollPlacement:
             return age + g
         if lo is None:
             return None
-        if hi is not None and age >= hi:
+        if hi is None:
+            return max(age, lo) + g
+        if age >= hi:
             return age + g * math.pow(2.0, min(tail_polls + 1, 30))
-        return max(age, lo) + g
+        # No later than the high quantile: a narrow distribution is caught by one poll there.
+        return min(max(age, lo) + g, hi)
 
     def backstop_age(self, age: float) -> float:
         """Safety poll of a parked job: ``backstop`` spacings, then doubling with age."""
