@@ -386,10 +386,11 @@ class PollPlacement:
             return None
         if hi is None:
             return max(age, lo) + g
-        if age >= hi:
-            return age + g * math.pow(2.0, min(tail_polls + 1, 30))
         # No later than the high quantile: a narrow distribution is caught by one poll there.
-        return min(max(age, lo) + g, hi)
+        nxt = min(max(age, lo) + g, hi)
+        if nxt <= age + 1e-9 * max(1.0, abs(age)):  # at or past it (rounding included)
+            return age + g * math.pow(2.0, min(tail_polls + 1, 30))
+        return nxt
 
     def backstop_age(self, age: float) -> float:
         """Safety poll of a parked job: ``backstop`` spacings, then doubling with age."""

@@ -98,8 +98,8 @@ class _Engine:
         burst = 2.0 * self.rate
         self.tokens = min(burst, self.tokens + (now - self.token_at) * self.rate)
         self.token_at = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= 1.0 - 1e-9:
+            self.tokens = max(0.0, self.tokens - 1.0)
             return 0.0
         return (1.0 - self.tokens) / self.rate
 
@@ -123,23 +123,33 @@ class _Engine:
                 on_create(job, 0.0)
             else:
                 self.push(0.0, _CREATE, job.idx, create_prio)
-        while self.heap:
-            due, prio, first, _, code, version = heapq.heappop(self.heap)
+        # Requests falling due wait in ``ready`` (by priority, then the time they fell due)
+        # until the bucket has a token.
+        ready: list[tuple[int, float, int, int, int]] = []
+        t = 0.0
+        while self.heap or ready:
+            if not ready:
+                t = max(t, self.heap[0][0])
+            while self.heap and self.heap[0][0] <= t:
+                _, prio, first, seq, code, version = heapq.heappop(self.heap)
+                heapq.heappush(ready, (prio, first, seq, code, version))
+            prio, first, seq, code, version = ready[0]
             kind, idx = divmod(code, 1_000_000_000)
             job = self.jobs[idx]
             if kind == _POLL and (job.done or version != job.version):
+                heapq.heappop(ready)
                 continue
-            wait = self._take_token(due)
+            wait = self._take_token(t)
             if wait > 0:
-                self.seq += 1
-                heapq.heappush(self.heap, (due + wait, prio, first, self.seq, code, version))
+                t += wait
                 continue
+            heapq.heappop(ready)
             if kind == _CREATE:
-                self.create(job, due)
-                on_create(job, due)
+                self.create(job, t)
+                on_create(job, t)
                 continue
             self.polls += 1
-            on_poll(job, due, due - first)
+            on_poll(job, t, t - first)
 
 
 def _loop(scn: Scenario, interval: float, seed: int) -> Outcome:
@@ -171,6 +181,8 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
     plan_parked: set[int] = set()
     probes = [0]
     live = [0]
+    skipping: set[int] = set()
+    learned = [0]
     low, high = place.low, place.high
     spacing = place.spacing
 
@@ -191,9 +203,27 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
             eng.push(job.origin + place.backstop_age(age), _POLL, job.idx)
             return
         cold_parked.discard(job.idx)
-        if hi is not None and age >= hi:
+        if hi is not None and age >= hi * 0.999999:
             job.tail_polls += 1
+        skipping.discard(job.idx)
+        if not job.probe and nxt - age > 2.0 * spacing and (hi is None or age < hi):
+            skipping.add(job.idx)  # a long skip on what the model says now: re-plan as it learns
         eng.push(job.origin + nxt, _POLL, job.idx)
+
+    def replan(now: float) -> None:
+        """The model learned: move the long skips it booked (no request is sent)."""
+        for idx in list(skipping):
+            job = eng.jobs[idx]
+            lo = model.quantile(low, job.media)
+            hi = model.quantile(high, job.media) if lo is not None else None
+            seen = (job.last_poll if job.last_poll is not None else job.origin) - job.origin
+            nxt = place.next_age(seen, lo, hi, probe=False, tail_polls=job.tail_polls)
+            if nxt is None:
+                continue
+            job.version += 1
+            eng.push(job.origin + max(nxt, now - job.origin), _POLL, job.idx)
+            if nxt - seen <= 2.0 * spacing:
+                skipping.discard(idx)
 
     def on_create(job: _Job, now: float) -> None:
         plan.add(job.idx)
@@ -210,6 +240,7 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
     def on_poll(job: _Job, now: float, late: float) -> None:
         status = eng.status(job, now)
         last_poll, job.last_poll = job.last_poll, now
+        skipping.discard(job.idx)
         if status == 3:
             job.done = True
             eng.delays.append(now - job.end)
@@ -225,6 +256,9 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
                 g.origin = end
                 model.restart(granted, end)
                 schedule(g, now)
+            if job.probe and model.events >= max(learned[0] + 1, learned[0] * 1.05):
+                learned[0] = model.events
+                replan(now)
             if cold_parked and model.quantile(low) is not None:
                 for idx in list(cold_parked):
                     schedule(eng.jobs[idx], now)
