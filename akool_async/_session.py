@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from typing import Any, Literal, Unpack
 
 from aiohttp import web
+from attrs import define, field
 
 from . import _constants as C
 from ._akool import FAMILIES
@@ -23,12 +24,9 @@ from ._akool.video import ImageToVideo, TextToVideo
 from ._akool.video_translation import VideoTranslation
 from ._akool.voice import Tts
 from ._akool.voice_lab import VoiceLab
-from ._auth import ApiKeyAuth, Auth, TokenAuth
+from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
-from ._errors import (
-    ConfigurationError,
-    InvalidResponse,
-)
+from ._errors import ConfigurationError, CreationUnknown, InvalidResponse
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import JobSnapshot
@@ -40,8 +38,17 @@ __all__ = ["Session"]
 
 log = logging.getLogger("akool_async")
 
-#: The refusals (``errorList`` entries) the create in progress in this task has read.
-_REFUSED: ContextVar[list[RefusedJob] | None] = ContextVar("akool_refused", default=None)
+
+@define(slots=True)
+class _CreateNotes:
+    """What the batch create in progress in this task read: refused entries, listed ids."""
+
+    refused: list[RefusedJob] = field(factory=list)
+    raw: list[dict[str, Any]] = field(factory=list)
+    listed: list[str] = field(factory=list)
+
+
+_NOTES: ContextVar[_CreateNotes | None] = ContextVar("akool_create_notes", default=None)
 
 
 class Session(BaseSession):
@@ -92,6 +99,8 @@ class Session(BaseSession):
         base_url: str | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
+        # Masked at once: this frame's locals show '***' if anything below raises.
+        api_key, client_secret = mask(api_key), mask(client_secret)
         super().__init__(
             auth=_make_auth(api_key, client_id, client_secret),
             base_url=base_url or os.environ.get("AKOOL_BASE_URL") or C.DEFAULT_BASE_URL,
@@ -213,37 +222,48 @@ class Session(BaseSession):
         self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
     ) -> list[Job]:
         """Create as the base does; the answer's refused entries ride on the jobs' list."""
-        refused: list[RefusedJob] = []
-        token = _REFUSED.set(refused)
+        notes = _CreateNotes()
+        token = _NOTES.set(notes)
         try:
             jobs = await super()._create(fam, request, max_wait=max_wait)
+        except CreationUnknown as exc:
+            if exc.job_ids or not (notes.listed or notes.refused):
+                raise
+            if not notes.listed:
+                # Nothing was started: every video was refused (nothing is billed).
+                raise refusal_error(
+                    notes.refused, endpoint=exc.endpoint, body={"errorList": notes.raw}
+                ) from None
+            # The answer listed created jobs that could not be taken up: name them.
+            raise CreationUnknown(
+                endpoint=exc.endpoint,
+                request=exc.request,
+                cause=exc.cause,
+                job_ids=notes.listed,
+            ) from exc
         finally:
-            _REFUSED.reset(token)
-        if refused:
+            _NOTES.reset(token)
+        if notes.refused:
             log.warning(
                 "%s create refused %d job(s) and started %d",
                 fam.name,
-                len(refused),
+                len(notes.refused),
                 len(jobs),
                 extra={"job_ids": [j.id for j in jobs]},
             )
-        return CreatedJobs(jobs, refused)
+        return CreatedJobs(jobs, notes.refused)
 
     def _created(
         self, fam: Family, envelope: Mapping[str, Any]
     ) -> list[tuple[str, JobSnapshot | None]]:
         out: list[tuple[str, JobSnapshot | None]] = []
-        if fam.created_ids == "success_list":
-            refused = refused_entries(envelope.get("data"))
-            sink = _REFUSED.get()
-            if sink is not None:
-                sink.extend(refused)
-            data = envelope.get("data")
-            listed = data.get("successList") if isinstance(data, Mapping) else None
-            if refused and not (isinstance(listed, list) and listed):
-                # Nothing was started: the create was refused as a whole.
-                raise refusal_error(refused, endpoint=f"POST {fam.create_path}", body=envelope)
-        for obj in _created_objects(fam, envelope.get("data")):
+        objects = _created_objects(fam, envelope.get("data"))
+        notes = _NOTES.get()
+        if fam.created_ids == "success_list" and notes is not None:
+            notes.refused.extend(refused_entries(envelope.get("data")))
+            notes.raw.extend(dict(r.raw) for r in notes.refused)
+            notes.listed.extend(obj["_id"] for obj in objects)
+        for obj in objects:
             try:
                 snap: JobSnapshot | None = parse_snapshot(
                     obj, status_field=fam.status_field, result_field=fam.result_field
