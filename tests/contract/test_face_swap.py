@@ -177,9 +177,7 @@ RESULT_URL = "https://d21ksh0k4smeql.cloudfront.net/final_material__d71fad6e-035
 
 def _results_done() -> dict[str, Any]:
     out = completed(RESULTS_ANSWER)
-    out["data"]["result"] = [
-        {**out["data"]["result"][0], "faceswap_status": 3, "url": RESULT_URL}
-    ]
+    out["data"]["result"] = [{**out["data"]["result"][0], "faceswap_status": 3, "url": RESULT_URL}]
     return out
 
 
@@ -199,10 +197,12 @@ def _endpoints(create: str, schema: dict[str, Any], answer: dict[str, Any]) -> l
 
 
 async def _run(endpoints: list[Endpoint], create: Any) -> tuple[Any, Any, Any]:
-    async with doc_server(endpoints) as server:
-        async with session_on(server, clock=ScaledClock(speed=1000.0)) as session:
-            job = await create(session)
-            result = await job
+    async with (
+        doc_server(endpoints) as server,
+        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
+    ):
+        job = await create(session)
+        result = await job
     return server, job, result
 
 
@@ -328,10 +328,9 @@ async def test_credit_and_delete_follow_the_spec() -> None:
             [{"code": 1000, "msg": "OK"}],
         ),
     ]
-    async with doc_server(endpoints) as server:
-        async with session_on(server) as session:
-            credit = await session.credit()
-            await session.faceswap.delete(["64ef2f27b33f466877701c6a", "64ef2f27b33f466877701c6b"])
+    async with doc_server(endpoints) as server, session_on(server) as session:
+        credit = await session.credit()
+        await session.faceswap.delete(["64ef2f27b33f466877701c6a", "64ef2f27b33f466877701c6b"])
     assert server.violations == []
     assert credit.credit == 7.5
     assert server.requests_to(DELETE)[0].body == {

@@ -112,10 +112,12 @@ INFO_RUNNING = completed(INFO_DONE, image_status=2, image="", buttons=[])
 
 async def _run(endpoint: Endpoint, create: Any) -> tuple[Any, Any, Any]:
     endpoints = [endpoint, Endpoint("GET", INFO, PAGE, INFO_SCHEMA, [INFO_RUNNING, INFO_DONE])]
-    async with doc_server(endpoints) as server:
-        async with session_on(server, clock=ScaledClock(speed=1000.0)) as session:
-            job = await create(session)
-            result = await job
+    async with (
+        doc_server(endpoints) as server,
+        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
+    ):
+        job = await create(session)
+        result = await job
     assert server.violations == []
     assert result.url == INFO_DONE["data"]["image"]
     assert job.status is JobStatus.COMPLETED
@@ -125,7 +127,7 @@ async def _run(endpoint: Endpoint, create: Any) -> tuple[Any, Any, Any]:
 
 async def test_createbyprompt_request_and_answers_follow_the_page() -> None:
     """createbyprompt's body fits the page and its answers yield the job and the image."""
-    server, job, _ = await _run(
+    _, job, _ = await _run(
         Endpoint("POST", PROMPT, PAGE, PROMPT_SCHEMA, [PROMPT_ANSWER]),
         lambda s: s.image.create(
             prompt="Sun Wukong", scale="1:1", source_image="https://cdn.example.com/a.png"

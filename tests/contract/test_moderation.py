@@ -75,11 +75,13 @@ ENDPOINTS = [
 
 async def test_moderation_request_and_answers_follow_the_page() -> None:
     """The body fits the page (type a number) and the verdict is read into ModerationResult."""
-    async with doc_server(ENDPOINTS) as server:
-        async with session_on(server, clock=ScaledClock(speed=1000.0)) as session:
-            job = await session.moderation.create(content=IMAGE, content_type="image")
-            assert job.id == CREATE_ANSWER["data"]["_id"]
-            verdict = ModerationResult.from_result(await job)
+    async with (
+        doc_server(ENDPOINTS) as server,
+        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
+    ):
+        job = await session.moderation.create(content=IMAGE, content_type="image")
+        assert job.id == CREATE_ANSWER["data"]["_id"]
+        verdict = ModerationResult.from_result(await job)
     assert server.violations == []
     assert server.requests_to(CREATE)[0].body == {"content": IMAGE, "type": 1}
     assert server.requests_to(INFO)[0].query["_id"] == job.id
@@ -90,11 +92,13 @@ async def test_moderation_request_and_answers_follow_the_page() -> None:
 
 async def test_moderation_check_of_a_text() -> None:
     """check() sends a text as type 4 with its language and waits for the verdict."""
-    async with doc_server(ENDPOINTS) as server:
-        async with session_on(server, clock=ScaledClock(speed=1000.0)) as session:
-            verdict = await session.moderation.check(
-                content="some words", content_type=4, language="en", input="insults"
-            )
+    async with (
+        doc_server(ENDPOINTS) as server,
+        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
+    ):
+        verdict = await session.moderation.check(
+            content="some words", content_type=4, language="en", input="insults"
+        )
     assert server.violations == []
     assert server.requests_to(CREATE)[0].body == {
         "content": "some words",
