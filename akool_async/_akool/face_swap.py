@@ -56,14 +56,21 @@ PRO_MAX_FACES = 50
 _MODEL_STYLES = ("realistic", "beautify", "lossless")
 
 
-def swap_list(_inst: object, attribute: Attribute[Any], value: object) -> None:
-    """Validator: a non-empty list of :class:`SwapImage`."""
-    if not isinstance(value, tuple | list) or not value:
-        fail(attribute, "must be a non-empty list of images")
-    assert isinstance(value, tuple | list)
-    for i, item in enumerate(value):
-        if not isinstance(item, SwapImage):
-            fail(attribute, f"item {i} must be a SwapImage")
+def _non_empty_list(item_type: type[Any], *, optional: bool = False) -> Any:
+    """Validator factory: a non-empty list of ``item_type`` (or None when ``optional``)."""
+    name = item_type.__name__
+
+    def check(_inst: object, attribute: Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, tuple | list) or not value:
+            fail(attribute, f"must be a non-empty list of {name}")
+        assert isinstance(value, tuple | list)
+        for i, item in enumerate(value):
+            if not isinstance(item, item_type):
+                fail(attribute, f"item {i} must be a {name}")
+
+    return check
 
 
 def _zero_one(value: bool | int | None) -> int | None:
@@ -79,6 +86,10 @@ class SwapImage:
 
     path: str = field(validator=http_url)
     opts: str | None = field(default=None, validator=optional_text)
+
+
+#: Validator: a non-empty list of :class:`SwapImage`.
+swap_list = _non_empty_list(SwapImage)
 
 
 def _same_length(source: Sequence[SwapImage], target: Sequence[SwapImage]) -> None:
@@ -184,17 +195,6 @@ class FaceMapping:
             raise ValidationError("source_face_info.face_url", "is required")
 
 
-def _mapping_list(_inst: object, attribute: Attribute[Any], value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, tuple | list) or not value:
-        fail(attribute, "must be a non-empty list of FaceMapping")
-    assert isinstance(value, tuple | list)
-    for i, item in enumerate(value):
-        if not isinstance(item, FaceMapping):
-            fail(attribute, f"item {i} must be a FaceMapping")
-
-
 @frozen(slots=True, kw_only=True)
 class FaceSwapPlusRequest:
     """Body of v4 ``faceswapPlusByImage`` (Face Swap Plus): ``target_url`` is an image or a
@@ -202,7 +202,9 @@ class FaceSwapPlusRequest:
 
     source_url: str = field(validator=http_url)
     target_url: str = field(validator=http_url)
-    face_mapping: tuple[FaceMapping, ...] | None = field(default=None, validator=_mapping_list)
+    face_mapping: tuple[FaceMapping, ...] | None = field(
+        default=None, validator=_non_empty_list(FaceMapping, optional=True)
+    )
     single_face_mode: bool | None = field(default=None, validator=optional_bool)
     model_style: str | None = field(default=None, validator=one_of(*_MODEL_STYLES))
     face_enhance: bool | None = field(default=None, validator=optional_bool)
@@ -291,19 +293,22 @@ def _structure_swap(value: Any, _type: Any) -> SwapImage:
     raise ValidationError("", f"must be a URL or {{path, opts}}, got {type(value).__name__}")
 
 
-def _structure_swaps(value: Any, _type: Any) -> tuple[SwapImage, ...]:
+def _structure_list(value: Any, item: Any, what: str) -> tuple[Any, ...]:
+    """``value`` as a tuple of ``item(v)``; errors name the index (``[2].path``)."""
     # A string is iterable too: without this check "https://..." became one image per letter.
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(
-            "", f"must be a list of image URLs or {{path, opts}}, got {type(value).__name__}"
-        )
+        raise ValidationError("", f"must be a list of {what}, got {type(value).__name__}")
     out = []
-    for i, item in enumerate(value):
+    for i, v in enumerate(value):
         try:
-            out.append(_structure_swap(item, SwapImage))
+            out.append(item(v, None))
         except ValidationError as exc:
             raise ValidationError(join_path(f"[{i}]", exc.field), exc.problem) from None
     return tuple(out)
+
+
+def _structure_swaps(value: Any, _type: Any) -> tuple[SwapImage, ...]:
+    return _structure_list(value, _structure_swap, "image URLs or {path, opts}")
 
 
 def _structure_mapping(value: Any, _type: Any) -> FaceMapping:
@@ -330,15 +335,7 @@ def _structure_mapping(value: Any, _type: Any) -> FaceMapping:
 
 
 def _structure_mappings(value: Any, _type: Any) -> tuple[FaceMapping, ...]:
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError("", f"must be a list of face mappings, got {type(value).__name__}")
-    out = []
-    for i, item in enumerate(value):
-        try:
-            out.append(_structure_mapping(item, FaceMapping))
-        except ValidationError as exc:
-            raise ValidationError(join_path(f"[{i}]", exc.field), exc.problem) from None
-    return tuple(out)
+    return _structure_list(value, _structure_mapping, "face mappings")
 
 
 register_structure_hook(SwapImage, _structure_swap)

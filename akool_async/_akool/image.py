@@ -128,12 +128,7 @@ class Image(Resource):
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
         """A 4K image of picture ``index`` (1-4) of the image job ``image_id`` (button U<n>)."""
-        return await self.button(
-            image_id=image_id,
-            button=f"U{_index(index)}",
-            webhook_url=webhook_url,
-            max_wait=max_wait,
-        )
+        return await self._press("U", image_id, index, webhook_url, max_wait)
 
     async def variation(
         self,
@@ -144,9 +139,12 @@ class Image(Resource):
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
         """A variation of picture ``index`` (1-4) of the image job ``image_id`` (button V<n>)."""
+        return await self._press("V", image_id, index, webhook_url, max_wait)
+
+    async def _press(
+        self, kind: str, image_id: str, index: int, webhook_url: str | None, max_wait: MaxWait
+    ) -> Job:
+        button = f"{kind}{_index(index)}"
         return await self.button(
-            image_id=image_id,
-            button=f"V{_index(index)}",
-            webhook_url=webhook_url,
-            max_wait=max_wait,
+            image_id=image_id, button=button, webhook_url=webhook_url, max_wait=max_wait
         )
