@@ -3,6 +3,7 @@ each creates, polls to completion or failure, and refuses bad arguments before a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,11 +14,13 @@ from akool_async import (
     FaceMapping,
     JobFailed,
     JobStatus,
+    ManifestError,
     ModerationResult,
     NotFound,
     Session,
     SwapImage,
     ValidationError,
+    parse_manifest,
 )
 from akool_async.testing._akool.moderation import FLAGGED_WORD
 
@@ -160,3 +163,46 @@ async def test_bad_arguments_fail_before_any_request(create: Create, field: str)
             await create(session)
     assert info.value.field == field
     assert fake.stats.total_requests() == 0
+
+
+def test_manifest_rows_of_the_new_families() -> None:
+    """JSONL rows of each new family validate, with the API's spellings accepted as aliases."""
+    rows = [
+        {
+            "family": "faceswap_plus",
+            "source_url": IMG,
+            "target_url": MP4,
+            "face_mapping": [
+                {"source_face_info": {"face_url": IMG}, "target_face_info": {"bbox": [1, 2, 3, 4]}}
+            ],
+        },
+        {"family": "reage_image", "targetImage": [IMG], "face_reage": 5, "modifyImage": IMG2},
+        {"family": "reage_video", "target_image": [IMG], "face_reage": -5, "modifyVideo": MP4},
+        {"family": "image_upscale", "_id": "65d3206b83ccf5ab7d46cdc6", "button": "U1"},
+        {"family": "moderation", "content": "plain words", "type": 4},
+    ]
+    manifest = parse_manifest("\n".join(json.dumps(r) for r in rows), format="jsonl")
+    assert [r.family for r in manifest.rows] == [
+        "faceswap_plus",
+        "reage_image",
+        "reage_video",
+        "image_button",
+        "moderation",
+    ]
+    assert manifest.rows[3].fields == {"image_id": "65d3206b83ccf5ab7d46cdc6", "button": "U1"}
+    assert manifest.rows[4].fields == {"content": "plain words", "content_type": 4}
+
+
+def test_manifest_row_with_a_bad_face_mapping_names_the_field() -> None:
+    """A Face Swap Plus row whose mapping lacks the source face names that field."""
+    row = {
+        "family": "faceswap_plus",
+        "source_url": IMG,
+        "target_url": IMG2,
+        "face_mapping": [
+            {"source_face_info": {"bbox": [1, 2, 3, 4]}, "target_face_info": {"face_url": IMG}}
+        ],
+    }
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(json.dumps(row), format="jsonl")
+    assert info.value.problems[0].field == "face_mapping[0].source_face_info.face_url"
