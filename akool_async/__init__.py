@@ -13,7 +13,8 @@ from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool._created import CreatedJobs, RefusedJob
-from ._akool.face_swap import SwapImage
+from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.moderation import ModerationResult
 from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
 from ._base import SessionOptions
@@ -102,6 +103,8 @@ __all__ = [
     "Credit",
     "EventStream",
     "EventsLagged",
+    "FaceInfo",
+    "FaceMapping",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
@@ -125,6 +128,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModerationResult",
     "NotFound",
     "NotGiven",
     "OutcomeState",

@@ -17,6 +17,7 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    moderation,
     talking_avatar,
     talking_photo,
     video,
@@ -51,6 +52,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     video.AREA,
     voice.AREA,
     voice_lab.AREA,
+    moderation.AREA,
 )
 
 #: Path -> validator of every create endpoint.
