@@ -70,6 +70,8 @@ class TopViewJob:
     error_msg: str = "Generation failed, please try again"
     notice_url: str | None = None
     forced_status: int | None = None
+    #: Fault knob (``FakeTopView.complete(id, without_url=True)``): success with no result URL.
+    without_url: bool = False
     replace_keys: tuple[str, ...] = ()
     callbacks_sent: int = 0
 
