@@ -361,7 +361,12 @@ class FakeAkool(ServedApp):
 
     async def _language_list(self, request: web.Request) -> web.Response:
         lang_list = [
-            {"lang_name": name, "lang_code": code, "url": f"{_FLAG_BASE}/{code}.svg"}
+            {
+                "lang_name": name,
+                "lang_code": code,
+                "url": f"{_FLAG_BASE}/{code}.svg",
+                "need_voice_id": False,
+            }
             for code, name in LANGUAGES.items()
         ]
         return ok({"lang_list": lang_list})
