@@ -13,6 +13,7 @@ from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool.face_swap import SwapImage
+from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -82,11 +83,13 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAMILIES",
     "NOT_GIVEN",
+    "AIModel",
     "APIError",
     "AccountBanned",
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "Avatar",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -97,6 +100,7 @@ __all__ = [
     "ConnectError",
     "CreationUnknown",
     "Credit",
+    "Effect",
     "EventStream",
     "Family",
     "FileRecord",
@@ -121,6 +125,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModelResolution",
     "NotFound",
     "NotGiven",
     "OutcomeState",
@@ -144,6 +149,7 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "Voice",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

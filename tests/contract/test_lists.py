@@ -22,6 +22,13 @@ pytestmark = pytest.mark.anyio
 
 DIGITS = {"type": "string", "pattern": "^[0-9]+$"}
 
+
+def _no_query(path: str, page: str, msg: str, data: Any) -> Endpoint:
+    """A documented GET without query parameters, answering its page's example ``data``."""
+    schema = {"type": "object", "additionalProperties": False}
+    return Endpoint("GET", path, page, schema, [{"code": 1000, "msg": msg, "data": data}])
+
+
 #: avatar.mdx: query ``from`` (2, 3), ``page``, ``size``; the answer's ``data`` is a list.
 AVATARS = Endpoint(
     "GET",
@@ -159,6 +166,50 @@ def _resolution(value: str, width: int, height: int, credit: int) -> dict[str, A
     return {"label": value, "value": value, "width": width, "height": height, "unit_credit": credit}
 
 
+def _i2v_model(
+    sort: int,
+    provider: str,
+    label: str,
+    value: str,
+    description: str,
+    resolutions: list[tuple[str, int, int, int]],
+    *,
+    last_frame: bool,
+) -> dict[str, Any]:
+    """One image-to-video model of the page's example (the two differ only in these fields)."""
+    return {
+        "sort": sort,
+        "group": provider,
+        "provider": provider,
+        "type": 1501,
+        "label": label,
+        "value": value,
+        "description": description,
+        "resolutionList": [_resolution(*r) for r in resolutions],
+        "isPro": False,
+        "generate_audio": None,
+        "durationList": [5, 10],
+        "requiresPay": False,
+        "supportedLastFrame": last_frame,
+        "supportedExtendPrompt": False,
+        "maxImageCount": 1,
+        "maxCount": 10,
+    }
+
+
+# fmt: off
+#: The page's two image-to-video models: sort, provider, label, value, description, resolutions.
+_I2V: list[tuple[int, str, str, str, str, list[tuple[str, int, int, int]]]] = [
+    (100, "akool", "Akool Image2Video Fast V1", "AkoolImage2VideoFastV1",
+     "Fast image to video generation with Akool's AI",
+     [("720p", 1280, 720, 5), ("1080p", 1920, 1080, 10), ("4k", 3840, 2160, 20)]),
+    (95, "seedance", "Seedance Lite Image2Video", "seedance-1-0-lite-i2v-250428",
+     "Seedance Lite model for image to video generation",
+     [("480p", 854, 480, 3), ("720p", 1280, 720, 5), ("1080p", 1920, 1080, 10)]),
+]
+# fmt: on
+
+
 #: aimodel.mdx: ``types[]`` required (1501, 1502, 2101); ``data`` is a list of models.
 MODELS = Endpoint(
     "GET",
@@ -174,52 +225,7 @@ MODELS = Endpoint(
         {
             "code": 1000,
             "msg": "OK",
-            "data": [
-                {
-                    "sort": 100,
-                    "group": "akool",
-                    "provider": "akool",
-                    "type": 1501,
-                    "label": "Akool Image2Video Fast V1",
-                    "value": "AkoolImage2VideoFastV1",
-                    "description": "Fast image to video generation with Akool's AI",
-                    "resolutionList": [
-                        _resolution("720p", 1280, 720, 5),
-                        _resolution("1080p", 1920, 1080, 10),
-                        _resolution("4k", 3840, 2160, 20),
-                    ],
-                    "isPro": False,
-                    "generate_audio": None,
-                    "durationList": [5, 10],
-                    "requiresPay": False,
-                    "supportedLastFrame": False,
-                    "supportedExtendPrompt": False,
-                    "maxImageCount": 1,
-                    "maxCount": 10,
-                },
-                {
-                    "sort": 95,
-                    "group": "seedance",
-                    "provider": "seedance",
-                    "type": 1501,
-                    "label": "Seedance Lite Image2Video",
-                    "value": "seedance-1-0-lite-i2v-250428",
-                    "description": "Seedance Lite model for image to video generation",
-                    "resolutionList": [
-                        _resolution("480p", 854, 480, 3),
-                        _resolution("720p", 1280, 720, 5),
-                        _resolution("1080p", 1920, 1080, 10),
-                    ],
-                    "isPro": False,
-                    "generate_audio": None,
-                    "durationList": [5, 10],
-                    "requiresPay": False,
-                    "supportedLastFrame": True,
-                    "supportedExtendPrompt": False,
-                    "maxImageCount": 1,
-                    "maxCount": 10,
-                },
-            ],
+            "data": [_i2v_model(*model, last_frame=i == 1) for i, model in enumerate(_I2V)],
         }
     ],
 )
@@ -238,55 +244,41 @@ def _effect(ident: str, name: str, code: str) -> dict[str, Any]:
 
 
 #: image2video.mdx: no query; ``data: {result, count}``.
-EFFECTS = Endpoint(
-    "GET",
+EFFECTS = _no_query(
     "/api/open/v4/image2Video/effects",
     "ai-tools-suite/image2video.mdx",
-    {"type": "object", "additionalProperties": False},
-    [
-        {
-            "code": 1000,
-            "msg": "Success",
-            "data": {
-                "result": [
-                    _effect("687632b95a0f52799eeed701", "Squish", "squish_89244231312"),
-                    _effect("687632ba5a0f52799eeed887", "Cakeify", "cakeify_24743216"),
-                    _effect("687632bc5a0f52799eeed929", "Samurai", "samurai_99757865"),
-                ],
-                "count": 10,
-            },
-        }
-    ],
+    "Success",
+    {
+        "result": [
+            _effect("687632b95a0f52799eeed701", "Squish", "squish_89244231312"),
+            _effect("687632ba5a0f52799eeed887", "Cakeify", "cakeify_24743216"),
+            _effect("687632bc5a0f52799eeed929", "Samurai", "samurai_99757865"),
+        ],
+        "count": 10,
+    },
 )
 
 _FLAGS = "https://d11fbe263bhqij.cloudfront.net/public/landing/icons/nf"
 #: video-translation.before-e364a8d.mdx: no query; ``data.lang_list[]`` with ``need_voice_id``.
-LANGUAGES = Endpoint(
-    "GET",
+LANGUAGES = _no_query(
     "/api/open/v3/language/list",
     "ai-tools-suite/video-translation.before-e364a8d.mdx",
-    {"type": "object", "additionalProperties": False},
-    [
-        {
-            "code": 1000,
-            "msg": "OK",
-            "data": {
-                "lang_list": [
-                    {
-                        "lang_name": name,
-                        "lang_code": code,
-                        "url": f"{_FLAGS}/{code}.png",
-                        "need_voice_id": True,
-                    }
-                    for name, code in (
-                        ("Afrikaans (South Africa)", "af-ZA"),
-                        ("Albanian (Albania)", "sq-AL"),
-                        ("Amharic (Ethiopia)", "am-ET"),
-                    )
-                ]
-            },
-        }
-    ],
+    "OK",
+    {
+        "lang_list": [
+            {
+                "lang_name": name,
+                "lang_code": code,
+                "url": f"{_FLAGS}/{code}.png",
+                "need_voice_id": True,
+            }
+            for name, code in (
+                ("Afrikaans (South Africa)", "af-ZA"),
+                ("Albanian (Albania)", "sq-AL"),
+                ("Amharic (Ethiopia)", "am-ET"),
+            )
+        ]
+    },
 )
 
 ENDPOINTS = [AVATARS, VOICES_V3, VOICES_V4, MODELS, EFFECTS, LANGUAGES]
