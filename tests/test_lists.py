@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from akool_async import ValidationError, parse_manifest
+from akool_async._akool.lists import AkoolLists
 from akool_async._batch.online_check import check_manifest_online, referenced_ids
 from akool_async.cli import main
 from akool_async.testing._akool.lists import AVATAR_IDS, VOICE_IDS
@@ -152,3 +156,41 @@ async def test_cli_check_online_exit_2_naming_lines(
     assert code == 2
     assert "m.jsonl:2: avatar_id: unknown avatar id 'ghost'" in err
     assert "m.jsonl:2: voice_id: unknown voice id 'ghost-voice'" in err
+
+
+class _PagedTransport:
+    """Serves ``n`` avatars page by page, as ``avatar/list`` does; counts requests."""
+
+    def __init__(self, n: int, with_count: bool) -> None:
+        self.items = [{"avatar_id": f"a{i}"} for i in range(n)]
+        self.with_count = with_count
+        self.requests = 0
+
+    async def request(self, method: str, path: str, *, params: dict[str, str]) -> dict[str, object]:
+        self.requests += 1
+        page, size = int(params["page"]), int(params["size"])
+        chunk = self.items[(page - 1) * size : page * size]
+        data: object = {"result": chunk, "count": len(self.items)} if self.with_count else chunk
+        return {"code": 1000, "data": data}
+
+
+class _StubLists(AkoolLists):
+    def __init__(self, transport: _PagedTransport) -> None:
+        self.transport = transport
+
+    def _check_open(self) -> None:
+        pass
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 60), st.integers(1, 25), st.booleans())
+def test_paging_yields_every_item_once(n: int, size: int, with_count: bool) -> None:
+    """Any list length and page size: every item once, in order, in at most n // size + 1 pages."""
+    transport = _PagedTransport(n, with_count)
+
+    async def collect() -> list[str]:
+        lists = _StubLists(transport)
+        return [a.avatar_id async for a in lists.avatars(page_size=size)]  # type: ignore[misc]
+
+    assert anyio.run(collect) == [f"a{i}" for i in range(n)]
+    assert transport.requests <= n // size + 1

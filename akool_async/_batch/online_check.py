@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import attrs
 
-from .._base import BaseSession
 from .manifest import Manifest, ManifestProblem
+
+if TYPE_CHECKING:
+    from .._base import BaseSession
 
 __all__ = ["check_manifest_online", "referenced_ids"]
 
