@@ -12,8 +12,9 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
-from ._akool.face_swap import SwapImage
+from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
 from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
+from ._akool.moderation import ModerationResult
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -104,6 +105,8 @@ __all__ = [
     "Effect",
     "EventStream",
     "EventsLagged",
+    "FaceInfo",
+    "FaceMapping",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
@@ -128,6 +131,7 @@ __all__ = [
     "ManifestRow",
     "MediaRejected",
     "ModelResolution",
+    "ModerationResult",
     "NotFound",
     "NotGiven",
     "OutcomeState",

@@ -18,6 +18,7 @@ from . import (
     image,
     lip_sync,
     lists,
+    moderation,
     talking_avatar,
     talking_photo,
     video,
@@ -51,6 +52,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     video.AREA,
     voice.AREA,
     lists.AREA,
+    moderation.AREA,
 )
 
 #: Path -> validator of every create endpoint.
