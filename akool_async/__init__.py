@@ -14,6 +14,7 @@ from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool._created import CreatedJobs, RefusedJob
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
 from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
@@ -63,6 +64,7 @@ from ._errors import (
     ReplayedWebhook,
     RequestTimeout,
     ResponseTooLarge,
+    ResultMissing,
     ServerError,
     SessionClosed,
     Throttled,
@@ -85,11 +87,13 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAMILIES",
     "NOT_GIVEN",
+    "AIModel",
     "APIError",
     "AccountBanned",
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "Avatar",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -101,6 +105,7 @@ __all__ = [
     "CreatedJobs",
     "CreationUnknown",
     "Credit",
+    "Effect",
     "EventStream",
     "EventsLagged",
     "FaceInfo",
@@ -128,6 +133,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModelResolution",
     "ModerationResult",
     "NotFound",
     "NotGiven",
@@ -140,6 +146,7 @@ __all__ = [
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
+    "ResultMissing",
     "RetryPolicy",
     "ScaledClock",
     "ServerError",
@@ -152,6 +159,7 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "Voice",
     "VoiceChangeOptions",
     "VoiceCloneOptions",
     "VoiceOptions",

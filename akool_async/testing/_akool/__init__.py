@@ -17,6 +17,7 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    lists,
     moderation,
     talking_avatar,
     talking_photo,
@@ -52,6 +53,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     video.AREA,
     voice.AREA,
     voice_lab.AREA,
+    lists.AREA,
     moderation.AREA,
 )
 
