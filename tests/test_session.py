@@ -252,6 +252,17 @@ async def test_session_webhook_url_is_default() -> None:
     assert fake.stats.create_bodies[0]["webhookUrl"] == hook
 
 
+async def test_session_webhook_url_skips_families_without_a_webhook_field() -> None:
+    """A session-wide webhook_url never breaks a create whose page documents no webhook."""
+    hook = "https://hooks.example.com/akool"
+    async with pair(webhook_url=hook) as (fake, session):
+        (job,) = await session.create("image2video_audio", MINIMAL_FIELDS["image2video_audio"])
+        assert not job.webhook
+        await job
+    body = fake.stats.create_bodies[0]
+    assert "webhookUrl" not in body and "webhookurl" not in body
+
+
 # -- failures of jobs -------------------------------------------------------------------------
 
 
