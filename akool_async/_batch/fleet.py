@@ -172,7 +172,11 @@ class FleetStage(CreateStage, TrackStage):
     async def _start_downloads(self) -> None:
         """Clear a killed run's part files and make the downloader."""
         if self.download:
-            await anyio.to_thread.run_sync(remove_part_files, self.out_dir)
+            # A fleet's workers may share the directory: only parts no one writes any more.
+            idle = 2 * self.lease if self._worker is not None else None
+            await anyio.to_thread.run_sync(
+                lambda: remove_part_files(self.out_dir, idle_for=idle)
+            )
         self._downloader = Downloader(
             self.session.transport.http,
             self.out_dir,
@@ -184,9 +188,9 @@ class FleetStage(CreateStage, TrackStage):
 
     async def _run_fleet(self, journal: FleetJournal) -> None:
         """Work the shared manifest with the other workers until no row has work left."""
-        await self._start_downloads()
         worker = await self._j(journal.register_worker)
         self._worker = worker
+        await self._start_downloads()
         await self._j(journal.bind_worker, worker, max_running=self.max_running)
         self._base_rates = {s: s.budget.max_rate for s in self.sessions}
         logger.info("fleet worker %d on journal %s", worker, journal.path)

@@ -417,6 +417,7 @@ class BatchRunner(FleetStage):
                     row.row_id, row.family, OutcomeState.INCOMPLETE, error=f"not started ({reason})"
                 )
             )
+        await self._measure_slots(journal)
 
     async def _create_worker(self) -> None:
         while (
@@ -443,6 +444,8 @@ class BatchRunner(FleetStage):
                 if jobs is None:
                     continue
                 results = await self._wait(jobs)
+                if self.max_running is not None:  # the slot is free once the ends are journaled
+                    await self._record_ends(results)
             # Out of flight: this worker's slot goes to the next row.
             self._progress.set_phase(row.row_id, Phase.DOWNLOADING)
             assert self._work is not None

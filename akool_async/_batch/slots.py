@@ -87,6 +87,7 @@ def slot_usage(events: Iterable[Event], limit: int, *, since: float = float("-in
                 creating.discard(event.row_id)
         elif event.state is RowState.CREATED:
             jobs.add(event.job_id)
+            creating.discard(event.row_id)  # the same transaction ends the intent
         elif event.state in _JOB_ENDS:
             jobs.discard(event.job_id)
         running = len(creating) + len(jobs)
