@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ async def test_two_workers_share_a_manifest(
     for outcomes, _ in results:
         assert sorted(o.row_id for o in outcomes) == sorted(r["id"] for r in rows)
         assert {o.state for o in outcomes} == {OutcomeState.DONE}
-    files = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    files = sorted(p.name for p in os.scandir(tmp_path) if not p.name.startswith("."))
     assert len(files) == 40
     journal = PostgresJournal.open(url)
     try:
@@ -108,11 +109,10 @@ async def test_max_running_holds_for_the_fleet(
 async def test_max_running_holds_on_one_machine(tmp_path: Path) -> None:
     """With the SQLite journal, --max-running 3 keeps at most 3 jobs on the server."""
     async with fake_server(fast_config()) as fake:
-        async with session_for(fake) as session:
-            async with run_batch(
-                session, photo_rows(20), out_dir=tmp_path, concurrency=8, max_running=3
-            ) as batch:
-                outcomes = [o async for o in batch]
+        async with session_for(fake) as session, run_batch(
+            session, photo_rows(20), out_dir=tmp_path, concurrency=8, max_running=3
+        ) as batch:
+            outcomes = [o async for o in batch]
         assert server_peak(fake) <= 3
     assert len(outcomes) == 20 and {o.state for o in outcomes} == {OutcomeState.DONE}
     usage = batch.slot_usage
@@ -158,13 +158,12 @@ async def test_rate_budget_shared_by_live_workers(
     other = PostgresJournal.open(url)
     try:
         other.register_worker()  # alive (fresh heartbeat), holds nothing
-        async with fake_server(fast_config()) as fake:
-            async with session_for(fake, rate=10.0) as session:
-                async with run_batch(
-                    session, photo_rows(2), out_dir=tmp_path, journal=url, lease=30
-                ) as batch:
-                    [o async for o in batch]
-                assert session.budget.max_rate == pytest.approx(5.0)
+        async with fake_server(fast_config()) as fake, session_for(fake, rate=10.0) as session:
+            async with run_batch(
+                session, photo_rows(2), out_dir=tmp_path, journal=url, lease=30
+            ) as batch:
+                [o async for o in batch]
+            assert session.budget.max_rate == pytest.approx(5.0)
     finally:
         other.close()
 

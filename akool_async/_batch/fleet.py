@@ -57,8 +57,10 @@ _CLAIMABLE: Final = frozenset(
         RowState.COMPLETED,
     }
 )
-#: Clock seconds between two tries for a create slot when the fleet has ``max_running`` jobs.
-_SLOT_POLL: Final = 0.5
+#: Real seconds between two tries for a create slot when the fleet has ``max_running`` jobs.
+_SLOT_POLL: Final = 0.05
+#: Rows with jobs already (to track or download, or lost intents): they need no create slot.
+_NO_SLOT: Final = _CLAIMABLE - {RowState.PENDING}
 
 
 class _Worker(Protocol):
@@ -74,7 +76,9 @@ class FleetJournal(JournalBackend, Protocol):
 
     def bind_worker(self, worker: int, *, max_running: int | None = None) -> None: ...
 
-    def claim(self, worker: int, limit: int, *, lease: float) -> list[JournalRow]: ...
+    def claim(
+        self, worker: int, limit: int, *, lease: float, states: Collection[RowState] = ...
+    ) -> list[JournalRow]: ...
 
     def heartbeat(self, worker: int, *, lease: float) -> frozenset[str]: ...
 
@@ -106,7 +110,10 @@ class FleetStage(CreateStage, TrackStage):
         self._worker: int | None = None
         self._active: dict[str, anyio.CancelScope | None] = {}
         self._lost: set[str] = set()
-        self._handled: set[str] = set()
+        #: Rows waiting for one of the fleet's create slots.
+        self._waiting: set[str] = set()
+        #: Rows this worker tried and left unfinished: held until it retires, not tried again.
+        self._given_up: set[str] = set()
         self._emitted: set[str] = set()
         self._to_release: list[str] = []
         self._wake = anyio.Event()
@@ -138,13 +145,20 @@ class FleetStage(CreateStage, TrackStage):
         """Journal a create intent; a fleet worker waits here for one of the fleet's slots."""
         journal = self._journal
         assert journal is not None
-        while True:
-            try:
-                return await self._j(journal.begin_create, row_id)
-            except NoFreeSlot:
-                if self._stopping or row_id in self._lost:
-                    raise
-            await self.session.clock.sleep(_SLOT_POLL)
+        try:
+            while True:
+                try:
+                    return await self._j(journal.begin_create, row_id)
+                except NoFreeSlot:
+                    if self._stopping or row_id in self._lost:
+                        raise
+                if row_id not in self._waiting:
+                    # The claim loop now takes rows that free slots (e.g. a dead worker's).
+                    self._waiting.add(row_id)
+                    self._wake.set()
+                await anyio.sleep(_SLOT_POLL)
+        finally:
+            self._waiting.discard(row_id)
 
     def _emit(self, outcome: BatchOutcome, *, notify: bool = True) -> None:
         if outcome.row_id in self._emitted:
@@ -152,7 +166,7 @@ class FleetStage(CreateStage, TrackStage):
         self._emitted.add(outcome.row_id)
         if self._worker is not None:
             if outcome.state is OutcomeState.INCOMPLETE:
-                self._handled.add(outcome.row_id)  # keep it held: this worker tried once
+                self._given_up.add(outcome.row_id)  # keep it held: this worker tried once
             else:
                 self._to_release.append(outcome.row_id)
         super()._emit(outcome, notify=notify)
@@ -174,9 +188,7 @@ class FleetStage(CreateStage, TrackStage):
         if self.download:
             # A fleet's workers may share the directory: only parts no one writes any more.
             idle = 2 * self.lease if self._worker is not None else None
-            await anyio.to_thread.run_sync(
-                lambda: remove_part_files(self.out_dir, idle_for=idle)
-            )
+            await anyio.to_thread.run_sync(lambda: remove_part_files(self.out_dir, idle_for=idle))
         self._downloader = Downloader(
             self.session.transport.http,
             self.out_dir,
@@ -218,6 +230,9 @@ class FleetStage(CreateStage, TrackStage):
                     await anyio.to_thread.run_sync(journal.retire_worker, worker)
                 except JournalError as exc:
                     logger.warning("cannot retire worker %d: %s", worker, exc)
+        if self.download and not self._stopping and not await self._live_workers(journal):
+            # The last worker out: no one writes part files any more.
+            await anyio.to_thread.run_sync(remove_part_files, self.out_dir)
         await self._measure_slots(journal)
 
     async def _claim_loop(self, journal: FleetJournal, worker: int, work: TaskGroup) -> None:
@@ -225,21 +240,30 @@ class FleetStage(CreateStage, TrackStage):
         while not self._stopping:
             free = self.concurrency - len(self._active)
             started = 0
+            claims: list[tuple[int, Collection[RowState]]] = []
             if free > 0 and len(self._halts) < len(self.sessions):
-                for jrow in await self._j(journal.claim, worker, free, lease=self.lease):
+                claims.append((free, _CLAIMABLE))
+            elif self._waiting and len(self._active) < 2 * self.concurrency:
+                # Creates wait for slots that only tracking other rows can free: take those.
+                claims.append((2 * self.concurrency - len(self._active), _NO_SLOT))
+            for limit, states in claims:
+                claimed = await self._j(
+                    journal.claim, worker, limit, lease=self.lease, states=states
+                )
+                for jrow in claimed:
                     row_id = jrow.row_id
-                    if row_id in self._handled or row_id not in self._rows:
-                        continue  # tried once here already: left to another worker
+                    if row_id in self._active or row_id in self._given_up:
+                        continue  # being worked, or tried once here: left to another worker
+                    if row_id not in self._rows:
+                        continue
                     self._active[row_id] = None
-                    self._handled.add(row_id)
                     self._lost.discard(row_id)
                     work.start_soon(self._fleet_row, journal, jrow)
                     started += 1
             if not started and not self._active:
                 counts = await self._j(journal.counts)
                 left = sum(n for s, n in counts.items() if s in _CLAIMABLE)
-                tried = [r for r in self._handled if r not in self._to_release]
-                if left <= len(tried) or len(self._halts) == len(self.sessions):
+                if left <= len(self._given_up) or len(self._halts) == len(self.sessions):
                     return
             with anyio.move_on_after(poll):
                 await self._wake.wait()
@@ -287,8 +311,6 @@ class FleetStage(CreateStage, TrackStage):
             logger.info("row %s: taken over by another worker (%s)", row_id, exc)
         finally:
             self._active.pop(row_id, None)
-            if row_id in self._lost:
-                self._handled.discard(row_id)  # another worker has it; may come back
             self._wake.set()
 
     def _droppable(self, row_id: str) -> anyio.CancelScope:
@@ -320,11 +342,15 @@ class FleetStage(CreateStage, TrackStage):
                     if scope is not None:
                         scope.cancel()
 
-    async def _share_rate(self, journal: FleetJournal) -> None:
-        """Each live worker takes an equal share of every session's configured rate."""
+    async def _live_workers(self, journal: FleetJournal) -> int:
+        """Workers not retired whose heartbeat is younger than a lease (the newest's clock)."""
         workers: Collection[_Worker] = await anyio.to_thread.run_sync(journal.workers)
         newest = max((w.heartbeat for w in workers), default=0.0)
-        live = sum(1 for w in workers if w.stopped is None and newest - w.heartbeat < self.lease)
+        return sum(1 for w in workers if w.stopped is None and newest - w.heartbeat < self.lease)
+
+    async def _share_rate(self, journal: FleetJournal) -> None:
+        """Each live worker takes an equal share of every session's configured rate."""
+        live = await self._live_workers(journal)
         for session, rate in self._base_rates.items():
             if rate is not None:
                 session.budget.set_max_rate(rate / max(1, live))
