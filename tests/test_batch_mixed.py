@@ -32,7 +32,8 @@ from akool_async.testing import FakeAkool, FakeConfig
 from akool_async.testing._jobs import result_bytes
 from akool_async.testing._topview import FakeTopView
 from akool_async.topview import TopViewSession
-from akool_async.topview._models import TextToVideoRequest, build_request
+from akool_async.topview._common_tasks import TextToVideoRequest
+from akool_async.topview._models import build_request
 
 from .helpers import API_KEY, IMG, MP3, SPEED, fast_config
 

@@ -52,7 +52,7 @@ from attrs import frozen
 
 from .._download import safe_filename
 from .._errors import AkoolError, ValidationError
-from .._families import Family
+from .._family import Family
 from .._provider import Provider, expected_job_labels
 from .providers import lookup, providers
 

@@ -43,7 +43,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .._errors import (
     ValidationError,
 )
-from .._models import JobStatus
+from .._jobmodels import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
 from .fleet import DEFAULT_LEASE, FleetJournal, FleetStage
 from .journal import JournalBackend, JournalRow, RowState

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 from .._errors import AkoolError, JobFailed, JobNotFound
 from .._job import Job
-from .._models import JobResult, JobStatus
+from .._jobmodels import JobResult, JobStatus
 from .files import download_row, files_intact
 from .journal import JournalError, JournalRow, RowState
 from .manifest import ManifestRow

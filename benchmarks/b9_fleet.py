@@ -1,4 +1,4 @@
-"""B8 fleet: one manifest worked by 1, 2 and 4 ``akool-async batch`` workers sharing a journal.
+"""B9 fleet: one manifest worked by 1, 2 and 4 ``akool-async batch`` workers sharing a journal.
 
 Each worker is the batch CLI in its own process on this machine, all on one PostgreSQL journal
 (a throwaway cluster started for the benchmark, or ``AKOOL_BENCH_POSTGRES_URL``) and one fake
@@ -29,8 +29,8 @@ from ._common import (
     md_table,
 )
 
-NAME = "b8"
-TITLE = "B8 fleet: rows/s and status requests per job with 1, 2 and 4 workers"
+NAME = "b9"
+TITLE = "B9 fleet: rows/s and status requests per job with 1, 2 and 4 workers"
 STATUS_KEY = "GET /api/open/v3/content/video/infobymodelid"
 
 
@@ -89,7 +89,7 @@ async def _one(p: Params, url: str, workers: int, work: Path) -> dict[str, Any]:
     manifest = work / f"m{workers}.jsonl"
     _manifest(manifest, p.rows)
     out = work / f"out{workers}"
-    journal = f"{url}#b8_{workers}_{os.getpid()}"
+    journal = f"{url}#b9_{workers}_{os.getpid()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
     env["AKOOL_API_KEY"] = API_KEY
     env["PYTHONPATH"] = str(REPO)
