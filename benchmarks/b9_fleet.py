@@ -59,7 +59,7 @@ def _postgres() -> tuple[str, Any]:
 
     initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
     if initdb is None or pg_ctl is None:
-        raise RuntimeError("B8 needs PostgreSQL (initdb/pg_ctl) or AKOOL_BENCH_POSTGRES_URL")
+        raise RuntimeError("B9 needs PostgreSQL (initdb/pg_ctl) or AKOOL_BENCH_POSTGRES_URL")
     base = Path(tempfile.mkdtemp(prefix="akool-bench-pg-"))
     url, as_user = _start(initdb, pg_ctl, base)
 
@@ -79,7 +79,7 @@ def _postgres() -> tuple[str, Any]:
 def _manifest(path: Path, rows: int) -> None:
     lines = [
         f'{{"id": "r{i}", "family": "talking_photo", "photo": '
-        f'"https://cdn.example.com/b8/{i}.jpg", "audio": "https://cdn.example.com/a.mp3"}}'
+        f'"https://cdn.example.com/b9/{i}.jpg", "audio": "https://cdn.example.com/a.mp3"}}'
         for i in range(rows)
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -133,7 +133,7 @@ async def _one(p: Params, url: str, workers: int, work: Path) -> dict[str, Any]:
 async def run(level: Level) -> BenchResult:
     p = PARAMS[level]
     url, stop = _postgres()
-    work = Path(tempfile.mkdtemp(prefix="akool-b8-"))
+    work = Path(tempfile.mkdtemp(prefix="akool-b9-"))
     try:
         runs = [await _one(p, url, n, work) for n in p.workers]
     finally:

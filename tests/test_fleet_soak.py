@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ SPEED = "100"
 ROWS = 600
 RESULT_SIZE = 4_000
 MAX_RUNNING = 24
+PLAN_CAP = 16
 LEASE = "1.5"
 
 
@@ -81,6 +83,15 @@ def test_three_workers_two_killed(
         "--fault-slow", "0.3", "--fault-scope", "create", "--slow-delay", "0.02",
     ]  # fmt: skip
     with standalone_fake_server(fake_cmd) as base_url:
+        # The account's plan: 16 jobs process at once, the rest queue (FIFO) in status 1.
+        request = urllib.request.Request(
+            f"{base_url}/_fake/config",
+            data=json.dumps({"concurrency_cap": PLAN_CAP}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert json.load(answer)["concurrency_cap"] == PLAN_CAP
 
         def worker(n: int) -> subprocess.Popen[str]:
             cmd = [
@@ -100,7 +111,14 @@ def test_three_workers_two_killed(
         wait_creates(base_url, rng.randint(300, 450))
         procs[second].send_signal(signal.SIGKILL)
         survivor = procs[3 - first - second]
-        _, err = survivor.communicate(timeout=100)
+        try:
+            _, err = survivor.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            with PostgresJournal.open(url) as j:
+                print("COUNTS", j.counts(), j.workers(), j.holdings(), j.running())
+            survivor.kill()
+            print("ERR", survivor.communicate()[1][-4000:])
+            raise
         for p in procs:
             p.communicate(timeout=10)
         assert API_KEY not in err

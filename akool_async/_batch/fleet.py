@@ -311,6 +311,10 @@ class FleetStage(CreateStage, TrackStage):
             logger.info("row %s: taken over by another worker (%s)", row_id, exc)
         finally:
             self._active.pop(row_id, None)
+            if row_id in self._lost:
+                # If this worker claimed it back meanwhile, let it go: the row must not sit
+                # held by a worker that does not work it.
+                self._to_release.append(row_id)
             self._wake.set()
 
     def _droppable(self, row_id: str) -> anyio.CancelScope:
@@ -325,6 +329,8 @@ class FleetStage(CreateStage, TrackStage):
         while True:
             await anyio.sleep(self.lease / 3)
             release, self._to_release = self._to_release, []
+            # Rows claimed while the heartbeat runs are not in its answer: check only these.
+            working = list(self._active)
             try:
                 if release:
                     await anyio.to_thread.run_sync(journal.release, worker, release)
@@ -335,8 +341,9 @@ class FleetStage(CreateStage, TrackStage):
             except JournalError as exc:
                 logger.warning("fleet worker %d: heartbeat failed: %s", worker, exc)
                 continue
-            for row_id, scope in list(self._active.items()):
-                if row_id not in held:
+            for row_id in working:
+                scope = self._active.get(row_id)
+                if row_id in self._active and row_id not in held:
                     logger.warning("row %s: lease lost; another worker takes it over", row_id)
                     self._lost.add(row_id)
                     if scope is not None:
