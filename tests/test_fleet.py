@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from akool_async._batch.journal.postgres import PostgresJournal
 from akool_async._batch.slots import LocalSlots, slot_usage
 from akool_async._clock import SystemClock
 from akool_async._ratelimit import RateBudget
+from akool_async.cli import main
 from akool_async.testing import FakeAkool
 
 from .helpers import fake_server, fast_config, session_for
@@ -231,3 +233,24 @@ async def test_local_slots_wait_for_a_free_slot() -> None:
         await anyio.sleep(0.01)
         slots.release()
     assert peak <= 2 and slots.used == 0
+
+
+def test_status_shows_the_fleet(
+    postgres_url: str, pg_schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`akool-async status --journal URL` lists workers (alive, holding), rows per state."""
+    url = f"{postgres_url}#{pg_schema}"
+    with PostgresJournal.open(url) as journal:
+        journal.add_rows([("a", "talking_photo", {"x": 1}), ("b", "talking_photo", {"x": 2})])
+        worker = journal.register_worker(host="m1", pid=42)
+        journal.claim(worker, 1, lease=60)
+        gone = journal.register_worker(host="m2", pid=43)
+        journal.retire_worker(gone)
+    assert main(["status", "--journal", url, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["rows"]["pending"] == 2 and status["total_rows"] == 2
+    alive = [(w["host"], w["alive"], w["holding"], w["rows"]) for w in status["workers"]]
+    assert alive == [("m1", True, 1, ["a"]), ("m2", False, 0, [])]
+    assert main(["status", "--journal", url]) == 0
+    text = capsys.readouterr().out
+    assert "1 alive of 2 registered" in text and "m1:42" in text

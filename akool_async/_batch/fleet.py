@@ -30,6 +30,7 @@ from .._download import Downloader
 from .create import CreateStage
 from .files import remove_part_files
 from .journal import JournalBackend, JournalError, JournalRow, RowState
+from .journal._pg_fleet import CLAIMABLE as _CLAIMABLE
 from .journal._pg_fleet import LeaseLost, NoFreeSlot
 from .outcomes import BatchOutcome, OutcomeState, outcome_of
 from .progress import Phase
@@ -46,17 +47,6 @@ logger = logging.getLogger("akool_async.batch")
 
 #: Real seconds a worker's claim on a row lasts without a heartbeat.
 DEFAULT_LEASE: Final = 30.0
-#: What a worker may claim (see the PostgreSQL journal's ``CLAIMABLE``).
-_CLAIMABLE: Final = frozenset(
-    {
-        RowState.PENDING,
-        RowState.CREATING,
-        RowState.CREATED,
-        RowState.QUEUEING,
-        RowState.PROCESSING,
-        RowState.COMPLETED,
-    }
-)
 #: Real seconds between two tries for a create slot when the fleet has ``max_running`` jobs.
 _SLOT_POLL: Final = 0.05
 #: Rows with jobs already (to track or download, or lost intents): they need no create slot.

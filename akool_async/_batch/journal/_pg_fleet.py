@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from . import JournalError
+from . import JournalError, RowState
 
-__all__ = ["RUNNING_SQL", "LeaseLost", "NoFreeSlot", "holds_job"]
+__all__ = ["CLAIMABLE", "RUNNING_SQL", "LeaseLost", "NoFreeSlot", "holds_job"]
+
+#: What a worker may claim: every state with work left (CREATING: to record it UNKNOWN).
+CLAIMABLE: Final = frozenset(
+    {
+        RowState.PENDING,
+        RowState.CREATING,
+        RowState.CREATED,
+        RowState.QUEUEING,
+        RowState.PROCESSING,
+        RowState.COMPLETED,
+    }
+)
 
 #: Jobs on the server: rows whose create is in flight, jobs not finished, rows whose create
 #: outcome was lost since ``?`` (wall seconds; their job may exist and run).

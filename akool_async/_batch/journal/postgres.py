@@ -50,7 +50,7 @@ from psycopg.pq import TransactionStatus
 
 from ..._clock import Clock, SystemClock
 from . import JournalError, JournalRow, RowState, UnknownRow, _canonical, _scrub
-from ._pg_fleet import RUNNING_SQL, LeaseLost, NoFreeSlot, holds_job
+from ._pg_fleet import CLAIMABLE, RUNNING_SQL, LeaseLost, NoFreeSlot, holds_job
 from ._pg_schema import _SCHEMA
 from ._sqlite_store import _JOB_COLUMNS, _ROW_COLUMNS
 from .sqlite import Journal, _job_record, _journal_row
@@ -70,17 +70,6 @@ PG_SCHEMA_VERSION: Final = 1
 _TABLES: Final = frozenset({"meta", "workers", "rows", "jobs", "events"})
 _SCHEMA_NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _NOW: Final = "extract(epoch FROM clock_timestamp())::double precision"
-#: What a worker may claim: every state with work left (CREATING: to record it UNKNOWN).
-CLAIMABLE: Final = frozenset(
-    {
-        RowState.PENDING,
-        RowState.CREATING,
-        RowState.CREATED,
-        RowState.QUEUEING,
-        RowState.PROCESSING,
-        RowState.COMPLETED,
-    }
-)
 
 
 @frozen(slots=True)
