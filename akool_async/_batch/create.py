@@ -56,7 +56,7 @@ class CreateStage(RunState):
         attempt = 0
         while True:
             try:
-                await self._j(journal.begin_create, row_id)
+                await self._begin_create(row_id)
             except JournalError as exc:  # e.g. another runner took the row
                 self._emit(
                     BatchOutcome(row_id, row.family, OutcomeState.INCOMPLETE, error=str(exc))
