@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import anyio
 
@@ -18,6 +18,9 @@ from .._errors import AkoolError
 from .journal import FileRecord, JournalRow, RowState
 from .manifest import ManifestRow, result_stems
 from .providers import known_families
+
+if TYPE_CHECKING:
+    from .storage import Storage
 
 #: Journals a verified file: ``(job_id, path, size, sha256)``.
 RecordDownload = Callable[[str, str, int, str], Awaitable[object]]
@@ -91,6 +94,7 @@ async def download_row(
     *,
     now: float,
     warnings: list[str],
+    storage: Storage | None = None,
 ) -> list[str]:
     """Download every completed job's result of a row (and any file lost since); journal each.
 
@@ -101,6 +105,7 @@ async def download_row(
         journaled: the row as journaled (its jobs, URLs and earlier files).
         now: wall seconds, for the expiry warning.
         warnings: gets a line per result close to its 7-day expiry.
+        storage: where finished files go (default: they stay where the downloader put them).
 
     Returns:
         The problems met (one per failed download); empty when every file is in place.
@@ -122,13 +127,19 @@ async def download_row(
             logger.warning("row %s: download of job %s failed: %s", row.row_id, job_id, exc)
             problems.append(f"download of {job_id} failed: {exc}")
             return
-        await record(job_id, str(got.path), got.size, got.sha256)
+        try:
+            where = str(got.path) if storage is None else await storage.place(got.path)
+        except (OSError, ValueError) as exc:
+            logger.warning("row %s: storing the file of job %s failed: %s", row.row_id, job_id, exc)
+            problems.append(f"storing the file of {job_id} failed: {exc}")
+            return
+        await record(job_id, where, got.size, got.sha256)
 
     async with anyio.create_task_group() as tg:
         for stem, job in zip(stems, journaled.jobs, strict=True):
             old = job.file
             if job.state is RowState.DOWNLOADED and old is not None:
-                if files_intact_one(old):
+                if files_intact_one(old) if storage is None else await storage.intact([old]):
                     continue
                 logger.warning("row %s: %s is missing; downloading it again", row.row_id, old.path)
             elif job.state is not RowState.COMPLETED:

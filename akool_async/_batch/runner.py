@@ -162,6 +162,8 @@ class BatchRunner(FleetStage):
             create_retries=create_retries,
             on_progress=on_progress,
         )
+        if journal is None and self.storage.remote:
+            raise ValidationError("journal", "give one when out_dir is a URL (none is kept there)")
         self._setup_fleet(max_running, lease)
         self.concurrency = concurrency
         self.retry_unknown = retry_unknown
@@ -382,7 +384,7 @@ class BatchRunner(FleetStage):
                 self.unknown_rows.append(row.row_id)
                 self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
-            elif self._finished_before(jrow):
+            elif await self._finished_before(jrow):
                 self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
             else:
@@ -518,7 +520,9 @@ def run_batch(
             session downloads the results (result URLs need no credentials).
         rows: a :class:`Manifest`, or rows: :class:`ManifestRow` objects or mappings like a JSONL
             manifest's lines (``{"id": ..., "family": ..., <fields>}``).
-        out_dir: where result files go.
+        out_dir: where result files go: a local directory, or an fsspec URL such as
+            ``s3://bucket/prefix`` (needs the ``fleet`` extra and a ``journal``); each object is
+            put only once complete and verified.
         journal: an open journal (:class:`Journal`, or a PostgreSQL one), a path, a
             ``postgresql://`` URL (this run is then one worker of a fleet sharing the manifest,
             see :mod:`akool_async._batch.fleet`), or None for ``out_dir/.akool-journal.sqlite``.

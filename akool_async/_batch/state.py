@@ -10,7 +10,6 @@ import contextlib
 import os
 import random
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
@@ -23,6 +22,7 @@ from .journal import JournalBackend, RowState
 from .manifest import Manifest, ManifestRow
 from .outcomes import BatchOutcome, BatchProgress
 from .progress import OUTCOME_PHASE, Progress
+from .storage import open_storage
 
 if TYPE_CHECKING:
     from .._base import BaseSession
@@ -57,7 +57,10 @@ class RunState:
         self.session = self.sessions[0]
         self._route = route
         self._rows = {r.row_id: r for r in manifest.rows}
-        self.out_dir = Path(out_dir)
+        #: Where finished files go: ``out_dir`` itself, or an fsspec URL (see :mod:`.storage`).
+        self.storage = open_storage(out_dir)
+        #: The local directory files are downloaded to (``out_dir`` unless it is a URL).
+        self.out_dir = self.storage.staging
         self.max_wait = max_wait
         self.download = download
         self._create_retries = create_retries

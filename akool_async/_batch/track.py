@@ -12,7 +12,7 @@ import anyio
 from .._errors import AkoolError, EventsLagged, JobFailed, JobNotFound
 from .._job import Job
 from .._jobmodels import JobResult, JobStatus
-from .files import download_row, files_intact
+from .files import download_row
 from .journal import JournalError, JournalRow, RowState
 from .manifest import ManifestRow
 from .outcomes import describe, failure_reason, outcome_of
@@ -36,7 +36,7 @@ _EVENT_STATE: Final = {
 class TrackStage(RunState):
     """Waits for created jobs, journals how they end, downloads their results."""
 
-    def _finished_before(self, jrow: JournalRow) -> bool:
+    async def _finished_before(self, jrow: JournalRow) -> bool:
         """Whether an earlier run left nothing to do for the row."""
         state = jrow.state
         if state is RowState.INVALID:
@@ -44,7 +44,7 @@ class TrackStage(RunState):
         if state is RowState.FAILED:
             return not any(j.state is RowState.COMPLETED for j in jrow.jobs) or not self.download
         if state is RowState.DOWNLOADED:
-            return files_intact(jrow)
+            return await self.storage.intact(jrow.files)
         return state is RowState.COMPLETED and not self.download
 
     async def _watch(self, session: BaseSession, events: EventStream) -> None:
@@ -146,6 +146,7 @@ class TrackStage(RunState):
                         jrow,
                         now=self.session.clock.wall(),
                         warnings=warnings,
+                        storage=self.storage,
                     )
                 finally:
                     self._stop_scopes.discard(scope)

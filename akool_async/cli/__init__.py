@@ -21,6 +21,7 @@ import anyio
 from .._base import BaseSession
 from .._batch import JournalError, Manifest, ManifestError, load_manifest
 from .._batch.online_check import check_manifest_online
+from .._batch.storage import is_url
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
@@ -142,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("manifest", type=Path, metavar="MANIFEST", help="a .csv or .jsonl file")
     batch.add_argument(
-        "--out", type=Path, metavar="DIR", help="where result files go (required unless --check)"
+        "--out",
+        metavar="DIR|URL",
+        help="where result files go (required unless --check): a directory, or an fsspec URL "
+        "such as s3://bucket/prefix (then --journal and --report are required too)",
     )
     batch.add_argument(
         "--journal",
@@ -302,7 +306,10 @@ def _batch(args: argparse.Namespace) -> int:
     if args.out is None:
         _error("--out DIR is required")
         return EXIT_BAD_INPUT
-    out_dir: Path = args.out
+    out_dir: Path | str = args.out if is_url(args.out) else Path(args.out)
+    if isinstance(out_dir, str) and (args.journal is None or args.report is None):
+        _error("--journal and --report are required when --out is a URL")
+        return EXIT_BAD_INPUT
     # One clock for every provider, so --clock-speed applies to all of them.
     clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
     try:
@@ -317,7 +324,9 @@ def _batch(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
-    journal_path = args.journal if args.journal is not None else out_dir / ".akool-journal.sqlite"
+    journal_path = (
+        args.journal if args.journal is not None else Path(out_dir, ".akool-journal.sqlite")
+    )
     try:
         journal = open_journal(journal_path, manifest, sessions[0].clock)
     except (JournalError, OSError, ImportError) as exc:
@@ -325,7 +334,7 @@ def _batch(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     options = BatchOptions(
         out_dir=out_dir,
-        report_path=args.report if args.report is not None else out_dir / "report.json",
+        report_path=args.report if args.report is not None else Path(out_dir, "report.json"),
         concurrency=args.concurrency,
         download=not args.no_download,
         retry_unknown=args.retry_unknown,

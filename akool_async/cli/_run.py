@@ -65,7 +65,7 @@ logger = logging.getLogger("akool_async.batch")
 class BatchOptions:
     """What the command line asks of a batch run."""
 
-    out_dir: Path
+    out_dir: Path | str
     report_path: Path
     concurrency: int
     download: bool = True
@@ -206,7 +206,9 @@ async def execute(
         manifest=options.manifest_name,
         manifest_digest=manifest.digest,
         journal=journal.path,
-        out_dir=str(options.out_dir.resolve()),
+        out_dir=options.out_dir
+        if isinstance(options.out_dir, str)
+        else str(options.out_dir.resolve()),
         started_wall=started_wall,
         finished_wall=time.time(),
         elapsed=time.monotonic() - started,
