@@ -12,9 +12,11 @@ import pytest
 
 from akool_async import ValidationError
 from akool_async._batch import OutcomeState, run_batch
+from akool_async.cli import EXIT_BAD_INPUT, main
 from akool_async.testing import FakeAkool
 
-from .helpers import MP3, pair
+from .helpers import IMG, MP3, pair
+from .test_batch import photo_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -51,19 +53,6 @@ def s3_endpoint() -> Iterator[str]:
         finally:
             s3fs.S3FileSystem.clear_instance_cache()
             server.stop()
-
-
-def photo_rows(n: int) -> list[dict[str, Any]]:
-    """``n`` talking-photo rows."""
-    return [
-        {
-            "id": f"r{i}",
-            "family": "talking_photo",
-            "photo": f"https://cdn.example.com/r{i}.jpg",
-            "audio": MP3,
-        }
-        for i in range(n)
-    ]
 
 
 async def collect(session: Any, out: str, journal: Path) -> dict[str, Any]:
@@ -134,3 +123,15 @@ async def test_url_out_dir_needs_a_journal() -> None:
         with pytest.raises(ValidationError, match="journal"):
             run_batch(session, photo_rows(1), out_dir="memory://x")
         assert fake.stats.total_requests() == 0
+
+
+def test_cli_url_out_needs_journal_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out URL`` without ``--journal``/``--report``: exit 2 naming them, nothing sent."""
+    monkeypatch.setenv("AKOOL_API_KEY", "k")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"id,family,talking_photo_url,audio_url\na,talking_photo,{IMG},{MP3}\n")
+    code = main(["batch", str(manifest), "--out", "s3://bucket/p", "--journal", "j.sqlite"])
+    assert code == EXIT_BAD_INPUT
+    assert "--journal and --report are required" in capsys.readouterr().err
