@@ -12,6 +12,7 @@ import pytest
 
 from akool_async import ValidationError
 from akool_async._batch import OutcomeState, run_batch
+from akool_async._batch.storage import FsspecStorage
 from akool_async.cli import EXIT_BAD_INPUT, main
 from akool_async.testing import FakeAkool
 
@@ -89,6 +90,18 @@ async def test_batch_to_s3_objects_complete_and_resumed(s3_endpoint: str, tmp_pa
         again = await collect(session, url, tmp_path / "j.sqlite")
         assert all(o.resumed and o.state is OutcomeState.DONE for o in again.values())
         assert sum(fake.stats.downloads.values()) == downloads
+
+
+async def test_resume_trusts_etag_of_our_single_put(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object we put whole is checked from its ETag and metadata, never read back."""
+    url = f"s3://{BUCKET}/night-3"
+    async with pair() as (_, session):
+        outcomes = await collect(session, url, tmp_path / "j.sqlite")
+    storage = FsspecStorage(url)
+    monkeypatch.setattr(storage._fs, "open", None)  # any read back would fail
+    assert await storage.intact(f for o in outcomes.values() for f in o.files)
 
 
 async def test_corrupt_object_replaced(s3_endpoint: str, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ _URL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 #: Filesystems whose single PUT is atomic (an object appears whole or not at all).
 _ATOMIC_PUT: Final = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 _CHUNK: Final = 1 << 20
+_MD5_ETAG_RE: Final = re.compile(r'"?([0-9a-f]{32})"?')
 
 
 def is_url(out: str | os.PathLike[str]) -> bool:
@@ -95,7 +96,7 @@ class LocalStorage:
 class FsspecStorage:
     """Results in object storage or any fsspec filesystem, under one URL prefix."""
 
-    __slots__ = ("_atomic", "_fs", "_root", "_staging", "_url")
+    __slots__ = ("_atomic", "_fs", "_root", "_s3", "_staging", "_url")
 
     def __init__(self, url: str, *, storage_options: dict[str, Any] | None = None) -> None:
         """Resolve the filesystem of ``url`` (nothing is sent yet).
@@ -119,6 +120,7 @@ class FsspecStorage:
         self._root: str = str(root).rstrip("/")
         protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
         self._atomic = any(p in _ATOMIC_PUT for p in protocols)
+        self._s3 = any(p in ("s3", "s3a") for p in protocols)
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         self._staging = Path(tempfile.gettempdir()) / "akool-async-staging" / digest
 
@@ -137,7 +139,11 @@ class FsspecStorage:
 
     def _place(self, local: Path) -> str:
         key = self._key(local.name)
-        if self._atomic:
+        if self._s3:
+            # Our digests ride along, so a resume can trust the ETag (the MD5 of a single PUT).
+            md5, sha256 = _digests(local)
+            self._fs.put_file(str(local), key, Metadata={"md5": md5, "sha256": sha256})
+        elif self._atomic:
             self._fs.put_file(str(local), key)
         else:
             temp = self._key(f".{local.name}.part-{secrets.token_hex(6)}")
@@ -156,10 +162,21 @@ class FsspecStorage:
         """Put the file to its key (one PUT, or a temporary name and a move); remove it locally."""
         return await anyio.to_thread.run_sync(self._place, local)
 
+    def _etag_matches(self, file: FileRecord, etag: object) -> bool:
+        """Whether the object's ETag is the MD5 we put beside the journaled sha256 (one HEAD)."""
+        found = _MD5_ETAG_RE.fullmatch(etag) if self._s3 and isinstance(etag, str) else None
+        if found is None:
+            return False
+        meta = self._fs.metadata(file.path)
+        return bool(meta.get("md5") == found.group(1) and meta.get("sha256") == file.sha256)
+
     def _intact_one(self, file: FileRecord) -> bool:
         try:
-            if self._fs.info(file.path).get("size") != file.size:
+            info = self._fs.info(file.path)
+            if info.get("size") != file.size:
                 return False
+            if self._etag_matches(file, info.get("ETag")):
+                return True
             digest = hashlib.sha256()
             with self._fs.open(file.path, "rb") as f:
                 while chunk := f.read(_CHUNK):
@@ -170,10 +187,24 @@ class FsspecStorage:
         return digest.hexdigest() == file.sha256
 
     async def intact(self, files: Iterable[FileRecord]) -> bool:
-        """Whether every object is there with its journaled size and sha256 (read back)."""
+        """Whether every object is there with its journaled size and sha256.
+
+        On S3 an object we put whole (its ETag the MD5 we stored beside the sha256) is trusted
+        from one HEAD; any other object is read back and hashed.
+        """
         files = list(files)
         self._fs.invalidate_cache()
         return await anyio.to_thread.run_sync(lambda: all(self._intact_one(f) for f in files))
+
+
+def _digests(path: Path) -> tuple[str, str]:
+    """The MD5 and sha256 (hex) of a local file (blocking)."""
+    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
 
 
 def open_storage(out_dir: str | os.PathLike[str]) -> LocalStorage | FsspecStorage:
