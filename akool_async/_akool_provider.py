@@ -10,6 +10,7 @@ from typing import Final, Unpack
 from . import _constants as C
 from ._base import SessionOptions
 from ._converter import build_request
+from ._errors import _CODE_TABLE
 from ._families import FAMILIES, VIDEO_STATUS
 from ._provider import Provider
 from ._session import Session
@@ -86,4 +87,6 @@ AKOOL_PROVIDER: Final = Provider(
     status_endpoint=VIDEO_STATUS,
     base_url_env="AKOOL_BASE_URL",
     default_base_url=C.DEFAULT_BASE_URL,
+    credential_env=(("AKOOL_API_KEY",), ("AKOOL_CLIENT_ID", "AKOOL_CLIENT_SECRET")),
+    retryable_codes=frozenset(str(code) for code, cls in _CODE_TABLE.items() if cls.retryable),
 )

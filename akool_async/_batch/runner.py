@@ -46,9 +46,10 @@ from .._errors import (
 )
 from .._models import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
+from .claims import RetryFailed, claim_out_dir, rows_to_retry
 from .create import CreateStage
 from .files import remove_part_files
-from .journal import JournalBackend, JournalRow, RowState
+from .journal import ChangedRows, JournalBackend, JournalRow, RowState
 from .journal.sqlite import Journal
 from .manifest import (
     Manifest,
@@ -62,6 +63,7 @@ from .outcomes import (
     BatchProgress,
     OutcomeState,
     describe,
+    first_leaf,
     outcome_of,
 )
 from .progress import Phase
@@ -100,12 +102,6 @@ _JOURNAL_STATUS: Final = {
 }
 
 
-def _unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
-
-
 class BatchRunner(CreateStage, TrackStage):
     """Runs a batch; use :func:`run_batch` (or ``session.batch``) to make one.
 
@@ -128,6 +124,8 @@ class BatchRunner(CreateStage, TrackStage):
         on_progress: Callable[[BatchProgress], None] | None = None,
         download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
         create_retries: int = DEFAULT_CREATE_RETRIES,
+        changed_rows: ChangedRows = "refuse",
+        retry_failed: RetryFailed | None = None,
     ) -> None:
         """Validate every row (nothing is sent yet). See :func:`run_batch` for the arguments.
 
@@ -147,6 +145,10 @@ class BatchRunner(CreateStage, TrackStage):
             raise ValidationError("create_retries", "must be >= 0")
         if not isinstance(max_wait, NotGiven) and max_wait is not None and not max_wait > 0:
             raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
+        if changed_rows not in ("refuse", "recreate", "keep"):
+            raise ValidationError("changed_rows", "must be 'refuse', 'recreate' or 'keep'")
+        if retry_failed not in (None, "retryable", "all"):
+            raise ValidationError("retry_failed", "must be None, 'retryable' or 'all'")
         manifest = rows if isinstance(rows, Manifest) else validate_rows(rows)
         super().__init__(
             sessions,
@@ -160,6 +162,10 @@ class BatchRunner(CreateStage, TrackStage):
         )
         self.concurrency = concurrency
         self.retry_unknown = retry_unknown
+        self.changed_rows: ChangedRows = changed_rows
+        self.retry_failed: RetryFailed | None = retry_failed
+        #: Failed rows sent back to pending because of ``retry_failed``.
+        self.retried_failed: list[str] = []
         self._download_concurrency = download_concurrency
         self._journal_arg = journal
         if journal is not None and not isinstance(journal, str | os.PathLike):
@@ -295,7 +301,7 @@ class BatchRunner(CreateStage, TrackStage):
                         await events.aclose()
                     tg.cancel_scope.cancel()
         except Exception as exc:
-            self._error = _unwrap(exc)
+            self._error = self._fatal or first_leaf(exc)
             logger.error("batch aborted: %s", describe(self._error))
         finally:
             self._finished = True
@@ -313,20 +319,26 @@ class BatchRunner(CreateStage, TrackStage):
         if not memory:
             await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
         self._journal = await anyio.to_thread.run_sync(
-            lambda: Journal.open(
-                ":memory:" if memory else path,
-                manifest_digest=self.manifest.digest,
-                clock=self.session.clock,
-            )
+            lambda: Journal.open(":memory:" if memory else path, clock=self.session.clock)
         )
         return self._journal
 
     async def _run(self) -> None:
         journal = await self._open_journal()
+        # One journal, one writer: a second run on it is refused before it writes anything.
+        await self._j(journal.lock_writer)
+        if not journal.path.startswith(":memory:"):
+            await anyio.to_thread.run_sync(claim_out_dir, self.out_dir, journal.path)
         rows = self.manifest.rows
-        await self._j(journal.add_rows, [(r.row_id, r.family, dict(r.fields)) for r in rows])
-        plan = await self._j(journal.to_resume)
+        await self._j(
+            journal.add_rows,
+            [(r.row_id, r.family, dict(r.fields)) for r in rows],
+            changed=self.changed_rows,
+        )
         wanted = self._rows.keys()
+        if self.retry_failed is not None:
+            await self._retry_failed(journal)
+        plan = await self._j(journal.to_resume)
 
         # An intent with no answer: the create may have reached Akool. Never sent again by itself.
         leftovers = [r.row_id for r in plan.creating if r.row_id in wanted]
@@ -356,6 +368,11 @@ class BatchRunner(CreateStage, TrackStage):
             )
 
         current = {r.row_id: r for r in await self._j(journal.rows) if r.row_id in wanted}
+        if self.changed_rows == "keep":
+            rows = self._kept_rows(current)
+        finished = await anyio.to_thread.run_sync(
+            lambda: {i for i, r in current.items() if self._finished_before(r)}
+        )
         follow_up: list[JournalRow] = []
         for row in rows:
             jrow = current[row.row_id]
@@ -368,7 +385,7 @@ class BatchRunner(CreateStage, TrackStage):
                 self.unknown_rows.append(row.row_id)
                 self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
-            elif self._finished_before(jrow):
+            elif row.row_id in finished:
                 self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
             else:
@@ -399,9 +416,9 @@ class BatchRunner(CreateStage, TrackStage):
         async with anyio.create_task_group() as work:
             self._work = work
             for jrow in follow_up:
-                work.start_soon(self._resume_row, self._rows[jrow.row_id], jrow)
+                work.start_soon(self._guard, self._resume_row, self._rows[jrow.row_id], jrow)
             for _ in range(min(self.concurrency, len(self._pending))):
-                work.start_soon(self._create_worker)
+                work.start_soon(self._guard, self._create_worker)
         # Rows never started (stopped, or a fatal refusal) still get their outcome.
         for row in self._pending[self._next_pending :]:
             reason = self._halted_for(row) or self._stop_reason or "stopped"
@@ -410,6 +427,38 @@ class BatchRunner(CreateStage, TrackStage):
                     row.row_id, row.family, OutcomeState.INCOMPLETE, error=f"not started ({reason})"
                 )
             )
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _kept_rows(self, current: Mapping[str, JournalRow]) -> tuple[ManifestRow, ...]:
+        """The manifest's rows, those changed since journaled as journaled (``changed_rows``
+        ``"keep"``)."""
+        kept = []
+        for row in self.manifest.rows:
+            jrow = current[row.row_id]
+            if jrow.family != row.family or dict(jrow.request) != dict(row.fields):
+                row = ManifestRow(row.row_id, jrow.family, jrow.request, row.source, row.line)
+                self._rows[row.row_id] = row
+            kept.append(row)
+        return tuple(kept)
+
+    async def _retry_failed(self, journal: JournalBackend) -> None:
+        """Send the failed rows ``retry_failed`` asks for back to pending."""
+        assert self.retry_failed is not None
+        chosen, partial = rows_to_retry(
+            await self._j(journal.rows, [RowState.FAILED]), self._rows, self.retry_failed
+        )
+        if partial:
+            logger.warning(
+                "%d failed row(s) are not created again: a job of theirs completed and would be "
+                "paid twice: %s",
+                len(partial),
+                ", ".join(partial[:20]),
+            )
+        if chosen:
+            await self._j(journal.mark_failed_for_retry, chosen)
+            logger.info("creating %d failed row(s) again: %s", len(chosen), ", ".join(chosen[:20]))
+        self.retried_failed = chosen
 
     async def _create_worker(self) -> None:
         while (
@@ -485,6 +534,8 @@ class BatchOptions(TypedDict, total=False):
     on_progress: Callable[[BatchProgress], None] | None
     download_concurrency: int
     create_retries: int
+    changed_rows: ChangedRows
+    retry_failed: RetryFailed | None
 
 
 def run_batch(
@@ -519,6 +570,13 @@ def run_batch(
         on_progress: called with a :class:`BatchProgress` whenever a row changes phase.
         download_concurrency: downloads in flight at once.
         create_retries: extra attempts, within this run, for a row refused with "try later".
+        changed_rows: what to do with rows journaled by an earlier run whose family or fields
+            changed since: ``"refuse"`` (ManifestError-like RowsChanged naming each, nothing
+            sent), ``"recreate"`` (create them again with the new fields), ``"keep"`` (keep what
+            was journaled). New rows are always created; finished rows stay finished.
+        retry_failed: create again the rows an earlier run left FAILED: ``"retryable"`` (those
+            the provider said to try again later, e.g. Akool's 1015/1205/1211) or ``"all"``.
+            A row with a completed job is not created again.
 
     Returns:
         The runner (an async context manager and async iterator of :class:`BatchOutcome`).
@@ -527,5 +585,7 @@ def run_batch(
         ManifestError: a row is invalid, or no session serves its family (every problem is
             listed); nothing was sent.
         ValidationError: an argument is out of range, or two sessions serve one family.
+        JournalLocked: (when the run starts) another process writes the journal.
+        OutDirTaken: (when the run starts) another journal's batch owns ``out_dir``.
     """
     return BatchRunner(session, rows, out_dir=out_dir, **options)

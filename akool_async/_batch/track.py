@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-from .._errors import AkoolError, JobFailed, JobNotFound
+from .._errors import AkoolError, AuthenticationError, JobFailed, JobNotFound
 from .._job import Job
 from .._models import JobResult, JobStatus
 from .files import download_row, files_intact
@@ -111,6 +111,9 @@ class TrackStage(RunState):
                 )
             else:
                 problems.append(f"{job_id}: {describe(result)}")
+                if isinstance(result, AuthenticationError) and self.auth_error is None:
+                    self.auth_error = result
+                    self.stop(f"credentials refused: {describe(result)}")
         jrow = await self._j(journal.row, row.row_id)
         assert jrow is not None
         warnings: list[str] = []
