@@ -10,6 +10,9 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 # The top: assembles the providers and hands them to the batch wing, and the wing's runner to
 # session.batch() (imported for that effect; see ARCHITECTURE.md).
 from . import _providers  # noqa: F401
+from ._akool import FAMILIES
+from ._akool._common import Credit, Language
+from ._akool.face_swap import SwapImage
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -62,18 +65,9 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
-from ._families import FAMILIES, Family, StatusEndpoint
+from ._family import Family, StatusEndpoint
 from ._job import Job
-from ._models import (
-    AudioSplits,
-    Credit,
-    JobEvent,
-    JobResult,
-    JobSnapshot,
-    JobStatus,
-    Language,
-    SwapImage,
-)
+from ._jobmodels import AudioSplits, JobEvent, JobResult, JobSnapshot, JobStatus
 from ._scheduler import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from typing import Final, Unpack
 
 from . import _constants as C
+from ._akool import FAMILIES
+from ._akool._common import VIDEO_STATUS
 from ._base import SessionOptions
 from ._converter import build_request
 from ._errors import _CODE_TABLE
-from ._families import FAMILIES, VIDEO_STATUS
 from ._provider import Provider
 from ._session import Session
 

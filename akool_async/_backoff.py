@@ -18,7 +18,7 @@ from collections import deque
 from attrs import frozen
 
 from ._constants import DEFAULT_FIRST_POLL, DEFAULT_POLL_CAP, MAX_RETRY_AFTER
-from ._models import JobStatus
+from ._jobmodels import JobStatus
 
 __all__ = ["DurationModel", "PollPolicy", "retry_delay"]
 

@@ -30,14 +30,15 @@ from ._errors import (
     SessionClosed,
     ValidationError,
 )
-from ._families import Family, StatusEndpoint
+from ._family import Family, StatusEndpoint
 from ._job import Job, decode_token
-from ._models import JobResult, JobSnapshot, http_url
+from ._jobmodels import JobResult, JobSnapshot
 from ._provider import expected_job_labels
 from ._ratelimit import RateBudget
 from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
+from ._validators import http_url
 
 if TYPE_CHECKING:
     # Type-only: the batch wing sits above the sessions (see use_batch_runner).

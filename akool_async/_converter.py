@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -11,14 +11,23 @@ from cattrs.errors import AttributeValidationNote, IterableValidationNote
 from cattrs.preconf.json import make_converter
 
 from ._errors import ValidationError
-from ._families import Family
-from ._models import SwapImage
+from ._family import Family
 
-__all__ = ["build_request", "request_body"]
+__all__ = [
+    "build_request",
+    "join_path",
+    "register_structure_hook",
+    "register_structure_hook_func",
+    "request_body",
+]
 
 T = TypeVar("T")
 
 _converter = make_converter(forbid_extra_keys=True)
+
+#: Areas register hooks for their nested request types (face swap's images) here.
+register_structure_hook = _converter.register_structure_hook
+register_structure_hook_func = _converter.register_structure_hook_func
 
 
 def _passthrough(value: Any, _type: Any) -> Any:
@@ -47,7 +56,7 @@ def request_body(fam: Family, request: Any) -> dict[str, Any]:
     return {renames.get(str(k), str(k)): v for k, v in raw.items()}
 
 
-def _join(path: str, field: str) -> str:
+def join_path(path: str, field: str) -> str:
     """``source_image`` + ``[0]`` + ``path`` -> ``source_image[0].path`` ("" adds nothing)."""
     if not field or not path:
         return path or field
@@ -58,15 +67,15 @@ def _first_validation_error(exc: BaseException, path: str = "") -> ValidationErr
     """The first ValidationError inside a cattrs error, its field prefixed with where it was
     found (cattrs notes each attribute name and list index on the way down)."""
     if isinstance(exc, ValidationError):
-        return exc if not path else ValidationError(_join(path, exc.field), exc.problem)
+        return exc if not path else ValidationError(join_path(path, exc.field), exc.problem)
     if isinstance(exc, BaseExceptionGroup):
         for sub in exc.exceptions:
             where = path
             for note in getattr(sub, "__notes__", ()):
                 if isinstance(note, AttributeValidationNote):
-                    where = _join(where, note.name)
+                    where = join_path(where, note.name)
                 elif isinstance(note, IterableValidationNote):
-                    where = _join(where, f"[{note.index}]")
+                    where = join_path(where, f"[{note.index}]")
             found = _first_validation_error(sub, where)
             if found is not None:
                 return found
@@ -103,39 +112,3 @@ def build_request(cls: type[T], fields: Mapping[str, Any]) -> T:
             where = message.rpartition(" @ $.")[2] if " @ $." in message else "request"
             raise ValidationError(where, message.partition(" @ ")[0]) from None
         raise ValidationError("request", str(exc)) from None
-
-
-# The hooks below name fields relative to the value they structure ("" is the value itself);
-# build_request prefixes the attribute and index, e.g. ``source_image[0].path``.
-
-
-def _structure_swap(value: Any, _type: Any) -> SwapImage:
-    if isinstance(value, SwapImage):
-        return value
-    if isinstance(value, str):
-        return SwapImage(path=value)
-    if isinstance(value, Mapping):
-        extra = set(value) - {"path", "opts"}
-        if extra:
-            raise ValidationError(str(sorted(map(str, extra))[0]), "unknown field")
-        return SwapImage(path=value.get("path"), opts=value.get("opts"))  # type: ignore[arg-type]
-    raise ValidationError("", f"must be a URL or {{path, opts}}, got {type(value).__name__}")
-
-
-def _structure_swaps(value: Any, _type: Any) -> tuple[SwapImage, ...]:
-    # A string is iterable too: without this check "https://..." became one image per letter.
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(
-            "", f"must be a list of image URLs or {{path, opts}}, got {type(value).__name__}"
-        )
-    out = []
-    for i, item in enumerate(value):
-        try:
-            out.append(_structure_swap(item, SwapImage))
-        except ValidationError as exc:
-            raise ValidationError(_join(f"[{i}]", exc.field), exc.problem) from None
-    return tuple(out)
-
-
-_converter.register_structure_hook(SwapImage, _structure_swap)
-_converter.register_structure_hook_func(lambda t: t == tuple[SwapImage, ...], _structure_swaps)

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from ._models import JobSnapshot
+    from ._jobmodels import JobSnapshot
 
 __all__ = [
     "APIError",

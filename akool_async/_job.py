@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._errors import ValidationError
-from ._families import Family
-from ._models import JobResult, JobSnapshot, JobStatus
+from ._family import Family
+from ._jobmodels import JobResult, JobSnapshot, JobStatus
 
 if TYPE_CHECKING:
     from ._scheduler import Scheduler

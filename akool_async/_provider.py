@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from attrs import field, frozen
 
-from ._families import Family, StatusEndpoint
+from ._family import Family, StatusEndpoint
 
 if TYPE_CHECKING:
     from ._base import BaseSession, SessionOptions

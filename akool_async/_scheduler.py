@@ -48,9 +48,9 @@ from ._errors import (
     PermissionDenied,
     SessionClosed,
 )
-from ._families import Family, StatusEndpoint
+from ._family import Family, StatusEndpoint
 from ._job import Job
-from ._models import JobEvent, JobResult, JobSnapshot, JobStatus, parse_audio_splits
+from ._jobmodels import JobEvent, JobResult, JobSnapshot, JobStatus, parse_audio_splits
 
 __all__ = ["EventStream", "FetchStatus", "Scheduler", "SchedulerStats"]
 

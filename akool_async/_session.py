@@ -10,25 +10,24 @@ from typing import Any, Literal, Unpack
 from aiohttp import web
 
 from . import _constants as C
+from ._akool import FAMILIES
+from ._akool._common import Credit, Language, parse_snapshot
+from ._akool.face_swap import FaceSwap
+from ._akool.image import Image
+from ._akool.lip_sync import LipSync
+from ._akool.talking_avatar import TalkingAvatar
+from ._akool.talking_photo import TalkingPhoto
+from ._akool.video import ImageToVideo, TextToVideo
+from ._akool.video_translation import VideoTranslation
+from ._akool.voice import Tts
 from ._auth import ApiKeyAuth, Auth, TokenAuth
 from ._base import BaseSession, SessionOptions
 from ._errors import (
     ConfigurationError,
     InvalidResponse,
 )
-from ._families import FAMILIES, Family, StatusEndpoint
-from ._models import Credit, JobSnapshot, Language, parse_snapshot
-from ._resources import (
-    FaceSwap,
-    Image,
-    ImageToVideo,
-    LipSync,
-    TalkingAvatar,
-    TalkingPhoto,
-    TextToVideo,
-    Tts,
-    VideoTranslation,
-)
+from ._family import Family, StatusEndpoint
+from ._jobmodels import JobSnapshot
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 

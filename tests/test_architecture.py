@@ -22,8 +22,6 @@ KNOWN_LONG: Final = frozenset(
     {
         "akool_async._scheduler",  # issue 12: the scheduler talks to Job through an interface
         "akool_async._webhooks",  # issue 12: one webhook dedupe window for both receivers
-        "akool_async.topview._models",  # issue 12: one module per TopView API area
-        "akool_async.testing._topview",  # issue 12: the two fakes share their job lifecycle
     }
 )
 WING: Final = "akool_async._batch"
@@ -33,7 +31,7 @@ ABOVE_WING: Final = ("akool_async._batch", "akool_async.cli", "akool_async._prov
 PROVIDER_MODULES: Final = (
     "akool_async._session",
     "akool_async._akool_provider",
-    "akool_async._resources",
+    "akool_async._akool",
     "akool_async._providers",
     "akool_async.topview",
     "akool_async.cli",

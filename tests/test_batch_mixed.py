@@ -32,7 +32,8 @@ from akool_async.testing import FakeAkool, FakeConfig
 from akool_async.testing._jobs import result_bytes
 from akool_async.testing._topview import FakeTopView
 from akool_async.topview import TopViewSession
-from akool_async.topview._models import TextToVideoRequest, build_request
+from akool_async.topview._common_tasks import TextToVideoRequest
+from akool_async.topview._models import build_request
 
 from .helpers import API_KEY, IMG, MP3, SPEED, fast_config
 
@@ -146,7 +147,7 @@ async def test_mixed_batch_end_to_end(tmp_path: Path) -> None:
 async def test_resume_tracks_each_job_at_its_own_provider(tmp_path: Path) -> None:
     """Stopped with jobs in flight, a new run (new sessions, other order) tracks each job at
     the provider that created it, creates nothing, and finishes every row."""
-    slow = fast_config(queue_time=(100.0, 150.0))
+    slow = fast_config(queue_time=(400.0, 500.0))
     rows = mixed_rows()
     async with fakes(slow, slow) as (akool_fake, tv_fake):
         created = anyio.Event()

@@ -6,11 +6,12 @@ import attrs
 import pytest
 
 from akool_async import FAMILIES, Family, Session, StatusEndpoint, ValidationError
+from akool_async._akool import family
 from akool_async._converter import build_request, request_body
-from akool_async._families import family
 from akool_async.testing import FakeAkool
+from akool_async.testing._akool import CREATE_ENDPOINTS
+from akool_async.testing._http import ParamError
 from akool_async.testing._jobs import FAMILIES as FAKE_FAMILIES
-from akool_async.testing._requests import CREATE_ENDPOINTS, ParamError
 
 from .helpers import MINIMAL_FIELDS
 

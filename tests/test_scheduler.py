@@ -30,7 +30,8 @@ from akool_async import (
     ServerError,
     Throttled,
 )
-from akool_async._families import FAMILIES, Family, StatusEndpoint
+from akool_async._akool import FAMILIES
+from akool_async._family import Family, StatusEndpoint
 from akool_async._job import Job
 from akool_async._scheduler import Scheduler
 

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from akool_async import FAMILIES, Session, SwapImage, ValidationError
+from akool_async._akool.lip_sync import LipSyncRequest
+from akool_async._akool.talking_photo import TalkingPhotoRequest
 from akool_async._converter import build_request, request_body
-from akool_async._models import LipSyncRequest, TalkingPhotoRequest
 
 from .helpers import IMG, IMG2, MINIMAL_FIELDS, MP3, MP4, pair
 

@@ -29,7 +29,7 @@ from .._errors import (
     ValidationError,
 )
 from .._job import Job
-from .journal import JournalError
+from .journal import JournalError, StateError
 from .manifest import ManifestRow
 from .outcomes import BatchOutcome, OutcomeState, describe
 from .progress import Phase
@@ -86,7 +86,7 @@ class CreateStage(RunState):
         while True:
             try:
                 await self._j(journal.begin_create, row_id)
-            except JournalError as exc:  # e.g. another runner took the row
+            except StateError as exc:  # e.g. another runner took the row
                 self._emit(
                     BatchOutcome(row_id, row.family, OutcomeState.INCOMPLETE, error=str(exc))
                 )

@@ -13,7 +13,7 @@ from typing import Any, Final, Literal, Union, get_args, get_origin
 import attrs
 
 from .._errors import ValidationError
-from .._families import Family
+from .._family import Family
 from .._provider import Provider
 from .providers import lookup, providers
 

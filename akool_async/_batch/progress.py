@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from .._clock import Clock
-from .._models import JobStatus
+from .._jobmodels import JobStatus
 from .outcomes import BatchProgress, OutcomeState
 
 __all__ = ["OUTCOME_PHASE", "Phase", "Progress"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .._families import Family
+from .._family import Family
 from .._provider import Provider
 
 __all__ = ["family_provider", "known_families", "lookup", "providers", "use_providers"]

@@ -44,17 +44,15 @@ from .._download import Downloader
 from .._errors import (
     ValidationError,
 )
-from .._models import JobStatus
+from .._jobmodels import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
 from .claims import RetryFailed, claim_out_dir, rows_to_retry
 from .create import CreateStage
 from .files import remove_part_files
-from .journal import ChangedRows, JournalBackend, JournalRow, RowState
+from .journal import ChangedRows, JournalBackend, JournalError, JournalRow, RowState
 from .journal.sqlite import Journal
 from .manifest import (
     Manifest,
-    ManifestError,
-    ManifestProblem,
     ManifestRow,
     validate_rows,
 )
@@ -67,7 +65,7 @@ from .outcomes import (
     outcome_of,
 )
 from .progress import Phase
-from .providers import family_provider
+from .route import route_rows
 from .state import IN_FLIGHT
 from .track import TrackStage
 
@@ -93,6 +91,8 @@ DEFAULT_JOURNAL_NAME: Final = ".akool-journal.sqlite"
 DEFAULT_BATCH_CONCURRENCY: Final = 8
 #: Result downloads in flight at once.
 DEFAULT_DOWNLOAD_CONCURRENCY: Final = 4
+#: Real seconds between two checks that the journal is still there (while nothing is written).
+JOURNAL_CHECK_INTERVAL: Final = 1.0
 #: Extra create attempts, within one run, for a row the server refused with "try later".
 DEFAULT_CREATE_RETRIES: Final = 2
 
@@ -153,7 +153,7 @@ class BatchRunner(CreateStage, TrackStage):
         super().__init__(
             sessions,
             manifest,
-            _route(sessions, manifest.rows),
+            route_rows(sessions, manifest.rows),
             out_dir=out_dir,
             max_wait=max_wait,
             download=download,
@@ -294,6 +294,7 @@ class BatchRunner(CreateStage, TrackStage):
                 streams = [(s, s.events()) for s in self.sessions]
                 for s, events in streams:
                     tg.start_soon(self._watch, s, events)
+                tg.start_soon(self._check_journal)
                 try:
                     await self._run()
                 finally:
@@ -308,6 +309,21 @@ class BatchRunner(CreateStage, TrackStage):
             if self._own_journal and self._journal is not None:
                 with anyio.CancelScope(shield=True):
                     await self._j(self._journal.close)
+
+    async def _check_journal(self) -> None:
+        """Read the journal every real second while the run waits: a journal deleted or replaced
+        under the run is noticed even when nothing is being written."""
+        while True:
+            await anyio.sleep(JOURNAL_CHECK_INTERVAL)
+            journal = self._journal
+            if journal is None or self._stopping:
+                continue
+            try:
+                await self._j(journal.counts)
+            except JournalError as exc:
+                if self._fatal is None:
+                    self._fatal = exc
+                    self.stop(f"error: {exc}")
 
     async def _open_journal(self) -> JournalBackend:
         if self._journal is not None:
@@ -489,38 +505,6 @@ class BatchRunner(CreateStage, TrackStage):
             assert self._work is not None
             # Downloads happen outside this worker's slot: the next row can be created.
             self._work.start_soon(self._finish, row, results)
-
-
-def _route(sessions: Sequence[BaseSession], rows: Sequence[ManifestRow]) -> dict[str, BaseSession]:
-    """Row id -> the session serving the row's family.
-
-    Raises:
-        ManifestError: rows whose family no session serves (each cited by line).
-        ValidationError: two sessions serve a family the rows use.
-    """
-    route: dict[str, BaseSession] = {}
-    problems: list[ManifestProblem] = []
-    for row in rows:
-        serving = [s for s in sessions if row.family in s.families]
-        if len(serving) > 1:
-            raise ValidationError(
-                "session",
-                f"{len(serving)} sessions serve family {row.family!r}; give one per provider",
-            )
-        if serving:
-            route[row.row_id] = serving[0]
-            continue
-        given = ", ".join(sorted({s.provider for s in sessions}))
-        try:
-            provider = family_provider(row.family)
-        except KeyError:  # a ManifestRow built by hand, never validated
-            problem = f"no session serves {row.family!r} (sessions: {given})"
-        else:
-            problem = f"no {provider} session was given for {row.family!r} (sessions: {given})"
-        problems.append(ManifestProblem(row.source, row.line, "family", problem))
-    if problems:
-        raise ManifestError(problems)
-    return route
 
 
 class BatchOptions(TypedDict, total=False):

@@ -22,6 +22,7 @@ import anyio
 from .._base import BaseSession
 from .._batch import (
     DEFAULT_JOURNAL_NAME,
+    Journal,
     JournalError,
     JournalLocked,
     ManifestError,
@@ -29,6 +30,7 @@ from .._batch import (
     load_manifest,
 )
 from .._batch.claims import OutDirTaken
+from .._batch.journal._lockfile import current_holder, describe_holder
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
@@ -259,9 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="fake server seed (default 7)")
     _add_progress(demo)
 
-    status = sub.add_parser("status", help="show one job's status")
-    status.add_argument("job_id", metavar="ID")
-    status.add_argument("--family", required=True, help="the job's family, e.g. talking_photo")
+    status = sub.add_parser(
+        "status",
+        help="show one job's status, or a batch journal's (read-only, even while a run writes it)",
+    )
+    status.add_argument("job_id", metavar="ID", nargs="?", help="a job id (with --family)")
+    status.add_argument("--family", help="the job's family, e.g. talking_photo")
+    status.add_argument(
+        "--journal", type=Path, metavar="FILE", help="show a batch journal's rows per state"
+    )
     _add_connection(status)
 
     sub.add_parser(
@@ -427,7 +435,39 @@ def _interrupted(exc: BaseException) -> bool:
     return False
 
 
+def _journal_status(path: Path) -> int:
+    """Rows per state of a journal, and the run writing it if any (reads only)."""
+    if not path.is_file():
+        _error(f"no journal at {path}")
+        return EXIT_BAD_INPUT
+    try:
+        with Journal.open(path) as journal:
+            counts = journal.counts()
+            holder = current_holder(journal.path + ".lock")
+    except JournalError as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    print(
+        json.dumps(
+            {
+                "journal": str(path),
+                "rows": sum(counts.values()),
+                "states": {state.value: n for state, n in counts.items() if n},
+                "writer": None if holder is None else describe_holder(holder),
+            },
+            indent=2,
+        )
+    )
+    return EXIT_OK
+
+
 def _status(args: argparse.Namespace) -> int:
+    if args.journal is not None:
+        return _journal_status(args.journal)
+    if args.job_id is None or args.family is None:
+        _error("status needs a job ID and --family, or --journal FILE")
+        return EXIT_BAD_INPUT
+
     async def run() -> int:
         clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
         serving = [p.name for p in PROVIDERS if args.family in p.families]

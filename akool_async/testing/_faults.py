@@ -7,11 +7,12 @@ import re
 from collections import deque
 from typing import Final, Literal
 
+import anyio
 from aiohttp import web
 from attrs import define
 
-from ._config import FAULT_KINDS, FaultRates
-from ._http import json_response
+from ._config import FAULT_KINDS, FakeConfig, FaultRates
+from ._http import drop_connection, json_response
 
 __all__ = [
     "API_MESSAGES",
@@ -20,6 +21,7 @@ __all__ = [
     "FaultPlan",
     "PlannedFault",
     "envelope_error",
+    "fault_answer",
     "fault_response",
     "pick_fault",
 ]
@@ -179,4 +181,21 @@ def pick_fault(
         rate: float = getattr(rates, kind)
         if rate > 0.0 and (kind != "lost_create" or role == "create") and rng.random() < rate:
             return kind
+    return None
+
+
+async def fault_answer(
+    request: web.Request, fault: str, config: FakeConfig
+) -> web.StreamResponse | None:
+    """What an injected fault answers before the handler runs; None lets the handler run.
+
+    ``slow`` waits (real seconds on purpose: it models network latency, not job time), ``reset``
+    drops the connection, ``truncated_json`` and ``lost_create`` act on the handler's answer.
+    """
+    if fault == "slow":
+        await anyio.sleep(config.faults.slow_delay)
+    elif fault == "reset":
+        return drop_connection(request)
+    elif fault not in ("truncated_json", "lost_create"):
+        return fault_response(fault, retry_after=config.faults.retry_after)
     return None

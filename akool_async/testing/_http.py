@@ -1,16 +1,41 @@
-"""Small HTTP helpers shared by the fake server's handlers."""
+"""Small HTTP helpers shared by both fakes' handlers (Akool's and TopView's)."""
 
 from __future__ import annotations
 
 import json
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ._requests import ParamError
+__all__ = [
+    "ParamError",
+    "ServedApp",
+    "drop_connection",
+    "is_http_url",
+    "json_body",
+    "json_response",
+    "ok",
+    "truncate",
+]
 
-__all__ = ["ServedApp", "drop_connection", "json_body", "json_response", "ok"]
+
+class ParamError(Exception):
+    """A request body is invalid: the fake Akool answers ``code`` with this message."""
+
+    def __init__(self, msg: str, code: int = 1003) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.code = code
+
+
+def is_http_url(value: object) -> bool:
+    """Whether ``value`` is an http(s) URL with a host, as the real APIs check."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def ok(data: Any) -> web.Response:
@@ -35,6 +60,15 @@ def drop_connection(request: web.Request) -> web.Response:
     if transport is not None:
         transport.abort()
     return web.Response(status=204)
+
+
+def truncate(response: web.StreamResponse) -> web.StreamResponse:
+    """``response`` cut in half mid-JSON (the ``truncated_json`` fault)."""
+    if isinstance(response, web.Response):
+        body = response.body
+        if isinstance(body, bytes):
+            return web.Response(body=body[: len(body) // 2], content_type="application/json")
+    return response
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

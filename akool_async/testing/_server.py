@@ -19,21 +19,12 @@ import anyio
 from aiohttp import web
 
 from .._clock import Clock, ScaledClock
-from ._bodies import create_data, faceswap_entry, i2v_entry, status_data
+from ._akool import CREATE_ANSWERS, CREATE_ENDPOINTS, STATUS_ROUTES, CreateSpec
+from ._akool._common import AreaHandler
 from ._config import FakeConfig, apply_patch, config_to_dict
-from ._faults import EndpointRole, FaultPlan, envelope_error, fault_response, pick_fault
-from ._http import ServedApp, drop_connection, json_body, json_response, ok
-from ._jobs import (
-    FACESWAP_FAMILIES,
-    FAMILIES,
-    I2V_FAMILIES,
-    LANGUAGES,
-    VIDEO_FAMILIES,
-    FakeJob,
-    result_bytes,
-    result_chunks,
-)
-from ._requests import CREATE_ENDPOINTS, CreateSpec, ParamError
+from ._faults import EndpointRole, FaultPlan, envelope_error, fault_answer, pick_fault
+from ._http import ParamError, ServedApp, drop_connection, json_body, json_response, ok, truncate
+from ._jobs import FAMILIES, LANGUAGES, FakeJob, result_bytes, result_chunks
 from ._stats import FakeStats
 from ._webhook_out import WebhookDispatcher
 
@@ -44,17 +35,10 @@ logger = logging.getLogger("akool_async.testing")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TOKEN_PATH: Final = "/api/open/v3/getToken"
-VIDEO_INFO_PATH: Final = "/api/open/v3/content/video/infobymodelid"
-IMAGE_INFO_PATH: Final = "/api/open/v3/content/image/infobymodelid"
-AUDIO_INFO_PATH: Final = "/api/open/v3/audio/infobymodelid"
-FACESWAP_RESULTS_PATH: Final = "/api/open/v3/faceswap/result/listbyids"
-I2V_RESULTS_PATH: Final = "/api/open/v4/image2Video/resultsByIds"
 LANGUAGE_PATH: Final = "/api/open/v3/language/list"
 QUOTA_PATH: Final = "/api/open/v3/faceswap/quota/info"
 
-_STATUS_PATHS: Final = frozenset(
-    {VIDEO_INFO_PATH, IMAGE_INFO_PATH, AUDIO_INFO_PATH, FACESWAP_RESULTS_PATH, I2V_RESULTS_PATH}
-)
+_STATUS_PATHS: Final = frozenset(path for _method, path, _handler in STATUS_ROUTES)
 #: Result files up to this size are answered from memory; larger ones are streamed.
 _INLINE_FILE_MAX: Final = 4 * 1024 * 1024
 _FLAG_BASE: Final = "https://static.akool.example/flags"
@@ -121,11 +105,8 @@ class FakeAkool(ServedApp):
         router.add_post(TOKEN_PATH, self._get_token)
         for path in CREATE_ENDPOINTS:
             router.add_post(path, self._create)
-        router.add_get(VIDEO_INFO_PATH, self._video_info)
-        router.add_get(IMAGE_INFO_PATH, self._image_info)
-        router.add_get(AUDIO_INFO_PATH, self._audio_info)
-        router.add_get(FACESWAP_RESULTS_PATH, self._faceswap_results)
-        router.add_post(I2V_RESULTS_PATH, self._i2v_results)
+        for method, path, handler in STATUS_ROUTES:
+            router.add_route(method, path, self._bound(handler))
         router.add_get(LANGUAGE_PATH, self._language_list)
         router.add_get(QUOTA_PATH, self._quota)
         router.add_get("/files/{name}", self._file)
@@ -134,6 +115,12 @@ class FakeAkool(ServedApp):
         router.add_post("/_fake/config", self._fake_config_post)
         router.add_post("/_fake/faults", self._fake_faults)
         return app
+
+    def _bound(self, handler: AreaHandler) -> Handler:
+        async def run(request: web.Request) -> web.StreamResponse:
+            return await handler(self, request)
+
+        return run
 
     async def _webhook_task(self, _app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(self._webhooks.run(), name="akool-fake-webhooks")
@@ -212,7 +199,8 @@ class FakeAkool(ServedApp):
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _base(self, request: web.Request) -> str:
+    def base(self, request: web.Request) -> str:
+        """The URL clients reach this fake at."""
         return self.base_url or f"{request.scheme}://{request.host}"
 
     def _new_id(self) -> str:
@@ -263,13 +251,9 @@ class FakeAkool(ServedApp):
         fault = self._pick_fault(path, role)
         if fault is not None:
             self.stats.faults_injected[fault] += 1
-            if fault == "slow":
-                # Real seconds on purpose: this models network latency, not job time.
-                await anyio.sleep(self.config.faults.slow_delay)
-            elif fault == "reset":
-                return drop_connection(request)
-            elif fault not in ("truncated_json", "lost_create"):
-                return fault_response(fault, retry_after=self.config.faults.retry_after)
+            answer = await fault_answer(request, fault, self.config)
+            if answer is not None:
+                return answer
         if path != TOKEN_PATH:
             denied = self._authenticate(request)
             if denied is not None:
@@ -277,11 +261,7 @@ class FakeAkool(ServedApp):
         response = await handler(request)
         if fault == "lost_create":
             return drop_connection(request)
-        if fault == "truncated_json" and isinstance(response, web.Response):
-            body = response.body
-            if isinstance(body, bytes):
-                return web.Response(body=body[: len(body) // 2], content_type="application/json")
-        return response
+        return truncate(response) if fault == "truncated_json" else response
 
     # -- API handlers ------------------------------------------------------------------------
 
@@ -323,17 +303,7 @@ class FakeAkool(ServedApp):
         stats.jobs_created += len(jobs)
         if config.record_create_bodies:
             stats.create_bodies.append(body)
-        now = self.clock.now()
-        base = self._base(request)
-        if spec.family == "text2video":
-            return ok([create_data(job, now, base) for job in jobs])
-        data = create_data(jobs[0], now, base)
-        if spec.family == "video_translation":
-            data["all_results"] = [
-                {"_id": job.id, "language": job.variant, "video_status": 1, "video": ""}
-                for job in jobs
-            ]
-        return ok(data)
+        return ok(CREATE_ANSWERS[spec.family](jobs, self.clock.now(), self.base(request)))
 
     def _new_job(self, spec: CreateSpec, variant: str, body: dict[str, Any]) -> FakeJob:
         config = self.config
@@ -365,34 +335,16 @@ class FakeAkool(ServedApp):
         self._webhooks.schedule_job(job)
         return job
 
-    def _lookup(self, job_id: str, families: frozenset[str]) -> FakeJob | None:
+    def lookup(self, job_id: str, families: frozenset[str]) -> FakeJob | None:
+        """The job a status request asks for (counted as a poll), None if not of ``families``."""
         self.stats.polls[job_id] += 1
         job = self.jobs.get(job_id)
         if job is None or job.family not in families:
             return None
         return job
 
-    async def _single_info(
-        self, request: web.Request, param: str, families: frozenset[str]
-    ) -> web.Response:
-        job_id = request.query.get(param, "").strip()
-        if not job_id:
-            return envelope_error(1003, f"{param} is required")
-        job = self._lookup(job_id, families)
-        if job is None:
-            return envelope_error(1008)
-        return ok(status_data(job, self.clock.now(), self._base(request)))
-
-    async def _video_info(self, request: web.Request) -> web.Response:
-        return await self._single_info(request, "video_model_id", VIDEO_FAMILIES)
-
-    async def _image_info(self, request: web.Request) -> web.Response:
-        return await self._single_info(request, "image_model_id", frozenset({"image"}))
-
-    async def _audio_info(self, request: web.Request) -> web.Response:
-        return await self._single_info(request, "audio_model_id", frozenset({"tts"}))
-
-    def _batch_ids(self, raw: Any) -> list[str]:
+    def batch_ids(self, raw: Any) -> list[str]:
+        """The ids of a batch status request (``_ids``), at most ``max_batch_ids`` of them."""
         if isinstance(raw, list):
             parts = [str(item) for item in raw]
         elif isinstance(raw, str):
@@ -406,37 +358,6 @@ class FakeAkool(ServedApp):
         if len(ids) > limit:
             raise ParamError(f"_ids: at most {limit} ids per request, got {len(ids)}")
         return ids
-
-    async def _faceswap_results(self, request: web.Request) -> web.Response:
-        try:
-            ids = self._batch_ids(request.query.get("_ids"))
-        except ParamError as exc:
-            return envelope_error(exc.code, exc.msg)
-        now = self.clock.now()
-        now_ms = int(self.clock.wall() * 1000)
-        base = self._base(request)
-        families = FACESWAP_FAMILIES
-        result = []
-        for job_id in ids:
-            job = self._lookup(job_id, families)
-            if job is not None:
-                result.append(faceswap_entry(job, now_ms, base, job.status(now)))
-        return ok({"result": result})
-
-    async def _i2v_results(self, request: web.Request) -> web.Response:
-        try:
-            body = await json_body(request)
-            ids = self._batch_ids(body.get("_ids"))
-        except ParamError as exc:
-            return envelope_error(exc.code, exc.msg)
-        now = self.clock.now()
-        base = self._base(request)
-        result = []
-        for job_id in ids:
-            job = self._lookup(job_id, I2V_FAMILIES)
-            if job is not None:
-                result.append(i2v_entry(job, job.status(now), base))
-        return ok({"result": result})
 
     async def _language_list(self, request: web.Request) -> web.Response:
         lang_list = [

@@ -14,7 +14,7 @@ import anyio
 import anyio.lowlevel
 
 from .._clock import Clock
-from ._bodies import webhook_event
+from ._akool._common import webhook_event
 from ._config import FakeConfig
 from ._jobs import FAMILIES, FakeJob
 from ._stats import FakeStats

@@ -24,6 +24,7 @@ from ._callbacks import (
     topview_callback_app,
     topview_callback_handler,
 )
+from ._common_tasks import CommonTasks, ImageToVideoRequest, TextToImageRequest, TextToVideoRequest
 from ._errors import (
     TOPVIEW_CODES,
     SecurityRejected,
@@ -36,22 +37,17 @@ from ._families import BIZ_TYPES, TOPVIEW_FAMILIES, family_for_biz_type
 from ._media import FORMATS, MAX_UPLOAD_BYTES, image_size
 from ._models import (
     GeneratedMedia,
-    ImageToVideoRequest,
     MediaTaskResult,
-    ProductImageToVideoRequest,
-    ProductReplaceRequest,
     ProductReplaceResult,
     ReplacedImage,
-    TextToImageRequest,
-    TextToVideoRequest,
     TopViewResult,
     UploadedFile,
-    VideoAvatarRequest,
     map_status,
     parse_result,
 )
-from ._resources import CommonTasks, ProductAvatar, VideoAvatar
+from ._product_avatar import ProductAvatar, ProductImageToVideoRequest, ProductReplaceRequest
 from ._session import TOPVIEW, TopViewAuth, TopViewSession
+from ._video_avatar import VideoAvatar, VideoAvatarRequest
 
 __all__ = [
     "BIZ_TYPES",

@@ -29,7 +29,7 @@ from attrs import field, frozen
 
 from .._base import BaseSession
 from .._errors import ConfigurationError, InvalidWebhook
-from .._models import JobStatus
+from .._jobmodels import JobStatus
 from .._webhook_receivers import read_capped
 from ._families import BIZ_TYPES
 from ._models import map_status

@@ -14,15 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from .._families import Family, StatusEndpoint
-from ._models import (
-    ImageToVideoRequest,
-    ProductImageToVideoRequest,
-    ProductReplaceRequest,
-    TextToImageRequest,
-    TextToVideoRequest,
-    VideoAvatarRequest,
-)
+from .._family import Family, family_table
+from . import _common_tasks, _product_avatar, _video_avatar
 
 __all__ = [
     "BIZ_TYPES",
@@ -31,94 +24,10 @@ __all__ = [
     "family_for_biz_type",
 ]
 
-
-def _q(path: str) -> StatusEndpoint:
-    return StatusEndpoint(path, "GET", id_param="taskId", batch=False)
-
-
-def _family(
-    name: str,
-    prefix: str,
-    request_type: type[object],
-    biz_type: str,
-    query: str,
-    *,
-    duration: float,
-    suffix: str,
-) -> Family:
-    return Family(
-        name,
-        f"{prefix}/submit",
-        request_type,
-        _q(f"{prefix}/{query}"),
-        status_field="status",
-        result_field="url",
-        webhook_key="noticeUrl",
-        webhook_type=biz_type,
-        typical_duration=duration,
-        result_suffix=suffix,
-    )
-
-
-TOPVIEW_FAMILIES: Final[Mapping[str, Family]] = {
-    f.name: f
-    for f in (
-        _family(
-            "topview_product_replace",
-            "/v1/product_avatar/task/image_replace",
-            ProductReplaceRequest,
-            "PRODUCT_AVATAR_REPLACE_PRODUCT_IMAGE",
-            "result",
-            duration=60.0,
-            suffix=".jpg",
-        ),
-        _family(
-            "topview_product_image2video",
-            "/v1/product_avatar/task/image2Video",
-            ProductImageToVideoRequest,
-            "PRODUCT_AVATAR_IMAGE2VIDEO",
-            "result",
-            duration=180.0,
-            suffix=".mp4",
-        ),
-        _family(
-            "topview_video_avatar",
-            "/v1/video_avatar/task",
-            VideoAvatarRequest,
-            "ZERO_SHOT_AVATAR",
-            "query",
-            duration=180.0,
-            suffix=".mp4",
-        ),
-        _family(
-            "topview_image2video",
-            "/v1/common_task/image2video",
-            ImageToVideoRequest,
-            "COMMON_TASK_IMAGE2VIDEO",
-            "result",
-            duration=120.0,
-            suffix=".mp4",
-        ),
-        _family(
-            "topview_text2video",
-            "/v1/common_task/text2video",
-            TextToVideoRequest,
-            "COMMON_TASK_TEXT2VIDEO",
-            "result",
-            duration=120.0,
-            suffix=".mp4",
-        ),
-        _family(
-            "topview_text2image",
-            "/v1/common_task/text2image",
-            TextToImageRequest,
-            "COMMON_TASK_TEXT2IMAGE",
-            "result",
-            duration=30.0,
-            suffix=".png",
-        ),
-    )
-}
+#: Every TopView family by name, from the areas' entries.
+TOPVIEW_FAMILIES: Final[Mapping[str, Family]] = family_table(
+    _product_avatar.FAMILIES_PART, _video_avatar.FAMILIES_PART, _common_tasks.FAMILIES_PART
+)
 
 #: Callback ``bizType`` -> family name (the bizTypes of the families this SDK submits).
 BIZ_TYPES: Final[Mapping[str, str]] = {f.webhook_type: f.name for f in TOPVIEW_FAMILIES.values()}

@@ -1,8 +1,9 @@
-"""TopView request bodies, status mapping and typed results.
+"""What TopView's areas share: file references, request bodies, status mapping, typed results.
 
-Request classes are attrs classes validated on construction (a bad argument fails before any
-request is sent, naming the field in the SDK's snake_case). The JSON body uses TopView's camelCase
-names (``productImageFileId``, ``voiceSpeed``, ``noticeUrl``), made by :func:`request_body`.
+The request classes (each in its area's module) are attrs classes validated on construction (a
+bad argument fails before any request is sent, naming the field in the SDK's snake_case). The JSON
+body uses TopView's camelCase names (``productImageFileId``, ``voiceSpeed``, ``noticeUrl``), made
+by :func:`request_body`.
 
 File fields take a fileId string or the :class:`UploadedFile` an upload returned; given uploaded
 images, a mask whose width and height differ from its image's is refused here, as the docs
@@ -19,34 +20,31 @@ import attrs
 from attrs import Attribute, field, frozen
 
 from .._errors import InvalidResponse, ValidationError
-from .._models import (
-    JobResult,
-    JobSnapshot,
-    JobStatus,
-    float_range,
-    int_range,
-    non_empty_text,
-    one_of,
-    optional_http_url,
-)
+from .._jobmodels import JobResult, JobSnapshot, JobStatus
+from .._validators import fail, float_range
 
 __all__ = [
+    "AUDIO",
+    "VIDEO",
+    "VOICE_SPEED",
     "FileRef",
     "GeneratedMedia",
-    "ImageToVideoRequest",
     "MediaTaskResult",
-    "ProductImageToVideoRequest",
-    "ProductReplaceRequest",
     "ProductReplaceResult",
     "ReplacedImage",
-    "TextToImageRequest",
-    "TextToVideoRequest",
     "TopViewResult",
     "UploadedFile",
-    "VideoAvatarRequest",
     "build_request",
+    "camel",
+    "check_mask",
+    "file_ref",
+    "file_refs",
+    "image_file",
+    "kind_file",
     "map_status",
+    "optional_file_ref",
     "parse_result",
+    "parse_status",
     "request_body",
 ]
 
@@ -81,33 +79,27 @@ FileRef = str | UploadedFile
 # -- validators ----------------------------------------------------------------------------------
 
 
-def _fail(attribute: Attribute[Any], problem: str) -> None:
-    raise ValidationError(attribute.alias or attribute.name, problem)
-
-
-def _file_ref(_inst: object, attribute: Attribute[Any], value: object) -> None:
+def file_ref(_inst: object, attribute: Attribute[Any], value: object) -> None:
+    """Validator: a fileId string or an :class:`UploadedFile`."""
     if isinstance(value, UploadedFile):
         return
     if not isinstance(value, str):
-        _fail(attribute, f"must be a fileId string or an UploadedFile, got {type(value).__name__}")
+        fail(attribute, f"must be a fileId string or an UploadedFile, got {type(value).__name__}")
     assert isinstance(value, str)
     if not value.strip():
-        _fail(attribute, "must not be empty")
+        fail(attribute, "must not be empty")
     if any(c in value for c in "\x00\r\n\t /?#&"):
-        _fail(attribute, "is not a fileId")
+        fail(attribute, "is not a fileId")
 
 
-def _optional_file_ref(inst: object, attribute: Attribute[Any], value: object) -> None:
+def optional_file_ref(inst: object, attribute: Attribute[Any], value: object) -> None:
+    """Validator: None or a file reference."""
     if value is not None:
-        _file_ref(inst, attribute, value)
+        file_ref(inst, attribute, value)
 
 
-def _optional_text(inst: object, attribute: Attribute[Any], value: object) -> None:
-    if value is not None:
-        non_empty_text(inst, attribute, value)
-
-
-def _image_file(name: str, value: FileRef | None) -> None:
+def image_file(name: str, value: FileRef | None) -> None:
+    """Refuse an upload that is not an image, naming ``name``."""
     if isinstance(value, UploadedFile) and value.format not in (
         "png",
         "jpg",
@@ -118,13 +110,17 @@ def _image_file(name: str, value: FileRef | None) -> None:
         raise ValidationError(name, f"must be an image, got a {value.format} upload")
 
 
-def _kind_file(name: str, value: FileRef | None, formats: frozenset[str], what: str) -> None:
+def kind_file(name: str, value: FileRef | None, formats: frozenset[str], what: str) -> None:
+    """Refuse an upload whose format is not in ``formats``, naming ``name``."""
     if isinstance(value, UploadedFile) and value.format not in formats:
         raise ValidationError(name, f"must be {what}, got a {value.format} upload")
 
 
-_AUDIO: Final = frozenset({"mp3", "wav", "m4a"})
-_VIDEO: Final = frozenset({"mp4", "avi", "mov"})
+#: Upload formats an audio or a video field accepts.
+AUDIO: Final = frozenset({"mp3", "wav", "m4a"})
+VIDEO: Final = frozenset({"mp4", "avi", "mov"})
+#: TopView's voice speed range (``voiceSpeed``), with text to speech.
+VOICE_SPEED: Final = float_range(0.8, 1.2)
 
 
 def check_mask(
@@ -147,176 +143,6 @@ def check_mask(
                 f"is {m[0]}x{m[1]} but {image_name} is {i[0]}x{i[1]}; "
                 "a mask must have the size of its image",
             )
-
-
-# -- requests ------------------------------------------------------------------------------------
-
-
-@frozen(slots=True, kw_only=True)
-class ProductReplaceRequest:
-    """Product Avatar - Replace Product Image: put a product into an avatar's (or template) image.
-
-    Either ``avatar_id`` (a public product avatar), ``template_image_file_id`` or ``template_id``
-    names the picture the product goes into. Masks are optional and must have their image's size.
-    """
-
-    product_image_file_id: FileRef = field(validator=_file_ref)
-    avatar_id: str | None = field(default=None, validator=_optional_text)
-    template_image_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    template_id: str | None = field(default=None, validator=_optional_text)
-    user_face_image_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    product_mask_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    template_mask_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    image_edit_prompt: str | None = field(default=None, validator=_optional_text)
-    product_size: str | None = field(default=None, validator=one_of("1", "2", "3", "4", "5", "6"))
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
-
-    def __attrs_post_init__(self) -> None:
-        if self.avatar_id is None and self.template_image_file_id is None and not self.template_id:
-            raise ValidationError(
-                "avatar_id", "give avatar_id, template_image_file_id or template_id"
-            )
-        for name in (
-            "product_image_file_id",
-            "template_image_file_id",
-            "user_face_image_file_id",
-            "product_mask_file_id",
-            "template_mask_file_id",
-        ):
-            _image_file(name, getattr(self, name))
-        check_mask(
-            "product_mask_file_id",
-            self.product_mask_file_id,
-            "product_image_file_id",
-            self.product_image_file_id,
-        )
-        check_mask(
-            "template_mask_file_id",
-            self.template_mask_file_id,
-            "template_image_file_id",
-            self.template_image_file_id,
-        )
-
-
-_VOICE_SPEED = float_range(0.8, 1.2)
-
-
-@frozen(slots=True, kw_only=True)
-class ProductImageToVideoRequest:
-    """Product Avatar - Image2Video: animate a replaced-product image.
-
-    ``product_replace_result_key`` is ``productReplaceResult[].key`` of a finished replace task
-    (:attr:`ReplacedImage.key`). With ``tts_text`` the avatar speaks it (``voice_speed`` 0.8-1.2);
-    with ``audio_file_id`` it speaks an uploaded track.
-    """
-
-    product_replace_result_key: str = field(validator=non_empty_text)
-    mode: str = field(default="lite", validator=one_of("lite", "pro"))
-    image2video_prompt: str | None = field(default=None, validator=_optional_text)
-    tts_text: str | None = field(default=None, validator=_optional_text)
-    voiceover_id: str | None = field(default=None, validator=_optional_text)
-    voice_speed: float | None = field(default=None, validator=_VOICE_SPEED)
-    audio_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    origin_voice_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    caption_id: str | None = field(default=None, validator=_optional_text)
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
-
-    def __attrs_post_init__(self) -> None:
-        if self.tts_text is not None and self.audio_file_id is not None:
-            raise ValidationError("audio_file_id", "give tts_text or audio_file_id, not both")
-        if self.voice_speed is not None and self.tts_text is None:
-            raise ValidationError("voice_speed", "only applies to speech from tts_text")
-        _kind_file("audio_file_id", self.audio_file_id, _AUDIO, "an audio file")
-        _kind_file("origin_voice_file_id", self.origin_voice_file_id, _AUDIO, "an audio file")
-
-
-@frozen(slots=True, kw_only=True)
-class VideoAvatarRequest:
-    """Video Avatar: an avatar (your video, or a public/custom AI avatar) speaking a script.
-
-    ``avatar_source_from``: 0 your uploaded video (``video_file_id``), 1 a public AI avatar
-    (``ai_avatar_id``), 2 a custom AI avatar (``ai_avatar_id``), 3 your photo.
-    ``audio_source_from``: 0 an uploaded audio (``audio_file_id``), 1 text to speech
-    (``tts_text``; ``voiceover_id`` unless a public avatar's default voice will do;
-    ``voice_speed`` 0.8-1.2).
-    """
-
-    avatar_source_from: int = field(validator=one_of(0, 1, 2, 3))
-    audio_source_from: int = field(validator=one_of(0, 1))
-    video_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    ai_avatar_id: str | None = field(default=None, validator=_optional_text)
-    audio_file_id: FileRef | None = field(default=None, validator=_optional_file_ref)
-    tts_text: str | None = field(default=None, validator=_optional_text)
-    voiceover_id: str | None = field(default=None, validator=_optional_text)
-    voice_speed: float | None = field(default=None, validator=_VOICE_SPEED)
-    mode: int | None = field(default=None, validator=one_of(0, 1))
-    caption_id: str | None = field(default=None, validator=_optional_text)
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
-
-    def __attrs_post_init__(self) -> None:
-        src = self.avatar_source_from
-        if src == 0 and self.video_file_id is None:
-            raise ValidationError("video_file_id", "is required when avatar_source_from is 0")
-        if src in (1, 2) and self.ai_avatar_id is None:
-            raise ValidationError("ai_avatar_id", f"is required when avatar_source_from is {src}")
-        if self.audio_source_from == 0:
-            if self.audio_file_id is None:
-                raise ValidationError("audio_file_id", "is required when audio_source_from is 0")
-            if self.voice_speed is not None:
-                raise ValidationError("voice_speed", "only applies to text to speech")
-        else:
-            if self.tts_text is None:
-                raise ValidationError("tts_text", "is required when audio_source_from is 1")
-            if self.voiceover_id is None and src != 1:
-                raise ValidationError(
-                    "voiceover_id", "is required for text to speech unless the avatar is public"
-                )
-        _kind_file("video_file_id", self.video_file_id, _VIDEO, "a video file")
-        _kind_file("audio_file_id", self.audio_file_id, _AUDIO, "an audio file")
-
-
-_MODES: Final = ("lite", "pro", "plus", "best")
-_RATIOS: Final = ("16:9", "9:16", "1:1", "4:3", "3:4")
-
-
-@frozen(slots=True, kw_only=True)
-class ImageToVideoRequest:
-    """Common Task - image2Video: ``generating_count`` (1-4) videos of ``duration`` 5 or 10 s."""
-
-    image_file_id: FileRef = field(validator=_file_ref)
-    prompt: str | None = field(default=None, validator=_optional_text)
-    negative_prompt: str | None = field(default=None, validator=_optional_text)
-    duration: int = field(default=5, validator=one_of(5, 10))
-    mode: str = field(default="lite", validator=one_of(*_MODES))
-    generating_count: int = field(default=1, validator=int_range(1, 4))
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
-
-    def __attrs_post_init__(self) -> None:
-        _image_file("image_file_id", self.image_file_id)
-
-
-@frozen(slots=True, kw_only=True)
-class TextToVideoRequest:
-    """Common Task - text2Video: ``generating_count`` (1-4) videos from a prompt."""
-
-    prompt: str = field(validator=non_empty_text)
-    negative_prompt: str | None = field(default=None, validator=_optional_text)
-    duration: int = field(default=5, validator=one_of(5, 10))
-    mode: str = field(default="lite", validator=one_of(*_MODES))
-    aspect_ratio: str | None = field(default=None, validator=one_of(*_RATIOS))
-    generating_count: int = field(default=1, validator=int_range(1, 4))
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
-
-
-@frozen(slots=True, kw_only=True)
-class TextToImageRequest:
-    """Common Task - text2Image: ``generating_count`` (1-4) images from a prompt."""
-
-    prompt: str = field(validator=non_empty_text)
-    negative_prompt: str | None = field(default=None, validator=_optional_text)
-    aspect_ratio: str | None = field(default=None, validator=one_of(*_RATIOS))
-    generating_count: int = field(default=1, validator=int_range(1, 4))
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
 
 
 # -- building and serialising requests -----------------------------------------------------------

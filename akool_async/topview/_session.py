@@ -21,11 +21,13 @@ from .. import _constants as C
 from .._auth import Secret, TokenFetcher
 from .._base import BaseSession, SessionOptions
 from .._errors import ConfigurationError, HTTPStatusError, InvalidResponse
-from .._families import Family, StatusEndpoint
+from .._family import Family, StatusEndpoint
 from .._job import Job
-from .._models import JobSnapshot, http_url
-from .._sentinel import NOT_GIVEN, NotGiven
+from .._jobmodels import JobSnapshot
+from .._resource import MaxWait
 from .._transport import Dialect
+from .._validators import check_http_url
+from ._common_tasks import CommonTasks
 from ._errors import REFUSED_CODES, THROTTLE_CODES, TOPVIEW_CODES
 from ._families import TOPVIEW_FAMILIES, alternate_query_path
 from ._media import MAX_UPLOAD_BYTES, MediaKind
@@ -38,8 +40,9 @@ from ._models import (
     parse_status,
     request_body,
 )
-from ._resources import CommonTasks, ProductAvatar, VideoAvatar
+from ._product_avatar import ProductAvatar
 from ._uploads import UploadSource, upload_file
+from ._video_avatar import VideoAvatar
 
 __all__ = ["NOTICE_PATHS", "TOPVIEW", "TopViewAuth", "TopViewSession"]
 
@@ -135,6 +138,8 @@ class TopViewSession(BaseSession):
     """
 
     families = TOPVIEW_FAMILIES
+    #: TopView's own request validation (snake_case or camelCase field names).
+    _build_request = staticmethod(build_request)
     provider = "topview"
 
     def __init__(
@@ -182,27 +187,7 @@ class TopViewSession(BaseSession):
 
     # -- creating -------------------------------------------------------------------------------
 
-    async def create(
-        self,
-        family_name: str,
-        fields: Mapping[str, Any],
-        *,
-        max_wait: float | NotGiven | None = NOT_GIVEN,
-    ) -> list[Job]:
-        """Submit a task of any family from untyped fields (a manifest row).
-
-        Field names are the SDK's snake_case (``product_image_file_id``, ``webhook_url``) or
-        TopView's camelCase (``productImageFileId``, ``noticeUrl``).
-
-        Raises:
-            ValidationError: naming the bad, missing or unknown field; nothing was sent.
-        """
-        fam = self._family(family_name)
-        return await self._create(fam, build_request(fam.request_type, fields), max_wait=max_wait)
-
-    async def _create(
-        self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
-    ) -> list[Job]:
+    async def _create(self, fam: Family, request: Any, *, max_wait: MaxWait) -> list[Job]:
         self._check_open()
         self._check_masks(request)
         notice = getattr(request, "webhook_url", None) or self.webhook_url
@@ -324,7 +309,7 @@ class TopViewSession(BaseSession):
             APIError: TopView refused it.
         """
         self._check_open()
-        _check_url(url)
+        check_http_url("webhook_url", url)
         if url in self._notice_urls:
             return
         async with self._notice_lock:
@@ -351,10 +336,3 @@ class TopViewSession(BaseSession):
 
     def __repr__(self) -> str:
         return f"<TopViewSession {self.base_url} {self._auth!r} uid={self.uid!r} {self._state}>"
-
-
-def _check_url(url: str) -> None:
-    class _Attr:
-        name = alias = "webhook_url"
-
-    http_url(None, _Attr(), url)  # type: ignore[arg-type]  # a validator outside attrs

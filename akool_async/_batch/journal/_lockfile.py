@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["WriterLock", "describe_holder", "read_holder"]
+__all__ = ["WriterLock", "current_holder", "describe_holder", "read_holder"]
 
 
 def read_holder(path: str) -> dict[str, Any] | None:
@@ -39,6 +39,20 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
         else ""
     )
     return f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')}{when}"
+
+
+def current_holder(path: str) -> dict[str, Any] | None:
+    """Who holds the lock at ``path`` now (a live process), or None; never takes it for long."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        if _try_lock(fd):
+            return None  # nobody holds it (closing the file releases it again)
+    finally:
+        os.close(fd)
+    return read_holder(path) or {}
 
 
 def _try_lock(fd: int) -> bool:

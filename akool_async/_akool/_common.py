@@ -1,0 +1,113 @@
+"""What Akool's API areas share: status endpoints, the family defaults, snapshot parsing.
+
+Akool answers ``{"code": 1000, "msg", "data"}``; a status object carries ``_id``, a 1-4 status
+in the family's status field, and the result URL in its result field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+from .._family import Family, StatusEndpoint
+from .._jobmodels import JobSnapshot, JobStatus, int_or_none, positive_seconds
+
+__all__ = [
+    "FACESWAP_STATUS",
+    "I2V_STATUS",
+    "VIDEO_STATUS",
+    "Credit",
+    "Language",
+    "akool_family",
+    "parse_snapshot",
+]
+
+VIDEO_STATUS = StatusEndpoint("/api/open/v3/content/video/infobymodelid", id_param="video_model_id")
+FACESWAP_STATUS = StatusEndpoint(
+    "/api/open/v3/faceswap/result/listbyids", id_param="_ids", batch=True
+)
+I2V_STATUS = StatusEndpoint(
+    "/api/open/v4/image2Video/resultsByIds", method="POST", id_param="_ids", batch=True
+)
+
+
+def akool_family(
+    name: str,
+    create_path: str,
+    request_type: type[Any],
+    status: StatusEndpoint = VIDEO_STATUS,
+    *,
+    status_field: str = "video_status",
+    result_field: str = "video",
+    webhook_key: str = "webhookUrl",
+    webhook_type: str = "",
+    renames: Mapping[str, str] | None = None,
+    created_ids: Literal["single", "all_results", "list"] = "single",
+    typical_duration: float = 60.0,
+    result_suffix: str = ".mp4",
+) -> Family:
+    """A family with Akool's usual spellings (a video polled at ``infobymodelid``)."""
+    return Family(
+        name,
+        create_path,
+        request_type,
+        status,
+        status_field=status_field,
+        result_field=result_field,
+        webhook_key=webhook_key,
+        webhook_type=webhook_type,
+        renames=dict(renames or {}),
+        created_ids=created_ids,
+        typical_duration=typical_duration,
+        result_suffix=result_suffix,
+    )
+
+
+@frozen(slots=True)
+class Language:
+    """One entry of the language list."""
+
+    lang_code: str
+    lang_name: str
+    url: str | None = None
+
+
+@frozen(slots=True)
+class Credit:
+    """The account's credit balance."""
+
+    credit: float
+    raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
+
+
+def parse_snapshot(
+    data: Mapping[str, Any], *, status_field: str, result_field: str, job_id: str | None = None
+) -> JobSnapshot:
+    """Build a snapshot from one status object.
+
+    Raises:
+        ValueError: when the object has no usable id or its status is not 1-4.
+    """
+    ident = job_id if job_id is not None else data.get("_id")
+    if not isinstance(ident, str) or not ident:
+        raise ValueError("status object has no _id")
+    raw_status = int_or_none(data.get(status_field))
+    if raw_status is None or not 1 <= raw_status <= 4:
+        raise ValueError(f"{status_field} is {data.get(status_field)!r}, expected 1-4")
+    status = JobStatus(raw_status)
+    url = data.get(result_field)
+    result_url = url if isinstance(url, str) and url else None
+    reason = data.get("error_reason", data.get("error_msg"))
+    media = data.get("video_lock_duration")
+    return JobSnapshot(
+        id=ident,
+        status=status,
+        result_url=result_url,
+        progress=int_or_none(data.get("progress")),
+        error_code=int_or_none(data.get("error_code")),
+        error_reason=reason if isinstance(reason, str) and reason else None,
+        media_duration=positive_seconds(media),
+        raw=data,
+    )

@@ -1,0 +1,83 @@
+"""The provider-neutral description of a job family and of its status endpoint.
+
+Each provider declares its families as :class:`Family` records (Akool in ``_akool/``, TopView in
+``topview/``); the session, the scheduler, the batch runner and the fake servers read them.
+Nothing here knows a provider's paths or field names: each provider's own helper fills them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+__all__ = ["Family", "StatusEndpoint", "family_table"]
+
+
+@frozen(slots=True)
+class StatusEndpoint:
+    """How to ask for the status of ids.
+
+    Single-id endpoints take ``?{id_param}=ID``; batch endpoints take comma-separated ids in
+    ``id_param`` (query string for GET, JSON body for POST) and answer a list of results.
+    """
+
+    path: str
+    method: Literal["GET", "POST"] = "GET"
+    id_param: str = field(kw_only=True)
+    batch: bool = False
+
+    @property
+    def key(self) -> str:
+        """Identity used to group ids that can share one batch request."""
+        return f"{self.method} {self.path}"
+
+
+@frozen(slots=True)
+class Family:
+    """One job family.
+
+    Attributes:
+        name: the family's name in the SDK, CLI manifests and job tokens.
+        create_path: POST path that creates the job.
+        request_type: the attrs class of the create body.
+        status: how to poll it.
+        status_field: field of the status object holding the status.
+        result_field: field holding the result URL.
+        webhook_key: this endpoint's spelling of the webhook URL field.
+        webhook_type: the ``type`` the provider puts in this family's webhook payloads.
+        renames: SDK field name -> API field name, where they differ.
+        created_ids: where the create answer lists the new jobs: ``data._id``, ``all_results``
+            (one job per language), or ``list`` (``data`` is a list of jobs).
+        typical_duration: prior guess of a job's total duration (seconds), replaced by learning.
+        result_suffix: file suffix of the result.
+    """
+
+    name: str
+    create_path: str
+    request_type: type[Any]
+    status: StatusEndpoint
+    status_field: str = field(kw_only=True)
+    result_field: str = field(kw_only=True)
+    webhook_key: str = field(kw_only=True)
+    webhook_type: str = ""
+    renames: Mapping[str, str] = field(factory=dict)
+    created_ids: Literal["single", "all_results", "list"] = "single"
+    typical_duration: float = 60.0
+    result_suffix: str = ".mp4"
+
+
+def family_table(*parts: tuple[Family, ...]) -> Mapping[str, Family]:
+    """One provider's family table, by name, from its areas' entries (in order).
+
+    Raises:
+        ValueError: when two areas declare the same name.
+    """
+    table: dict[str, Family] = {}
+    for part in parts:
+        for fam in part:
+            if fam.name in table:
+                raise ValueError(f"family {fam.name!r} declared twice")
+            table[fam.name] = fam
+    return table

@@ -1,0 +1,154 @@
+"""Provider-neutral job models: statuses, snapshots, results and events.
+
+Every provider's parser produces these; the scheduler, :class:`~akool_async.Job` and the batch
+wing read only them. Responses are parsed by hand on the polling hot path (tolerant of unknown
+keys, keeping the raw dict).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+__all__ = [
+    "AudioSplits",
+    "JobEvent",
+    "JobResult",
+    "JobSnapshot",
+    "JobStatus",
+    "int_or_none",
+    "parse_audio_splits",
+    "positive_seconds",
+]
+
+
+class JobStatus(enum.IntEnum):
+    """The four states of every job (each provider's statuses map onto them)."""
+
+    QUEUEING = 1
+    PROCESSING = 2
+    COMPLETED = 3
+    FAILED = 4
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job can no longer change."""
+        return self >= JobStatus.COMPLETED
+
+
+@frozen(slots=True)
+class JobSnapshot:
+    """One status reading of a job, as the API gave it.
+
+    Attributes:
+        id: the job's ``_id``.
+        status: the normalised status.
+        result_url: the result (video, image, audio) once completed, else None.
+        progress: 0-100 where the API reports it (video translation), else None.
+        error_code: the API's error code for failed jobs, where given.
+        error_reason: the API's error text for failed jobs, where given.
+        media_duration: the media length the API reports (``video_lock_duration``), in seconds.
+        raw: the status object exactly as received, unknown fields included.
+    """
+
+    id: str
+    status: JobStatus
+    result_url: str | None = None
+    progress: int | None = None
+    error_code: int | None = None
+    error_reason: str | None = None
+    media_duration: float | None = None
+    raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
+
+
+@frozen(slots=True)
+class AudioSplits:
+    """Subtitle and caption-free files a video translation may return."""
+
+    original_srt_url: str | None = None
+    translated_srt_url: str | None = None
+    no_caption_video_url: str | None = None
+
+
+@frozen(slots=True)
+class JobResult:
+    """What ``await job`` returns for a completed job.
+
+    Attributes:
+        id: the job's ``_id``.
+        family: the job family's name, e.g. ``"talking_photo"``.
+        url: the result file; valid 7 days after generation.
+        snapshot: the final status reading (``snapshot.raw`` holds every field).
+        audio_splits: subtitle files of a video translation, where given.
+    """
+
+    id: str
+    family: str
+    url: str
+    snapshot: JobSnapshot = field(repr=False)
+    audio_splits: AudioSplits | None = field(default=None, repr=False)
+
+
+@frozen(slots=True)
+class JobEvent:
+    """A de-duplicated status transition of a tracked job.
+
+    ``previous`` is None for the first status the session learned.
+    """
+
+    job_id: str
+    family: str
+    status: JobStatus
+    previous: JobStatus | None
+    at: float
+    snapshot: JobSnapshot | None = field(default=None, repr=False)
+
+
+# -- response helpers (hot path: no converter) ------------------------------------------------
+
+
+def int_or_none(value: Any) -> int | None:
+    """An integer from a JSON number or digit string, else None."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        try:
+            return int(value)
+        except ValueError:  # "²" is a digit to isdigit(); 5,000 digits exceed int()'s limit
+            return None
+    return None
+
+
+def positive_seconds(value: Any) -> float | None:
+    """A finite, positive number of seconds, else None.
+
+    JSON allows Infinity, NaN and integers too large for a float; none is a media length.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if 0 < seconds < math.inf else None
+
+
+def parse_audio_splits(raw: Mapping[str, Any]) -> AudioSplits | None:
+    """Read ``audio_splits`` from a video-translation status object, if present."""
+    splits = raw.get("audio_splits")
+    if not isinstance(splits, Mapping):
+        return None
+
+    def s(key: str) -> str | None:
+        v = splits.get(key)
+        return v if isinstance(v, str) and v else None
+
+    return AudioSplits(s("original_srt_url"), s("translated_srt_url"), s("no_caption_video_url"))

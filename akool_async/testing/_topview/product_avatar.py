@@ -1,0 +1,66 @@
+"""The fake's Product Avatar area: replace-image and image2Video submits and their results."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._topview_state import TopViewJob
+from ._common import AUDIO, IMAGES, TvParam, choice, file_of, mask, required, voice_speed
+
+if TYPE_CHECKING:
+    from ._server import FakeTopView
+
+__all__ = ["RESULTS", "STATUS_KEYS", "VALIDATORS"]
+
+
+def _replace(fake: FakeTopView, body: dict[str, Any]) -> int:
+    files = fake.files
+    required(body, "productImageFileId")
+    file_of(files, body, "productImageFileId", IMAGES)
+    file_of(files, body, "templateImageFileId", IMAGES)
+    file_of(files, body, "userFaceImageFileId", IMAGES)
+    if not (body.get("avatarId") or body.get("templateImageFileId") or body.get("templateId")):
+        raise TvParam("4000", "avatarId and templateImageFileId must have one non empty value")
+    mask(files, body, "productMaskFileId", "productImageFileId")
+    mask(files, body, "templateMaskFileId", "templateImageFileId")
+    return 1
+
+
+def _image2video(fake: FakeTopView, body: dict[str, Any]) -> int:
+    key = required(body, "productReplaceResultKey")
+    owner = fake.replace_keys.get(key) if isinstance(key, str) else None
+    job = fake.jobs.get(owner) if owner is not None else None
+    if job is None or job.status(fake.clock.now()) != 3:
+        raise TvParam("4004", "productReplaceResultKey not found")
+    choice(body, "mode", ("lite", "pro"), "lite")
+    voice_speed(body)
+    file_of(fake.files, body, "audioFileId", AUDIO)
+    return 1
+
+
+def _replace_result(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str, Any]:
+    results = [
+        {"key": key, "faceExistence": True, "url": urls[i]}
+        for i, key in enumerate(job.replace_keys)
+    ]
+    return {"productReplaceResult": results if done else None}
+
+
+def finished_video(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str, Any]:
+    """The result fields of a task that makes one finished video (also Video Avatar's)."""
+    return {
+        "finishedVideoUrl": urls[0] if done else None,
+        "coverUrl": f"{base}{job.id}-cover.jpg" if done else None,
+        "videoDuration": 12000 if done else None,
+    }
+
+
+#: Family -> submit validator (returns how many results the task makes).
+VALIDATORS = {"topview_product_replace": _replace, "topview_product_image2video": _image2video}
+#: Family -> the result fields of its query answer.
+RESULTS = {
+    "topview_product_replace": _replace_result,
+    "topview_product_image2video": finished_video,
+}
+#: The replace-image query spells its status ``taskStatus`` (as seed 002 shows).
+STATUS_KEYS = {"topview_product_replace": "taskStatus"}
