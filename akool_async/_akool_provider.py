@@ -10,6 +10,7 @@ from typing import Final, Unpack
 from . import _constants as C
 from ._akool import FAMILIES
 from ._akool._common import VIDEO_STATUS
+from ._akool.aliases import FAMILY_ALIASES, FIELD_ALIASES
 from ._base import SessionOptions
 from ._converter import build_request
 from ._errors import _CODE_TABLE
@@ -17,55 +18,6 @@ from ._provider import Provider
 from ._session import Session
 
 __all__ = ["AKOOL_PROVIDER", "FAMILY_ALIASES", "FIELD_ALIASES"]
-
-#: Other names accepted for a family (after lower-casing, ``-``/space -> ``_``).
-FAMILY_ALIASES: Final[Mapping[str, str]] = {
-    "talkingphoto": "talking_photo",
-    "lipsync": "lip_sync",
-    "translation": "video_translation",
-    "translate": "video_translation",
-    "video_translate": "video_translation",
-    "avatar": "talking_avatar",
-    "talkingavatar": "talking_avatar",
-    "image_to_video": "image2video",
-    "text_to_video": "text2video",
-    "text_to_speech": "tts",
-}
-
-_FACESWAP_ALIASES: Final[Mapping[str, str]] = {
-    "sourceimage": "source_image",
-    "targetimage": "target_image",
-    "modifyimage": "modify_url",
-    "modifyvideo": "modify_url",
-    "faceenhance": "face_enhance",
-}
-
-#: Per family: alias -> field (after lower-casing, ``-``/space -> ``_``).
-FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
-    "talking_photo": {
-        "photo": "talking_photo_url",
-        "photo_url": "talking_photo_url",
-        "image": "talking_photo_url",
-        "image_url": "talking_photo_url",
-        "audio": "audio_url",
-    },
-    "lip_sync": {"video": "video_url", "audio": "audio_url"},
-    "video_translation": {
-        "video": "url",
-        "video_url": "url",
-        "languages": "language",
-        "lang": "language",
-        "target_language": "language",
-    },
-    "talking_avatar": {"avatar": "avatar_id", "text": "input_text", "voice": "voice_id"},
-    "faceswap_image": _FACESWAP_ALIASES,
-    "faceswap_video": _FACESWAP_ALIASES,
-    "faceswap_v4": _FACESWAP_ALIASES,
-    "image": {},
-    "image2video": {"image": "image_url"},
-    "text2video": {},
-    "tts": {"text": "input_text", "voice": "voice_code"},
-}
 
 
 def _session_from_env(base_url: str | None = None, **options: Unpack[SessionOptions]) -> Session:

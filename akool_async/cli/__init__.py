@@ -37,6 +37,7 @@ from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
 from ._display import DEFAULT_LOG_INTERVAL, make_display
+from ._help import fields_help
 from ._run import (
     EXIT_AUTH,
     EXIT_BAD_INPUT,
@@ -79,11 +80,8 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
     topview_product_image2video, topview_video_avatar, topview_image2video,
     topview_text2video, topview_text2image; fields in snake_case or TopView's camelCase
     (product_image_file_id or productImageFileId, noticeUrl)
-  fields: the SDK's names (talking_photo_url, audio_url, video_url, url, language ...);
-    aliases: photo/image -> talking_photo_url and audio -> audio_url (talking_photo),
-    video/audio (lip_sync), video -> url and languages/lang -> language (video_translation),
-    avatar/text/voice (talking_avatar), text/voice (tts), image -> image_url (image2video),
-    webhookUrl, sourceImage, targetImage, modifyImage/modifyVideo (API spellings)
+  fields: the SDK's names, as session.create and the Python methods take them (listed
+    per family below, with the other spellings accepted everywhere alike)
   id: optional (default line-N); unique ignoring case; names the result files.
   Names are case-insensitive; empty cells are "not given"; '#' lines are comments.
   The whole manifest is checked before any request; errors cite file:line.
@@ -175,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every job of a manifest (CSV or JSONL), journaled and resumable",
         description="Create, track and download every job of a manifest. Resumable: run the "
         "same command again after an interruption or a crash.",
-        epilog=_BATCH_EPILOG,
+        epilog=_BATCH_EPILOG + "\n" + fields_help(PROVIDERS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     batch.add_argument("manifest", type=Path, metavar="MANIFEST", help="a .csv or .jsonl file")
