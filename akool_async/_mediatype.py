@@ -11,7 +11,15 @@ from typing import Final, Literal
 
 from ._errors import InvalidResponse
 
-__all__ = ["MEDIA_KINDS", "TEXT_TYPES", "MediaKind", "NotMedia", "check_media", "media_format"]
+__all__ = [
+    "MEDIA_KINDS",
+    "TEXT_TYPES",
+    "MediaKind",
+    "NotMedia",
+    "check_media",
+    "media_format",
+    "sniff_format",
+]
 
 
 class NotMedia(InvalidResponse):
@@ -39,36 +47,58 @@ MEDIA_KINDS: Final[dict[str, MediaKind]] = {
     ".m4a": "audio",
 }
 _KIND_FORMATS: Final[dict[MediaKind, frozenset[str]]] = {
-    "video": frozenset({"iso-bmff", "webm", "avi", "ogg"}),
-    "image": frozenset({"png", "jpeg", "webp", "gif"}),
-    "audio": frozenset({"mpeg-audio", "wav", "iso-bmff", "ogg", "flac"}),
+    "video": frozenset({"mp4", "mov", "webm", "avi", "ogg"}),
+    "image": frozenset({"png", "jpg", "webp", "gif", "bmp"}),
+    "audio": frozenset({"mp3", "wav", "m4a", "mp4", "ogg", "flac"}),
 }
 # Content types no media file is served with: an error or login page answered 200.
 TEXT_TYPES: Final = frozenset(
     {"application/json", "application/xml", "application/xhtml+xml", "application/problem+json"}
 )
-# QuickTime files may start with one of these atoms instead of ``ftyp``.
-_QT_ATOMS: Final = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
 
 
-def media_format(head: bytes) -> str | None:
-    """The media format the first bytes of a file announce (``"iso-bmff"`` for mp4/mov/m4a,
-    ``"webm"``, ``"png"``, ``"jpeg"``, ``"webp"``, ``"gif"``, ``"mpeg-audio"``, ``"wav"`` ...),
-    or None when they announce none of them (text, an HTML page, nothing)."""
-    if head[4:8] == b"ftyp" or head[4:8] in _QT_ATOMS:
-        return "iso-bmff"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm"
+def sniff_format(head: bytes) -> str | None:
+    """The format the first bytes of a file announce, or None if unrecognised."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head[:4] == b"RIFF":
-        return {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}.get(head[8:12])
+        return "jpg"
+    if head.startswith(b"BM") and len(head) >= 26:
+        return "bmp"
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        tag = head[8:12]
+        if tag == b"WEBP":
+            return "webp"
+        if tag == b"WAVE":
+            return "wav"
+        if tag == b"AVI ":
+            return "avi"
+        return None
+    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
+        if head[4:8] == b"ftyp":
+            brand = head[8:12]
+            if brand.startswith(b"M4A") or brand.startswith(b"M4B"):
+                return "m4a"
+            if brand == b"qt  ":
+                return "mov"
+            return "mp4"
+        return "mov"
+    return None
+
+
+def media_format(head: bytes) -> str | None:
+    """The media format the first bytes of a file announce (:func:`sniff_format`'s, and
+    ``"webm"``, ``"gif"``, ``"ogg"``, ``"flac"``), or None when they announce none (text, an
+    HTML page, nothing)."""
+    found = sniff_format(head)
+    if found is not None:
+        return found
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "gif"
-    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mpeg-audio"
     if head.startswith(b"OggS"):
         return "ogg"
     if head.startswith(b"fLaC"):

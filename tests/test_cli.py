@@ -304,6 +304,7 @@ async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     )
     assert code == EXIT_OK
     report = read_report(out)
+    assert report["exit_code"] == code  # the process and its report agree
     assert report["counts"]["total"] == 12
     assert report["counts"]["done"] + report["counts"]["failed"] == 12
     assert (out / "demo-manifest.csv").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -29,7 +30,7 @@ from akool_async._batch import (
 from akool_async._download import Downloader, NotMedia
 from akool_async._errors import InvalidResponse, ValidationError
 from akool_async.cli import _signals
-from akool_async.cli._display import progress_line
+from akool_async.cli._display import PlainDisplay, progress_line
 
 from .helpers import IMG, IMG2, MP3, MP4, fake_server, fast_config, serve_app, session_for
 
@@ -264,6 +265,18 @@ def test_progress_counts_this_runs_work_only() -> None:
     assert "6/68 done (9%)" in line and "3.0 rows/s" in line and line.endswith("ETA -")
     halfway = BatchProgress(total=10, done=5, skipped=1, pending=5)
     assert "2.0 rows/s, ETA 2s" in progress_line(halfway, 2.0)
+
+
+def test_plain_lines_no_more_often_than_the_interval() -> None:
+    """With --log-interval 60, a short run prints one final line, however often rows move."""
+    stream = io.StringIO()
+    display = PlainDisplay(stream, interval=60.0)
+    with display:
+        for done in range(10):
+            display.update(BatchProgress(total=10, done=done, pending=10 - done))
+        display.finish(BatchProgress(total=10, done=10), stopped=False)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and "10/10 done (100%)" in lines[0]
 
 
 def test_signal_after_the_run_is_noted_not_fatal() -> None:
