@@ -185,7 +185,7 @@ class Session(BaseSession):
         """
         fam = self._family(family_name)
         if not isinstance(fields, Mapping):
-            raise ValidationError("fields", f"must be a mapping, got {type(fields).__name__}")
+            raise ValidationError("request", f"must be a mapping, got {type(fields).__name__}")
         return await super().create(fam.name, canonical_fields(fam.name, fields), max_wait=max_wait)
 
     async def languages(self) -> list[Language]:

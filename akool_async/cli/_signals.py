@@ -19,6 +19,8 @@ __all__ = ["Interrupted", "handled", "note_late", "received"]
 
 _SIGNALS: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
 _received: list[int] = []
+# Whether handled() is active in the main thread (only then are handlers ours to change).
+_active: list[bool] = []
 
 
 class Interrupted(BaseException):
@@ -53,21 +55,30 @@ def handled() -> Iterator[None]:
     over; the previous handlers come back at the end (the command may run inside a program)."""
     _received.clear()
     if not _main_thread():
-        yield
+        try:
+            yield
+        finally:
+            _received.clear()
         return
     previous: dict[int, Any] = {s: signal.getsignal(s) for s in _SIGNALS}
     for s in _SIGNALS:
         signal.signal(s, _raise)
+    _active.append(True)
     try:
         yield
     finally:
+        _active.pop()
         for s, handler in previous.items():
             signal.signal(s, handler)
+        _received.clear()
 
 
 def note_late() -> None:
-    """From now on a signal is only noted (the run is ending: the summary must be printed)."""
-    if _main_thread():
+    """From now on a signal is only noted (the run is ending: the summary must be printed).
+
+    Only inside :func:`handled` (the command's own process); elsewhere nothing changes.
+    """
+    if _main_thread() and _active:
         for s in _SIGNALS:
             with contextlib.suppress(ValueError):
                 signal.signal(s, _note)
