@@ -21,7 +21,7 @@ from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
 from ._akool.video_translation import VideoTranslation
 from ._akool.voice import Tts
-from ._auth import ApiKeyAuth, Auth, TokenAuth
+from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
 from ._errors import (
     ConfigurationError,
@@ -88,6 +88,8 @@ class Session(BaseSession):
         base_url: str | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
+        # Masked at once: this frame's locals show '***' if anything below raises.
+        api_key, client_secret = mask(api_key), mask(client_secret)
         super().__init__(
             auth=_make_auth(api_key, client_id, client_secret),
             base_url=base_url or os.environ.get("AKOOL_BASE_URL") or C.DEFAULT_BASE_URL,
