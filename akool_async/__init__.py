@@ -12,7 +12,8 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
-from ._akool.face_swap import SwapImage
+from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.moderation import ModerationResult
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -99,6 +100,8 @@ __all__ = [
     "Credit",
     "EventStream",
     "EventsLagged",
+    "FaceInfo",
+    "FaceMapping",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
@@ -122,6 +125,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModerationResult",
     "NotFound",
     "NotGiven",
     "OutcomeState",
