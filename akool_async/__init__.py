@@ -13,6 +13,7 @@ from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
 from ._backoff import PollPolicy
 from ._base import SessionOptions
@@ -61,6 +62,7 @@ from ._errors import (
     ReplayedWebhook,
     RequestTimeout,
     ResponseTooLarge,
+    ResultMissing,
     ServerError,
     SessionClosed,
     Throttled,
@@ -83,11 +85,13 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAMILIES",
     "NOT_GIVEN",
+    "AIModel",
     "APIError",
     "AccountBanned",
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "Avatar",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -98,6 +102,7 @@ __all__ = [
     "ConnectError",
     "CreationUnknown",
     "Credit",
+    "Effect",
     "EventStream",
     "EventsLagged",
     "FaceInfo",
@@ -125,6 +130,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModelResolution",
     "ModerationResult",
     "NotFound",
     "NotGiven",
@@ -136,6 +142,7 @@ __all__ = [
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
+    "ResultMissing",
     "RetryPolicy",
     "ScaledClock",
     "ServerError",
@@ -148,6 +155,7 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "Voice",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",
