@@ -4,6 +4,7 @@ filesystem; every object complete, checked on resume, replaced when corrupt."""
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ moto_server = pytest.importorskip("moto.server")
 s3fs = pytest.importorskip("s3fs")
 
 BUCKET = "results"
+#: Per test session: the staging directory of a URL is claimed by its journal.
+RUN = uuid.uuid4().hex[:8]
 
 
 def _free_port() -> int:
@@ -80,12 +83,12 @@ def expected(fake: FakeAkool, outcomes: dict[str, Any]) -> dict[str, bytes]:
 async def test_batch_to_s3_objects_complete_and_resumed(s3_endpoint: str, tmp_path: Path) -> None:
     """Every result is one complete object under the prefix; a re-run downloads nothing."""
     fs = s3fs.S3FileSystem()
-    url = f"s3://{BUCKET}/night-1"
+    url = f"s3://{BUCKET}/night-1-{RUN}"
     async with pair() as (fake, session):
         outcomes = await collect(session, url, tmp_path / "j.sqlite")
         assert {o.state for o in outcomes.values()} == {OutcomeState.DONE}
         assert all(f.path.startswith(url + "/") for o in outcomes.values() for f in o.files)
-        assert objects(fs, f"{BUCKET}/night-1") == expected(fake, outcomes)
+        assert objects(fs, f"{BUCKET}/night-1-{RUN}") == expected(fake, outcomes)
         downloads = sum(fake.stats.downloads.values())
         again = await collect(session, url, tmp_path / "j.sqlite")
         assert all(o.resumed and o.state is OutcomeState.DONE for o in again.values())
@@ -96,18 +99,18 @@ async def test_resume_trusts_etag_of_our_single_put(
     s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An object we put whole is checked from its ETag and metadata, never read back."""
-    url = f"s3://{BUCKET}/night-3"
+    url = f"s3://{BUCKET}/night-3-{RUN}"
     async with pair() as (_, session):
         outcomes = await collect(session, url, tmp_path / "j.sqlite")
     storage = FsspecStorage(url)
     monkeypatch.setattr(storage._fs, "open", None)  # any read back would fail
-    assert await storage.intact(f for o in outcomes.values() for f in o.files)
+    assert storage.intact(f for o in outcomes.values() for f in o.files)
 
 
 async def test_corrupt_object_replaced(s3_endpoint: str, tmp_path: Path) -> None:
     """An object whose bytes changed (same size) is downloaded again and put back whole."""
     fs = s3fs.S3FileSystem()
-    url = f"s3://{BUCKET}/night-2"
+    url = f"s3://{BUCKET}/night-2-{RUN}"
     async with pair() as (fake, session):
         outcomes = await collect(session, url, tmp_path / "j.sqlite")
         victim = outcomes["r1"].files[0]
@@ -115,7 +118,7 @@ async def test_corrupt_object_replaced(s3_endpoint: str, tmp_path: Path) -> None
         downloads = sum(fake.stats.downloads.values())
         await collect(session, url, tmp_path / "j.sqlite")
         assert sum(fake.stats.downloads.values()) == downloads + 1
-        assert objects(fs, f"{BUCKET}/night-2") == expected(fake, outcomes)
+        assert objects(fs, f"{BUCKET}/night-2-{RUN}") == expected(fake, outcomes)
 
 
 async def test_non_s3_filesystem_moves_into_place(tmp_path: Path) -> None:
@@ -123,18 +126,19 @@ async def test_non_s3_filesystem_moves_into_place(tmp_path: Path) -> None:
     import fsspec
 
     fs = fsspec.filesystem("memory")
-    url = "memory://akool-results/run"
+    url = f"memory://akool-results/{RUN}"
     async with pair() as (fake, session):
         outcomes = await collect(session, url, tmp_path / "j.sqlite")
         assert {o.state for o in outcomes.values()} == {OutcomeState.DONE}
-        assert objects(fs, "/akool-results/run") == expected(fake, outcomes)
+        assert objects(fs, f"/akool-results/{RUN}") == expected(fake, outcomes)
 
 
 async def test_url_out_dir_needs_a_journal() -> None:
-    """A URL out_dir without a journal fails before any request, naming ``journal``."""
+    """A URL out_dir without a journal fails as the run starts, before any request."""
     async with pair() as (fake, session):
         with pytest.raises(ValidationError, match="journal"):
-            run_batch(session, photo_rows(1), out_dir="memory://x")
+            async with run_batch(session, photo_rows(1), out_dir="memory://x") as batch:
+                [o async for o in batch]
         assert fake.stats.total_requests() == 0
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import anyio.to_thread
 
-from .._errors import ConfigurationError
+from .._errors import ConfigurationError, ValidationError
 from .files import files_intact_one
 from .journal import FileRecord
 
@@ -57,12 +57,16 @@ class Storage(Protocol):
         """Whether files leave ``staging`` for somewhere else."""
         ...
 
+    def journal_dir(self) -> Path:
+        """Where the default journal goes (ValidationError where none can be kept)."""
+        ...
+
     async def place(self, local: Path) -> str:
         """Move a finished, verified file from ``staging`` into place; return where it is."""
         ...
 
-    async def intact(self, files: Iterable[FileRecord]) -> bool:
-        """Whether every file is still in place with its journaled size (and, remote, sha256)."""
+    def intact(self, files: Iterable[FileRecord]) -> bool:
+        """Whether every file is still in place with its journaled size and sha256 (blocking)."""
         ...
 
 
@@ -84,11 +88,15 @@ class LocalStorage:
         """Never: files stay where they are downloaded."""
         return False
 
+    def journal_dir(self) -> Path:
+        """The output directory: the default journal lives beside the results."""
+        return self._dir
+
     async def place(self, local: Path) -> str:
         """Nothing to move: the file is already in place."""
         return str(local)
 
-    async def intact(self, files: Iterable[FileRecord]) -> bool:
+    def intact(self, files: Iterable[FileRecord]) -> bool:
         """Whether every file is there, checked as :func:`.files.files_intact_one` does."""
         return all(files_intact_one(f) for f in files)
 
@@ -133,6 +141,10 @@ class FsspecStorage:
     def remote(self) -> bool:
         """Always: files are put to the URL, then removed locally."""
         return True
+
+    def journal_dir(self) -> Path:
+        """None: object storage cannot hold the SQLite journal, so one must be given."""
+        raise ValidationError("journal", f"give one when out_dir is a URL ({self._url})")
 
     def _key(self, name: str) -> str:
         return f"{self._root}/{name}" if self._root else name
@@ -186,15 +198,14 @@ class FsspecStorage:
             return False
         return digest.hexdigest() == file.sha256
 
-    async def intact(self, files: Iterable[FileRecord]) -> bool:
-        """Whether every object is there with its journaled size and sha256.
+    def intact(self, files: Iterable[FileRecord]) -> bool:
+        """Whether every object is there with its journaled size and sha256 (blocking).
 
         On S3 an object we put whole (its ETag the MD5 we stored beside the sha256) is trusted
         from one HEAD; any other object is read back and hashed.
         """
-        files = list(files)
         self._fs.invalidate_cache()
-        return await anyio.to_thread.run_sync(lambda: all(self._intact_one(f) for f in files))
+        return all(self._intact_one(f) for f in files)
 
 
 def _digests(path: Path) -> tuple[str, str]:
