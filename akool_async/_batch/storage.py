@@ -36,7 +36,13 @@ _URL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 #: Filesystems whose single PUT is atomic (an object appears whole or not at all).
 _ATOMIC_PUT: Final = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 _CHUNK: Final = 1 << 20
+_USERINFO_RE: Final = re.compile(r"(?<=://)[^/@]*@")
 _MD5_ETAG_RE: Final = re.compile(r'"?([0-9a-f]{32})"?')
+
+
+def _public(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages."""
+    return _USERINFO_RE.sub("***@", url, count=1)
 
 
 def is_url(out: str | os.PathLike[str]) -> bool:
@@ -122,7 +128,7 @@ class FsspecStorage:
         try:
             fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
         except (ImportError, ValueError) as exc:
-            raise ConfigurationError(f"out_dir: cannot open {url!r}: {exc}") from exc
+            raise ConfigurationError(f"out_dir: cannot open {_public(url)!r}: {exc}") from None
         self._url = url
         self._fs: Any = fs
         self._root: str = str(root).rstrip("/")
@@ -144,7 +150,7 @@ class FsspecStorage:
 
     def journal_dir(self) -> Path:
         """None: object storage cannot hold the SQLite journal, so one must be given."""
-        raise ValidationError("journal", f"give one when out_dir is a URL ({self._url})")
+        raise ValidationError("journal", f"give one when out_dir is a URL ({_public(self._url)})")
 
     def _key(self, name: str) -> str:
         return f"{self._root}/{name}" if self._root else name
@@ -175,7 +181,7 @@ class FsspecStorage:
         return await anyio.to_thread.run_sync(self._place, local)
 
     def _etag_matches(self, file: FileRecord, etag: object) -> bool:
-        """Whether the object's ETag is the MD5 we put beside the journaled sha256 (one HEAD)."""
+        """Whether the object's ETag is the MD5 we put beside the journaled sha256 (a HEAD)."""
         found = _MD5_ETAG_RE.fullmatch(etag) if self._s3 and isinstance(etag, str) else None
         if found is None:
             return False
@@ -202,7 +208,7 @@ class FsspecStorage:
         """Whether every object is there with its journaled size and sha256 (blocking).
 
         On S3 an object we put whole (its ETag the MD5 we stored beside the sha256) is trusted
-        from one HEAD; any other object is read back and hashed.
+        from HEAD requests; any other object is read back and hashed.
         """
         self._fs.invalidate_cache()
         return all(self._intact_one(f) for f in files)
