@@ -287,7 +287,7 @@ class FleetStage(CreateStage, TrackStage):
                 await self._j(journal.record_unknown, row_id, reason)
                 self.unknown_rows.append(row_id)
                 self._emit(BatchOutcome(row_id, row.family, OutcomeState.UNKNOWN, error=reason))
-            elif await anyio.to_thread.run_sync(self._finished_before, jrow):
+            elif self._finished_before(jrow):
                 self._emit(outcome_of(jrow, download=self.download, resumed=True))
             else:
                 in_flight = jrow.state in IN_FLIGHT
