@@ -13,6 +13,12 @@ from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool.face_swap import SwapImage
+from ._akool.video_translation import (
+    FailedLanguage,
+    StudioVoice,
+    TranslationFailed,
+    TranslationJobs,
+)
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -97,6 +103,7 @@ __all__ = [
     "CreationUnknown",
     "Credit",
     "EventStream",
+    "FailedLanguage",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
@@ -137,9 +144,12 @@ __all__ = [
     "SessionClosed",
     "SessionOptions",
     "StatusEndpoint",
+    "StudioVoice",
     "SwapImage",
     "SystemClock",
     "Throttled",
+    "TranslationFailed",
+    "TranslationJobs",
     "TransportError",
     "ValidationError",
     "WebhookASGIApp",

@@ -18,7 +18,12 @@ from ._akool.lip_sync import LipSync
 from ._akool.talking_avatar import TalkingAvatar
 from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
-from ._akool.video_translation import VideoTranslation
+from ._akool.video_translation import (
+    VideoTranslation,
+    VideoTranslationRequest,
+    collect_failures,
+    created_translations,
+)
 from ._akool.voice import Tts
 from ._auth import ApiKeyAuth, Auth, TokenAuth
 from ._base import BaseSession, SessionOptions
@@ -27,7 +32,9 @@ from ._errors import (
     InvalidResponse,
 )
 from ._family import Family, StatusEndpoint
+from ._job import Job
 from ._jobmodels import JobSnapshot
+from ._sentinel import NotGiven
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 
@@ -178,6 +185,7 @@ class Session(BaseSession):
                         item["lang_code"],
                         name if isinstance(name, str) else item["lang_code"],
                         url if isinstance(url, str) else None,
+                        item.get("need_voice_id") is True,
                     )
                 )
         return out
@@ -200,11 +208,25 @@ class Session(BaseSession):
 
     # -- the scheduler's view of the API
 
+    async def _create(
+        self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
+    ) -> list[Job]:
+        if not isinstance(request, VideoTranslationRequest):
+            return await super()._create(fam, request, max_wait=max_wait)
+        # A translation answers per language: report the failed ones beside the jobs created.
+        with collect_failures(request) as pending:
+            jobs = await super()._create(fam, request, max_wait=max_wait)
+        return pending.jobs(jobs)
+
     def _created(
         self, fam: Family, envelope: Mapping[str, Any]
     ) -> list[tuple[str, JobSnapshot | None]]:
         out: list[tuple[str, JobSnapshot | None]] = []
-        for obj in _created_objects(fam, envelope.get("data")):
+        if fam.created_ids == "all_results":
+            objects = created_translations(envelope, f"POST {fam.create_path}")
+        else:
+            objects = _created_objects(fam, envelope.get("data"))
+        for obj in _unique_ids(objects):
             try:
                 snap: JobSnapshot | None = parse_snapshot(
                     obj, status_field=fam.status_field, result_field=fam.result_field
@@ -297,22 +319,17 @@ def _make_auth(api_key: str | None, client_id: str | None, client_secret: str | 
     )
 
 
-def _created_objects(fam: Family, data: Any) -> list[Mapping[str, Any]]:
-    """The job objects a create answer describes, each with a string ``_id``."""
-    if fam.created_ids == "list" and isinstance(data, list):
-        items: list[Any] = data
-    elif (
-        isinstance(data, Mapping)
-        and fam.created_ids == "all_results"
-        and isinstance(data.get("all_results"), list)
-    ):
-        items = data["all_results"]
-    elif isinstance(data, Mapping):
-        items = [data]
-    elif isinstance(data, list):
-        items = data
-    else:
-        return []
+def _created_objects(fam: Family, data: Any) -> list[Any]:
+    """The job objects a create answer's ``data`` describes."""
+    if isinstance(data, Mapping):
+        return [data]
+    if isinstance(data, list):
+        return data
+    return []
+
+
+def _unique_ids(items: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """The objects with a string ``_id``, the first of each id."""
     out = []
     seen = set()
     for item in items:

@@ -383,13 +383,13 @@ async def test_talking_photo_create_matches_seed_shape(http: aiohttp.ClientSessi
 async def test_translation_creates_one_job_per_language(
     fake: FakeAkool, http: aiohttp.ClientSession
 ) -> None:
-    """language "ja,fr,de" makes three jobs listed in all_results, each billed and pollable."""
+    """language "ja,fr,de" makes three jobs, one envelope each in all_results beside data."""
     credit = fake.config.credit
     created = await post_json(http, TRANSLATE, {"url": MP4, "language": "ja,fr,de"})
-    data = created["data"]
-    results = data["all_results"]
+    assert created["data"] == {}
+    assert [r["code"] for r in created["all_results"]] == [1000, 1000, 1000]
+    results = [r["data"] for r in created["all_results"]]
     assert [r["language"] for r in results] == ["ja", "fr", "de"]
-    assert results[0]["_id"] == data["_id"] and data["language"] == "ja"
     assert all(r["video_status"] == 1 for r in results)
     assert len({r["_id"] for r in results}) == 3
     assert fake.config.credit == credit - 3

@@ -72,6 +72,8 @@ class Language:
     lang_code: str
     lang_name: str
     url: str | None = None
+    #: Whether a translation into it needs a voice id (``voices_map``).
+    need_voice_id: bool = False
 
 
 @frozen(slots=True)

@@ -29,7 +29,7 @@ from .._errors import (
     ValidationError,
 )
 from .._job import Job
-from .journal import JournalError
+from .journal import JournalError, RowState
 from .manifest import ManifestRow
 from .outcomes import BatchOutcome, OutcomeState, describe
 from .progress import Phase
@@ -99,16 +99,35 @@ class CreateStage(RunState):
                 raise
             break
         ids = [job.id for job in jobs]
-        raw = {"jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]}
+        raw: dict[str, object] = {
+            "jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]
+        }
+        # Parts the server refused while creating the others (a translation's failed
+        # languages) are journaled as failed entries of the row, in request order.
+        refused: list[tuple[str, str]] = []
+        by_part = getattr(jobs, "by_language", None)
+        if callable(by_part):
+            ids = []
+            for label, part in by_part():
+                if isinstance(part, Job):
+                    ids.append(part.id)
+                else:
+                    refused.append((f"refused:{row_id}.{label}", f"[{part.code}] {part.message}"))
+                    ids.append(refused[-1][0])
+        if refused:
+            raw["refused"] = [reason for _, reason in refused]
         try:
             with anyio.CancelScope(shield=True):
                 await self._j(journal.record_created, row_id, ids, raw)
+                for key, reason in refused:
+                    await self._j(journal.record_status, key, RowState.FAILED, error=reason)
         except JournalError:
             # The jobs exist and are billed: make sure their ids are not lost with the journal.
             logger.critical("row %s: created jobs %s but could not journal them", row_id, ids)
             raise
         for job in jobs:
             self._progress.job_status[job.id] = job.status
+        ids = [job.id for job in jobs]
         self._progress.add_jobs(row_id, ids)
         self._progress.set_phase(row_id, Phase.QUEUEING)
         self._progress.job_phase(row_id, ids)

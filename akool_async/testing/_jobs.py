@@ -80,6 +80,7 @@ LANGUAGES: Final[dict[str, str]] = {
     "hi": "Hindi",
     "nl": "Dutch",
     "tr": "Turkish",
+    "af-ZA": "Afrikaans (South Africa)",
 }
 
 #: Families polled through ``content/video/infobymodelid``.

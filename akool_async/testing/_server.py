@@ -20,7 +20,8 @@ from aiohttp import web
 
 from .._clock import Clock, ScaledClock
 from ._akool import CREATE_ANSWERS, CREATE_ENDPOINTS, STATUS_ROUTES, CreateSpec
-from ._akool._common import AreaHandler
+from ._akool._common import AreaHandler, Envelope
+from ._akool.video_translation import NEED_VOICE_ID
 from ._config import FakeConfig, apply_patch, config_to_dict
 from ._faults import EndpointRole, FaultPlan, envelope_error, fault_answer, pick_fault
 from ._http import ParamError, ServedApp, drop_connection, json_body, json_response, ok, truncate
@@ -303,7 +304,8 @@ class FakeAkool(ServedApp):
         stats.jobs_created += len(jobs)
         if config.record_create_bodies:
             stats.create_bodies.append(body)
-        return ok(CREATE_ANSWERS[spec.family](jobs, self.clock.now(), self.base(request)))
+        answer = CREATE_ANSWERS[spec.family](jobs, self.clock.now(), self.base(request))
+        return json_response(answer.body) if isinstance(answer, Envelope) else ok(answer)
 
     def _new_job(self, spec: CreateSpec, variant: str, body: dict[str, Any]) -> FakeJob:
         config = self.config
@@ -361,7 +363,12 @@ class FakeAkool(ServedApp):
 
     async def _language_list(self, request: web.Request) -> web.Response:
         lang_list = [
-            {"lang_name": name, "lang_code": code, "url": f"{_FLAG_BASE}/{code}.svg"}
+            {
+                "lang_name": name,
+                "lang_code": code,
+                "url": f"{_FLAG_BASE}/{code}.svg",
+                "need_voice_id": code in NEED_VOICE_ID,
+            }
             for code, name in LANGUAGES.items()
         ]
         return ok({"lang_list": lang_list})
