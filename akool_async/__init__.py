@@ -13,6 +13,7 @@ from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool.face_swap import SwapImage
+from ._akool.talking_avatar import AudioElement, AvatarElement, ImageElement
 from ._akool.video_translation import (
     FailedLanguage,
     StudioVoice,
@@ -90,8 +91,10 @@ __all__ = [
     "APIError",
     "AccountBanned",
     "AkoolError",
+    "AudioElement",
     "AudioSplits",
     "AuthenticationError",
+    "AvatarElement",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -108,6 +111,7 @@ __all__ = [
     "FileRecord",
     "GenerationUnavailable",
     "HTTPStatusError",
+    "ImageElement",
     "InsufficientCredit",
     "InvalidResponse",
     "InvalidWebhook",

@@ -37,8 +37,11 @@ _AUDIO_SPLIT_BASE: Final = "https://d3323c6w59hl44.cloudfront.net/algorithm/vide
 NEED_VOICE_ID: Final = frozenset({"af-ZA"})
 #: The documented ``studio_voice.style`` names (the fake keeps its own copy of the docs).
 _STYLES: Final = tuple(
-    "affectionate angry calm cheerful depressed disgruntled embarrassed empathetic excited"
-    " fearful friendly unfriendly sad serious relaxed professional".split()
+    sorted(
+        {"affectionate", "angry", "calm", "cheerful", "depressed", "disgruntled"}
+        | {"embarrassed", "empathetic", "excited", "fearful", "friendly", "unfriendly"}
+        | {"sad", "serious", "relaxed", "professional"}
+    )
 )
 
 
