@@ -49,6 +49,7 @@ from ._errors import (
     ConfigurationError,
     ConnectError,
     CreationUnknown,
+    EventsLagged,
     GenerationUnavailable,
     HTTPStatusError,
     InsufficientCredit,
@@ -72,10 +73,10 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._events import EventStream
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import AudioSplits, JobEvent, JobResult, JobSnapshot, JobStatus
-from ._scheduler import EventStream
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session
 from ._transport import RetryPolicy
@@ -106,6 +107,7 @@ __all__ = [
     "CreationUnknown",
     "Credit",
     "EventStream",
+    "EventsLagged",
     "FailedLanguage",
     "Family",
     "FileRecord",

@@ -10,7 +10,9 @@ from typing import Any, Final, Protocol, final
 
 import anyio
 
-__all__ = ["ApiKeyAuth", "Auth", "Secret", "TokenAuth"]
+from ._errors import InvalidResponse
+
+__all__ = ["ApiKeyAuth", "Auth", "Masked", "MaskedBytes", "Secret", "TokenAuth", "mask"]
 
 TOKEN_PATH: Final = "/api/open/v3/getToken"
 
@@ -43,6 +45,50 @@ class Secret:
         raise TypeError("secrets are not picklable")
 
 
+class Masked(str):
+    """A ``str`` holding a credential: it is sent as is, but its repr is ``'***'``.
+
+    Every header value and request body field that holds a credential is one, so a traceback
+    rendered with its frames' locals (Sentry, rich ``show_locals``, ``pytest -l``) shows
+    ``{'x-api-key': '***'}``, never the key. Anything built from it (``"Bearer " + token``) is a
+    plain ``str`` again: wrap that too.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not picklable")
+
+
+class MaskedBytes(bytes):
+    """``bytes`` holding key material (a webhook's AES key); its repr is ``b'***'``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "b'***'"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not picklable")
+
+
+def mask(value: str | None) -> Any:
+    """``value`` as a :class:`Masked` str (None and non-str values are returned unchanged)."""
+    if isinstance(value, str) and not isinstance(value, Masked):
+        return Masked(value)
+    return value
+
+
+def masked_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """``headers`` with every value masked (the same mapping if they already are)."""
+    if all(isinstance(v, Masked) for v in headers.values()):
+        return headers
+    return {k: mask(v) for k, v in headers.items()}
+
+
 #: Sends ``POST getToken`` with the given JSON body (no auth) and returns the decoded envelope.
 TokenFetcher = Callable[[Mapping[str, str]], Awaitable[Mapping[str, Any]]]
 
@@ -73,6 +119,7 @@ class ApiKeyAuth:
     __slots__ = ("_headers", "_key")
 
     def __init__(self, api_key: str) -> None:
+        api_key = mask(api_key)
         self._key = Secret(api_key)
         self._headers: Mapping[str, str] = {"x-api-key": api_key}
 
@@ -93,8 +140,10 @@ class ApiKeyAuth:
 class TokenAuth:
     """``Authorization: Bearer <token>`` with a token from ``getToken``.
 
-    The token is fetched lazily and refreshed at most once per rejection: however many requests
-    see code 1101 for the same token at the same time, one ``getToken`` is sent (single flight).
+    The token is fetched lazily and refreshed once per rejected token: however many requests
+    see code 1101 for the same token at the same time, one ``getToken`` is sent (single flight),
+    and every request waiting on it wakes at once when the new token arrives (no queue in which
+    a short-lived token would age).
     """
 
     refreshable = True
@@ -102,64 +151,69 @@ class TokenAuth:
         "_client_id",
         "_client_secret",
         "_failure",
-        "_flights",
+        "_flight",
         "_headers",
-        "_lock",
         "_token",
         "fetches",
     )
 
     def __init__(self, client_id: str, client_secret: str) -> None:
+        client_secret = mask(client_secret)
         self._client_id = client_id
         self._client_secret = Secret(client_secret)
         self._token: Secret | None = None
         self._headers: Mapping[str, str] = {}
-        self._lock = anyio.Lock()
-        #: getToken flights started so far, and how the last one failed (None if it worked).
-        self._flights = 0
+        #: The getToken in flight (set when it ends), and how the last one failed.
+        self._flight: anyio.Event | None = None
         self._failure: Exception | None = None
         #: getToken requests sent so far.
         self.fetches = 0
 
     async def _fetch(self, fetch: TokenFetcher) -> None:
         self.fetches += 1
-        body = await fetch({"clientId": self._client_id, "clientSecret": self._client_secret.get()})
-        token = body.get("token")
+        body = await fetch(
+            {"clientId": self._client_id, "clientSecret": mask(self._client_secret.get())}
+        )
+        token = mask(body.get("token"))
+        body = {}  # the answer holds the token in plain: keep it out of this frame's locals
         if not isinstance(token, str) or not token:
-            from ._errors import InvalidResponse
-
             raise InvalidResponse(
                 "getToken answered without a token", endpoint=f"POST {TOKEN_PATH}"
             )
         self._token = Secret(token)
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._headers = {"Authorization": Masked(f"Bearer {token}")}
 
-    async def _fetch_once(self, flight: int, fetch: TokenFetcher) -> None:
-        """Fetch (lock held), unless a flight started while we waited and failed: share its
-        error, so N waiters on bad credentials cost one getToken, not N."""
-        if self._flights != flight and self._failure is not None:
-            raise self._failure
-        self._flights += 1
-        try:
-            await self._fetch(fetch)
-        except Exception as exc:
-            self._failure = exc
-            raise
-        self._failure = None
+    async def _renew(self, stale: Mapping[str, str] | None, fetch: TokenFetcher) -> None:
+        """Make sure the token is not ``stale`` (None: that there is one), single flight.
+
+        Requests waiting on a flight that failed share its error, so N waiters on bad
+        credentials cost one getToken, not N; a flight cancelled midway is taken up by a waiter.
+        """
+        while self._token is None if stale is None else self._headers == stale:
+            flight = self._flight
+            if flight is not None:
+                await flight.wait()
+                if self._failure is not None:
+                    raise self._failure
+                continue
+            self._flight = flight = anyio.Event()
+            try:
+                await self._fetch(fetch)
+                self._failure = None
+            except Exception as exc:
+                self._failure = exc
+                raise
+            finally:
+                self._flight = None
+                flight.set()
 
     async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
         if self._token is None:
-            flight = self._flights
-            async with self._lock:
-                if self._token is None:
-                    await self._fetch_once(flight, fetch)
+            await self._renew(None, fetch)
         return self._headers
 
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
-        flight = self._flights
-        async with self._lock:
-            if self._headers is stale or self._headers == stale:
-                await self._fetch_once(flight, fetch)
+        await self._renew(stale, fetch)
         return True
 
     def client_credentials(self) -> tuple[str, str]:

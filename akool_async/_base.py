@@ -6,17 +6,19 @@ are thin subclasses that add their provider's auth, envelope, families and resou
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import random
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypedDict, Unpack, overload
 
 import aiohttp
 import anyio
 import attrs
-from anyio.abc import TaskGroup
+from anyio.abc import TaskGroup, TaskStatus
 
 from . import _constants as C
 from ._auth import Auth
@@ -31,20 +33,25 @@ from ._errors import (
     ValidationError,
 )
 from ._family import Family, StatusEndpoint
-from ._job import Job, decode_token
+from ._job import AsCompleted, Job, decode_token
 from ._jobmodels import JobResult, JobSnapshot
 from ._provider import expected_job_labels
 from ._ratelimit import RateBudget
 from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
-from ._validators import http_url
+from ._validators import check_http_url
 
 if TYPE_CHECKING:
     # Type-only: the batch wing sits above the sessions (see use_batch_runner).
     from ._batch import BatchOptions, BatchRunner, Manifest, ManifestRow
 
-__all__ = ["BaseSession", "SessionOptions", "use_batch_runner"]
+try:  # which cancel scope is innermost (see _exits_cleanly); anyio has no public way to ask
+    from anyio._backends._asyncio import _task_states
+except ImportError:  # pragma: no cover - another anyio layout
+    _task_states = None  # type: ignore[assignment]
+
+__all__ = ["BaseSession", "SessionOptions", "check_max_wait", "use_batch_runner"]
 
 log = logging.getLogger("akool_async")
 
@@ -128,10 +135,9 @@ class BaseSession:
         )
         if not timeout > 0:
             raise ConfigurationError("timeout: must be > 0")
-        if max_wait is not None and not max_wait > 0:
-            raise ConfigurationError("max_wait: must be > 0 or None")
+        max_wait = check_max_wait(max_wait)
         if webhook_url is not None:
-            _check_webhook_url(webhook_url)
+            check_http_url("webhook_url", webhook_url)
         self.clock: Clock = o.get("clock") or SystemClock()
         self.max_wait = max_wait
         self.webhook_url = webhook_url
@@ -166,6 +172,8 @@ class BaseSession:
             provider=self.provider,
         )
         self._tg: TaskGroup | None = None
+        self._run_scope: anyio.CancelScope | None = None
+        self._stopped = anyio.Event()
         self._state: Literal["new", "open", "closed"] = "new"
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -176,7 +184,7 @@ class BaseSession:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         try:
-            await self._tg.start(self.scheduler.run)
+            await self._tg.start(self._run_scheduler)
         except BaseException:
             await self._tg.__aexit__(None, None, None)
             raise
@@ -189,24 +197,51 @@ class BaseSession:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await self._shutdown(exit_group=True)
+
+    async def _run_scheduler(
+        self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        # The scheduler has its own cancel scope: closing the session cancels it alone, never
+        # the caller's code that runs inside the session's task group.
+        try:
+            with anyio.CancelScope() as scope:
+                self._run_scope = scope
+                await self.scheduler.run(task_status=task_status)
+        finally:
+            self._stopped.set()
 
     async def aclose(self) -> None:
         """Stop the scheduler, release unfinished jobs (JobStopped) and close our HTTP session.
 
-        Safe to call twice. Call it from the task that entered the session (``async with`` does).
+        Safe to call twice, and from anywhere in the task that entered the session (a nested
+        task group included); the session's task group itself ends at ``__aexit__``.
         """
-        if self._state == "closed":
+        await self._shutdown(exit_group=False)
+
+    async def _shutdown(self, *, exit_group: bool) -> None:
+        tg = self._tg
+        if self._state == "closed" and (tg is None or not exit_group):
             return
         self._state = "closed"
         self.scheduler.close()
-        tg, self._tg = self._tg, None
-        try:
-            if tg is not None:
-                tg.cancel_scope.cancel()
+        if self._run_scope is not None:
+            self._run_scope.cancel()
+        if tg is not None and (exit_group or _exits_cleanly(tg)):
+            self._tg = None
+            try:
                 await tg.__aexit__(None, None, None)
-        finally:
-            await self.transport.aclose()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self.transport.aclose()
+            return
+        # Shielded: a caller being cancelled still gets a clean close (no unclosed session).
+        with anyio.CancelScope(shield=True):
+            try:
+                if tg is not None:
+                    await self._stopped.wait()
+            finally:
+                await self.transport.aclose()
 
     def _check_open(self) -> None:
         if self._state == "closed":
@@ -248,43 +283,54 @@ class BaseSession:
             envelope = await self.transport.request(
                 "POST", fam.create_path, json_body=body, kind="create"
             )
-            created = self._created(fam, envelope)
-            if not created:
+            # Akool answered: from here on the job exists (and is billed). Whatever goes wrong
+            # in our own code, the caller gets the jobs or an error that names them.
+            try:
+                jobs = self._adopt(fam, request, envelope, deadline_in)
+            except CreationUnknown:
+                raise
+            except Exception as exc:
+                raise CreationUnknown(
+                    endpoint=endpoint,
+                    request=body,
+                    cause=f"the answer could not be taken up ({type(exc).__name__})",
+                    job_ids=_ids_in(envelope),
+                ) from exc
+            if not jobs:
                 # Billed, probably, but we cannot tell which job: never retry blindly.
                 raise CreationUnknown(
                     endpoint=endpoint, request=body, cause="the answer named no job id"
                 )
-            now = self.clock.now()
-            wall = self.clock.wall()
-            webhook = getattr(request, "webhook_url", None) is not None
-            jobs = []
-            for job_id, snap in created:
-                job = Job(
-                    job_id,
-                    fam,
-                    self.scheduler,
-                    created_at=now,
-                    created_wall=wall,
-                    deadline=None if deadline_in is None else now + deadline_in,
-                    webhook=webhook,
-                )
-                jobs.append(self.scheduler.add(job, snap, reserved=True))
         log.debug(
             "created %d %s job(s)", len(jobs), fam.name, extra={"job_ids": [j.id for j in jobs]}
         )
         return jobs
 
+    def _adopt(
+        self, fam: Family, request: Any, envelope: Mapping[str, Any], deadline_in: float | None
+    ) -> list[Job]:
+        """Track the jobs a create answer started (reserved room: never refused)."""
+        now = self.clock.now()
+        wall = self.clock.wall()
+        webhook = getattr(request, "webhook_url", None) is not None
+        jobs = []
+        for job_id, snap in self._created(fam, envelope):
+            job = Job(
+                job_id,
+                fam,
+                self.scheduler,
+                created_at=now,
+                created_wall=wall,
+                deadline=None if deadline_in is None else now + deadline_in,
+                webhook=webhook,
+            )
+            jobs.append(self.scheduler.add(job, snap, reserved=True))
+        return jobs
+
     def _max_wait(self, max_wait: float | NotGiven | None) -> float | None:
         if isinstance(max_wait, NotGiven):
             return self.max_wait
-        if max_wait is not None and (
-            isinstance(max_wait, bool)
-            or not isinstance(max_wait, int | float)
-            or not max_wait > 0
-            or max_wait != max_wait
-        ):
-            raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
-        return max_wait
+        return check_max_wait(max_wait)
 
     # -- tracking ---------------------------------------------------------------------------
 
@@ -350,15 +396,13 @@ class BaseSession:
         """A bounded stream of every job's de-duplicated status transitions."""
         return self.scheduler.subscribe(max_buffer=max_buffer)
 
-    async def as_completed(self, jobs: Iterable[Job]) -> AsyncIterator[Job]:
-        """Yield ``jobs`` as they finish (completed, failed or timed out), in that order."""
-        pending = list(jobs)
-        send, receive = anyio.create_memory_object_stream[Job](max(1, len(pending)))
-        with send, receive:
-            for job in pending:
-                job.add_done_callback(send.send_nowait)
-            for _ in range(len(pending)):
-                yield await receive.receive()
+    def as_completed(self, jobs: Iterable[Job]) -> AsCompleted:
+        """Yield ``jobs`` as they finish (completed, failed or timed out), in that order.
+
+        Leaving the loop early (``break``, cancellation, an exception) is safe: the jobs stay
+        tracked and the session is unaffected.
+        """
+        return AsCompleted(jobs)
 
     @overload
     async def gather(
@@ -376,11 +420,13 @@ class BaseSession:
         """Wait for every job; results in submission order.
 
         With ``return_exceptions=False`` the first failure (in completion order) is raised; the
-        other jobs stay tracked.
+        other jobs stay tracked, and the session goes on polling them.
         """
-        async for job in self.as_completed(jobs):
-            if not return_exceptions and job.exception() is not None:
-                job.result()
+        jobs = list(jobs)
+        async with AsCompleted(jobs) as pending:
+            async for job in pending:
+                if not return_exceptions and job.exception() is not None:
+                    job.result()
         if return_exceptions:
             return [j.exception() or j.result() for j in jobs]
         return [j.result() for j in jobs]
@@ -448,16 +494,62 @@ class BaseSession:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url} {self._auth!r} {self._state}>"
+        # getattr: a half-built session (its __init__ raised) is shown by tracebacks' locals too.
+        return (
+            f"<{type(self).__name__} {getattr(self, 'base_url', '?')} "
+            f"{getattr(self, '_auth', None)!r} {getattr(self, '_state', 'new')}>"
+        )
+
+
+def check_max_wait(value: object, field: str = "max_wait") -> float | None:
+    """A job deadline in seconds: None, or a finite number > 0 and at most 30 days.
+
+    Raises:
+        ValidationError: naming ``field``; checked before any request is sent.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(
+            field, f"must be a number of seconds or None, got {type(value).__name__}"
+        )
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not (math.isfinite(seconds) and 0 < seconds <= C.MAX_MAX_WAIT):
+        raise ValidationError(
+            field, f"must be > 0 and at most {C.MAX_MAX_WAIT:.0f} seconds (30 days), or None"
+        )
+    return seconds
+
+
+def _ids_in(envelope: Mapping[str, Any]) -> list[str]:
+    """Job ids an unreadable create answer seems to name (best effort, for the error)."""
+    data = envelope.get("data") if isinstance(envelope, Mapping) else None
+    items = data if isinstance(data, list) else [data]
+    found = []
+    for item in items:
+        if isinstance(item, Mapping):
+            for key in ("_id", "id", "task_id", "taskId"):
+                if isinstance(item.get(key), str) and item[key]:
+                    found.append(item[key])
+                    break
+    return found
+
+
+def _exits_cleanly(tg: TaskGroup) -> bool:
+    """Whether the session's task group is the innermost cancel scope of the current task.
+
+    Only then may ``aclose()`` end it; called from a nested task group, the group is left to
+    ``__aexit__`` instead of raising (and cancelling the caller's own tasks).
+    """
+    if _task_states is None:  # pragma: no cover - another anyio layout
+        return True
+    state = _task_states.get(asyncio.current_task())  # type: ignore[arg-type]
+    return state is None or state.cancel_scope is tg.cancel_scope
 
 
 def _expected_jobs(request: Any) -> int:
     """How many jobs a create starts: one per language, ``count`` videos, else one."""
     return len(expected_job_labels(request))
-
-
-def _check_webhook_url(url: str) -> None:
-    class _Attr:
-        name = alias = "webhook_url"
-
-    http_url(None, _Attr(), url)  # type: ignore[arg-type]

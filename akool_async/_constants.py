@@ -11,6 +11,8 @@ TOPVIEW_BASE_URL: Final = "https://api.topview.ai"
 DEFAULT_TIMEOUT: Final = 30.0
 #: How long a job may take before ``await job`` raises JobTimeout (clock seconds).
 DEFAULT_MAX_WAIT: Final = 3600.0
+#: The longest deadline a job may be given (30 days, in seconds).
+MAX_MAX_WAIT: Final = 30 * 86_400.0
 
 #: Connection pool size; the pool of status-poll workers is no larger.
 DEFAULT_MAX_CONNECTIONS: Final = 32
@@ -19,6 +21,8 @@ DEFAULT_MAX_INFLIGHT_POLLS: Final = 16
 
 #: Safe-request retries (status GETs, getToken).
 DEFAULT_MAX_RETRIES: Final = 4
+#: Distinct rejected tokens one request may have refreshed before it gives up.
+MAX_AUTH_REFRESHES: Final = 3
 DEFAULT_RETRY_BASE: Final = 0.5
 DEFAULT_RETRY_CAP: Final = 20.0
 #: The longest Retry-After we honour before capping it.

@@ -29,6 +29,7 @@ Hierarchy::
     ├── JobTimeout (TimeoutError)            the job's deadline passed first
     ├── JobStopped                           tracking was stopped with job.stop()
     ├── CapacityExceeded                     the session already tracks its maximum of jobs
+    ├── EventsLagged                         an event stream dropped events it had no room for
     ├── InvalidWebhook (ValueError)          a webhook failed verification or decryption
     │   └── ReplayedWebhook                  a delivery seen before
     └── SessionClosed (RuntimeError)         the session was used after aclose()
@@ -38,7 +39,7 @@ No exception message or attribute ever holds an API key, a token or a client sec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectError",
     "CreationUnknown",
+    "EventsLagged",
     "GenerationUnavailable",
     "HTTPStatusError",
     "InsufficientCredit",
@@ -291,6 +293,10 @@ _CODE_TABLE: dict[int | str, type[APIError]] = {
 }
 
 
+#: Job error codes meaning "the service was busy or unavailable; try again later".
+_TRY_LATER = frozenset(code for code, cls in _CODE_TABLE.items() if cls is GenerationUnavailable)
+
+
 def error_for_code(
     code: int | str, table: Mapping[int | str, type[APIError]] | None = None
 ) -> type[APIError]:
@@ -311,13 +317,24 @@ class CreationUnknown(AkoolError):
         endpoint: ``"POST /path"``.
         request: the JSON body that was sent (never holds credentials).
         cause: a short description of what went wrong.
+        job_ids: the ids the answer named, when it was received but could not be taken up
+            (the jobs exist: ``session.track(job_id, family=...)`` follows them).
     """
 
-    def __init__(self, *, endpoint: str, request: Mapping[str, Any], cause: str) -> None:
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        request: Mapping[str, Any],
+        cause: str,
+        job_ids: Sequence[str] = (),
+    ) -> None:
         self.endpoint = endpoint
         self.request = dict(request)
         self.cause = cause
-        super().__init__(f"creation outcome unknown for {endpoint}: {cause}; not retried")
+        self.job_ids = tuple(job_ids)
+        named = f" (job ids: {', '.join(self.job_ids)})" if self.job_ids else ""
+        super().__init__(f"creation outcome unknown for {endpoint}: {cause}{named}; not retried")
 
 
 class JobFailed(AkoolError):
@@ -339,6 +356,17 @@ class JobFailed(AkoolError):
             else ""
         )
         super().__init__(f"{family} job {self.job_id} failed{detail}")
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]  # depends on the error code
+        """True for the "try again later" codes (1015, 1201, 1205, 1211): the server could not
+        run the job then, so creating the same job again later may succeed. Any other failure
+        (bad media, content rules) fails again the same way."""
+        code = self.error_code
+        try:
+            return int(code) in _TRY_LATER if code is not None else False
+        except (TypeError, ValueError):
+            return False
 
 
 class JobTimeout(AkoolError, TimeoutError):
@@ -366,6 +394,21 @@ class JobStopped(AkoolError):
 
 class CapacityExceeded(AkoolError):
     """The session already tracks ``max_tracked_jobs`` jobs; nothing was sent."""
+
+
+class EventsLagged(AkoolError):
+    """An event stream's buffer overflowed: ``missed`` of its oldest events were dropped.
+
+    Raised by the next receive of that stream only; receiving again goes on with the oldest
+    event still buffered. Other streams, and the scheduler, are not affected.
+
+    Attributes:
+        missed: how many events this stream lost since its previous receive.
+    """
+
+    def __init__(self, missed: int) -> None:
+        self.missed = missed
+        super().__init__(f"event stream lagged: {missed} event(s) dropped")
 
 
 class InvalidWebhook(AkoolError, ValueError):

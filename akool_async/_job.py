@@ -8,8 +8,11 @@ stays cheap.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
-from collections.abc import Callable, Generator
+import logging
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,9 +24,44 @@ from ._jobmodels import JobResult, JobSnapshot, JobStatus
 if TYPE_CHECKING:
     from ._scheduler import Scheduler
 
-__all__ = ["TOKEN_VERSION", "Job", "decode_token"]
+__all__ = ["TOKEN_VERSION", "AsCompleted", "Job", "PollState", "decode_token"]
+
+log = logging.getLogger("akool_async")
 
 TOKEN_VERSION = 1
+
+
+class PollState:
+    """What the scheduler keeps about one job between polls (one small record per job).
+
+    Attributes:
+        due: when the next poll is due (scheduler clock), None while none is scheduled.
+        final: the next poll is the one at the job's deadline.
+        errors: failed polls in a row (drives the retry backoff).
+        polls_in_status: polls that saw the current status unchanged.
+        solo: poll this job alone (a batch request was refused because of one of its ids).
+        running_seen: when a poll last saw the job still running.
+        ended_by: when a webhook said it ended (to learn when it really ended).
+    """
+
+    __slots__ = (
+        "due",
+        "ended_by",
+        "errors",
+        "final",
+        "polls_in_status",
+        "running_seen",
+        "solo",
+    )
+
+    def __init__(self) -> None:
+        self.due: float | None = None
+        self.final = False
+        self.errors = 0
+        self.polls_in_status = 0
+        self.solo = False
+        self.running_seen: float | None = None
+        self.ended_by: float | None = None
 
 
 class Job:
@@ -38,24 +76,18 @@ class Job:
 
     __slots__ = (
         "_callbacks",
-        "_due",
-        "_ended_by",
-        "_errors",
         "_event",
         "_exception",
         "_fam",
-        "_final",
-        "_polls_in_status",
         "_result",
-        "_running_seen",
         "_scheduler",
-        "_solo",
         "created_at",
         "created_wall",
         "deadline",
         "id",
         "learn",
         "media_duration",
+        "poll_state",
         "polls",
         "progress",
         "snapshot",
@@ -93,15 +125,8 @@ class Job:
         self._exception: BaseException | None = None
         self._event: anyio.Event | None = None
         self._callbacks: list[Callable[[Job], None]] | None = None
-        self._due: float | None = None
-        self._errors = 0
-        self._polls_in_status = 0
-        self._solo = False
-        self._final = False
-        #: When a poll last saw the job still running, and when a webhook said it ended (to
-        #: learn when it really ended).
-        self._running_seen: float | None = None
-        self._ended_by: float | None = None
+        #: The scheduler's book-keeping for this job (see :class:`PollState`).
+        self.poll_state = PollState()
 
     # -- public ---------------------------------------------------------------------------
 
@@ -109,6 +134,11 @@ class Job:
     def family(self) -> str:
         """The family's name, e.g. ``"talking_photo"``."""
         return self._fam.name
+
+    @property
+    def spec(self) -> Family:
+        """The family's description: how the job is created and polled."""
+        return self._fam
 
     def done(self) -> bool:
         """Whether the job reached an end (completed, failed, timed out or stopped)."""
@@ -143,6 +173,12 @@ class Job:
         if self._callbacks is None:
             self._callbacks = []
         self._callbacks.append(fn)
+
+    def remove_done_callback(self, fn: Callable[[Job], None]) -> None:
+        """Forget a callback added with :meth:`add_done_callback` (no error if absent)."""
+        if self._callbacks is not None:
+            with contextlib.suppress(ValueError):
+                self._callbacks.remove(fn)
 
     async def wait(self) -> JobResult:
         """Wait for the end; same as ``await job``.
@@ -185,17 +221,77 @@ class Job:
 
     # -- scheduler side -------------------------------------------------------------------
 
-    def _resolve(self, result: JobResult | None, exc: BaseException | None) -> None:
+    def settle(self, result: JobResult | None, exc: BaseException | None) -> None:
+        """End the job with ``result`` or ``exc`` (the scheduler calls this; once only).
+
+        Waiters wake and done-callbacks run; a callback that raises is logged and never
+        reaches the scheduler, so one careless callback cannot stop polling.
+        """
         if self.done():
             return
         self._result = result
         self._exception = exc
-        self._due = None
+        self.poll_state.due = None
         if self._event is not None:
             self._event.set()
         callbacks, self._callbacks = self._callbacks, None
         for cb in callbacks or ():
-            cb(self)
+            try:
+                cb(self)
+            except Exception:
+                log.exception("a done-callback of job %s raised", self.id)
+
+
+class AsCompleted:
+    """Async iterator over jobs in the order they end (``session.as_completed``).
+
+    It holds no task and no stream: each job's done-callback appends it to a queue. Leaving
+    the loop early (``break``, cancellation, an exception) leaves nothing behind that could
+    fail later; :meth:`aclose` (or ``async with``) also drops the callbacks at once.
+    """
+
+    __slots__ = ("_event", "_left", "_pending", "_ready")
+
+    def __init__(self, jobs: Iterable[Job]) -> None:
+        self._pending: list[Job] = list(dict.fromkeys(jobs))
+        self._ready: collections.deque[Job] = collections.deque()
+        self._left = len(self._pending)
+        self._event: anyio.Event | None = None
+        for job in self._pending:
+            job.add_done_callback(self._on_done)
+
+    def _on_done(self, job: Job) -> None:
+        self._ready.append(job)
+        if self._event is not None:
+            self._event.set()
+
+    def __aiter__(self) -> AsCompleted:
+        return self
+
+    async def __anext__(self) -> Job:
+        if self._left <= 0:
+            raise StopAsyncIteration
+        while not self._ready:
+            self._event = anyio.Event()
+            try:
+                await self._event.wait()
+            finally:
+                self._event = None
+        self._left -= 1
+        return self._ready.popleft()
+
+    async def __aenter__(self) -> AsCompleted:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop iterating; the jobs stay tracked."""
+        self._left = 0
+        for job in self._pending:
+            job.remove_done_callback(self._on_done)
+        self._ready.clear()
 
 
 def decode_token(token: str) -> dict[str, Any]:

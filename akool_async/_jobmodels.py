@@ -39,6 +39,13 @@ class JobStatus(enum.IntEnum):
         """Whether the job can no longer change."""
         return self >= JobStatus.COMPLETED
 
+    def __str__(self) -> str:
+        # print(job.status) reads "completed"; the int value still compares and serialises.
+        return self.name.lower()
+
+    def __format__(self, spec: str) -> str:
+        return format(int(self), spec) if spec else str(self)
+
 
 @frozen(slots=True)
 class JobSnapshot:

@@ -22,12 +22,12 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from . import _constants as C
 from ._backoff import DurationModel, PollPolicy, retry_delay
@@ -48,6 +48,7 @@ from ._errors import (
     PermissionDenied,
     SessionClosed,
 )
+from ._events import EventHub, EventStream
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import JobEvent, JobResult, JobSnapshot, JobStatus, parse_audio_splits
@@ -84,43 +85,6 @@ class SchedulerStats:
     def as_dict(self) -> dict[str, int]:
         """The counters as a dict."""
         return {k: getattr(self, k) for k in self.__slots__}
-
-
-class EventStream:
-    """An async iterator of :class:`JobEvent` over a bounded memory stream.
-
-    Use it as an async context manager (or just iterate; it unsubscribes when closed). A slow
-    consumer applies backpressure: the scheduler waits to deliver, so memory stays bounded.
-    """
-
-    def __init__(self, scheduler: Scheduler, receive: MemoryObjectReceiveStream[JobEvent]) -> None:
-        self._scheduler = scheduler
-        self._receive = receive
-
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> JobEvent:
-        try:
-            return await self._receive.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            self._receive.close()
-            raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        """Stop receiving events."""
-        self._receive.close()
 
 
 class Scheduler:
@@ -174,7 +138,7 @@ class Scheduler:
         self._seq = 0
         self._wake_scope: anyio.CancelScope | None = None
         self._early: OrderedDict[str, float] = OrderedDict()
-        self._subscribers: list[tuple[MemoryObjectSendStream[JobEvent], str | None]] = []
+        self.hub = EventHub()
         self._closed = False
         #: Highest number of status requests in flight seen so far.
         self.peak_inflight = 0
@@ -235,7 +199,8 @@ class Scheduler:
     def stop(self, job: Job) -> None:
         """Stop tracking ``job``; its waiters get JobStopped."""
         if self.jobs.pop(job.id, None) is not None:
-            job._resolve(None, JobStopped(job.id))
+            job.settle(None, JobStopped(job.id))
+            self.hub.publish([], [job.id])
 
     def notify(self, job_id: str, payload: Mapping[str, Any] | None = None) -> bool:
         """A webhook (or anything else) says ``job_id`` changed: confirm it with one poll now.
@@ -265,45 +230,19 @@ class Scheduler:
         if status in (1, 2, "1", "2"):
             # Not an ending: nothing to confirm yet (a webhook job's backstop still runs).
             return True
-        job._polls_in_status = 0
+        job.poll_state.polls_in_status = 0
         if status in (3, 4, "3", "4"):
             # It ended about now: learn that rather than when the confirming poll sees it.
-            job._ended_by = now
+            job.poll_state.ended_by = now
         self._schedule(job, now)
         return True
 
     # -- events ---------------------------------------------------------------------------
 
     def subscribe(self, *, job_id: str | None = None, max_buffer: int = 1000) -> EventStream:
-        """A bounded stream of status transitions (all jobs, or one)."""
-        send, receive = anyio.create_memory_object_stream[JobEvent](max_buffer)
-        job = self.jobs.get(job_id) if job_id is not None else None
-        if job_id is not None and job is None:
-            send.close()  # unknown or finished job: an empty stream
-        else:
-            self._subscribers.append((send, job_id))
-        return EventStream(self, receive)
-
-    async def _publish(self, events: list[JobEvent], ended: list[str]) -> None:
-        if not self._subscribers:
-            return
-        for event in events:
-            for send, only in list(self._subscribers):
-                if only is not None and only != event.job_id:
-                    continue
-                try:
-                    await send.send(event)
-                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    self._unsubscribe(send)
-        if ended:
-            done = set(ended)
-            for send, only in list(self._subscribers):
-                if only is not None and only in done:
-                    self._unsubscribe(send)
-
-    def _unsubscribe(self, send: MemoryObjectSendStream[JobEvent]) -> None:
-        self._subscribers = [(s, o) for s, o in self._subscribers if s is not send]
-        send.close()
+        """A stream of status transitions (all jobs, or one) with its own bounded buffer."""
+        live = not self._closed and (job_id is None or job_id in self.jobs)
+        return self.hub.subscribe(job_id=job_id, max_buffer=max_buffer, live=live)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -332,13 +271,16 @@ class Scheduler:
                     self.peak_inflight = self._inflight
                 try:
                     await self._poll(endpoint, fam, jobs)
+                except Exception as exc:  # a bug must not stop polling: retry these jobs later
+                    log.exception("handling a status answer for %d job(s) raised", len(jobs))
+                    self._on_error([j for j in jobs if not j.done()], exc, False)
                 finally:
                     self._inflight -= 1
 
     async def _sleep_until_due(self) -> None:
         while self._heap:
             due, _, job = self._heap[0]
-            if job._due != due or job.done():
+            if job.poll_state.due != due or job.done():
                 heapq.heappop(self._heap)
                 continue
             break
@@ -362,11 +304,11 @@ class Scheduler:
         if final:
             assert job.deadline is not None
             due = job.deadline
-        if job._due is not None and job._due <= due:
+        if job.poll_state.due is not None and job.poll_state.due <= due:
             # Already due sooner (e.g. a webhook woke it): keep the earlier time.
             return
-        job._final = final
-        job._due = due
+        job.poll_state.final = final
+        job.poll_state.due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, job))
         if self._heap[0][2] is job and self._wake_scope is not None:
@@ -384,11 +326,11 @@ class Scheduler:
         gathering = self._gathering
         while heap and heap[0][0] <= now:
             due, _, job = heapq.heappop(heap)
-            if job._due != due or job.done():
+            if job.poll_state.due != due or job.done():
                 continue  # stale entry
-            job._due = None
-            if job._fam.status.batch and not job._solo:
-                key = job._fam.status.key
+            job.poll_state.due = None
+            if job.spec.status.batch and not job.poll_state.solo:
+                key = job.spec.status.key
                 entry = gathering.get(key)
                 if entry is None:
                     gathering[key] = entry = (due + self.batch_window, [])
@@ -400,7 +342,7 @@ class Scheduler:
             if flush > now and len(members) < self.max_batch:
                 continue
             # A job rescheduled while it waited (a webhook woke it) is polled from the heap.
-            members = [j for j in members if j._due is None and not j.done()]
+            members = [j for j in members if j.poll_state.due is None and not j.done()]
             cut = len(members) if flush <= now else len(members) - len(members) % self.max_batch
             if cut < len(members):
                 # Full requests go now; the rest keeps gathering until the window ends.
@@ -408,9 +350,9 @@ class Scheduler:
             else:
                 del gathering[key]
             for i in range(0, cut, self.max_batch):
-                fam = members[i]._fam
+                fam = members[i].spec
                 out.append((fam.status, fam, members[i : min(cut, i + self.max_batch)]))
-        out.extend((job._fam.status, job._fam, [job]) for job in singles)
+        out.extend((job.spec.status, job.spec, [job]) for job in singles)
         return out
 
     async def _poll(self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job]) -> None:
@@ -439,16 +381,16 @@ class Scheduler:
                     self._on_missing(job, now, None)
                 else:
                     self._apply(job, snap, now, events)
-        # Delivered while this worker is still busy: a slow consumer holds polling back
-        # (bounded memory) instead of piling up undelivered events.
-        await self._publish(events, [j.id for j in live if j.done()])
+        # Never waits: a subscriber that reads slowly (or not at all) loses its oldest events,
+        # and learns how many, rather than holding back polls and deadlines.
+        self.hub.publish(events, [j.id for j in live if j.done()])
 
     # -- outcomes -------------------------------------------------------------------------
 
     def _apply(self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent]) -> None:
         if job.done():
             return
-        job._errors = 0
+        job.poll_state.errors = 0
         previous = job.status
         # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
         job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap)
@@ -461,41 +403,41 @@ class Scheduler:
             status = JobStatus.PROCESSING  # completed without a URL yet: look again soon
         if status != previous:
             job.status = status
-            job._polls_in_status = 0
-            if self._subscribers:
+            job.poll_state.polls_in_status = 0
+            if self.hub.active:
                 events.append(
-                    JobEvent(job.id, job._fam.name, status, previous, self.clock.wall(), snap)
+                    JobEvent(job.id, job.spec.name, status, previous, self.clock.wall(), snap)
                 )
         else:
-            job._polls_in_status += 1
+            job.poll_state.polls_in_status += 1
         if not status.terminal:
-            job._running_seen = now
-            job._ended_by = None
+            job.poll_state.running_seen = now
+            job.poll_state.ended_by = None
         if status == JobStatus.COMPLETED:
             assert snap.result_url is not None
             if job.learn:
                 # It ended between the last poll that saw it running and this one: learn the
                 # midpoint, not the detection time (which carries the polling delay).
                 # A webhook dates the end to within its delivery time.
-                seen, by = job._running_seen, job._ended_by
+                seen, by = job.poll_state.running_seen, job.poll_state.ended_by
                 if by is not None:
                     end, gap = by, 0.0
                 elif seen is not None:
                     end, gap = (seen + now) / 2.0, now - seen
                 else:
                     end, gap = now, None
-                self._model(job._fam).observe(end - job.created_at, job.media_duration, gap=gap)
+                self._model(job.spec).observe(end - job.created_at, job.media_duration, gap=gap)
             result = JobResult(
                 id=job.id,
-                family=job._fam.name,
+                family=job.spec.name,
                 url=snap.result_url,
                 snapshot=snap,
                 audio_splits=parse_audio_splits(snap.raw),
             )
             self._finish(job, result, None)
         elif status == JobStatus.FAILED:
-            self._finish(job, None, JobFailed(snap, job._fam.name))
-        elif job._final or (job.deadline is not None and now >= job.deadline):
+            self._finish(job, None, JobFailed(snap, job.spec.name))
+        elif job.poll_state.final or (job.deadline is not None and now >= job.deadline):
             self._timeout(job)
         elif job.webhook:
             self._schedule(job, now + self._backstop_delay(job, now))
@@ -505,16 +447,18 @@ class Scheduler:
     def _on_missing(self, job: Job, now: float, exc: APIError | None) -> None:
         if job.done():
             return
-        if now - job.created_at <= self.not_found_grace and not job._final:
+        if now - job.created_at <= self.not_found_grace and not job.poll_state.final:
             # Fresh jobs can be invisible for a moment; look again shortly.
-            job._errors += 1
-            self._schedule(job, now + retry_delay(job._errors, base=1.0, cap=5.0, rng=self.rng))
+            job.poll_state.errors += 1
+            self._schedule(
+                job, now + retry_delay(job.poll_state.errors, base=1.0, cap=5.0, rng=self.rng)
+            )
             return
-        if job._final or (job.deadline is not None and now >= job.deadline):
+        if job.poll_state.final or (job.deadline is not None and now >= job.deadline):
             self._timeout(job)
             return
         body: Mapping[str, Any] = exc.body if exc is not None else {}
-        endpoint = exc.endpoint if exc is not None else job._fam.status.key
+        endpoint = exc.endpoint if exc is not None else job.spec.status.key
         self._finish(
             job,
             None,
@@ -540,19 +484,19 @@ class Scheduler:
             if batched:
                 # One bad id must not fail the others: ask for each alone.
                 for job in jobs:
-                    job._solo = True
+                    job.poll_state.solo = True
                     self._schedule(job, now + self.policy.min_delay)
                 return
             self._finish(jobs[0], None, exc)
             return
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         for job in jobs:
-            if job._final or (job.deadline is not None and now >= job.deadline):
+            if job.poll_state.final or (job.deadline is not None and now >= job.deadline):
                 self._timeout(job)
                 continue
-            job._errors += 1
+            job.poll_state.errors += 1
             delay = retry_delay(
-                job._errors - 1,
+                job.poll_state.errors - 1,
                 base=1.0,
                 cap=self.policy.cap,
                 rng=self.rng,
@@ -562,14 +506,14 @@ class Scheduler:
 
     def _timeout(self, job: Job) -> None:
         self.stats.timeouts += 1
-        self._finish(job, None, JobTimeout(job.id, job._fam.name, job.snapshot))
+        self._finish(job, None, JobTimeout(job.id, job.spec.name, job.snapshot))
 
     def _finish(self, job: Job, result: JobResult | None, exc: BaseException | None) -> None:
         if job.done():
             return
         self.jobs.pop(job.id, None)
         self.stats.resolved += 1
-        job._resolve(result, exc)
+        job.settle(result, exc)
 
     # -- learning ---------------------------------------------------------------------------
 
@@ -580,12 +524,12 @@ class Scheduler:
         return model
 
     def _next_delay(self, job: Job, now: float) -> float:
-        model = self.models.get(job._fam.name)
+        model = self.models.get(job.spec.name)
         estimate = None if model is None else model.estimate(job.media_duration)
         if estimate is None:
             if job.status is None and job.polls == 0:
                 return self.policy.first_delay(self.rng)
-            return self.policy.cold_delay(job.status, job._polls_in_status, self.rng)
+            return self.policy.cold_delay(job.status, job.poll_state.polls_in_status, self.rng)
         mu, sigma = estimate
         return self.policy.warm_delay(now - job.created_at, mu, sigma, self.rng)
 
@@ -593,7 +537,7 @@ class Scheduler:
         """A webhook job's safety poll: no sooner than the backstop interval, nor before the job
         is well past its expected end (mu + 3 sigma), when the family's durations are known."""
         delay = self.webhook_backstop * (0.75 + 0.25 * self.rng.random())
-        model = self.models.get(job._fam.name)
+        model = self.models.get(job.spec.name)
         estimate = None if model is None else model.estimate(job.media_duration)
         if estimate is not None:
             mu, sigma = estimate
@@ -606,13 +550,11 @@ class Scheduler:
         """Resolve every unfinished job with JobStopped and end every event stream."""
         self._closed = True
         for job in list(self.jobs.values()):
-            job._resolve(None, JobStopped(job.id, reason))
+            job.settle(None, JobStopped(job.id, reason))
         self.jobs.clear()
         self._heap.clear()
         self._gathering.clear()
-        for send, _ in self._subscribers:
-            send.close()
-        self._subscribers.clear()
+        self.hub.close()
 
     def expected_duration(self, family: str, media: float | None = None) -> float | None:
         """What the scheduler has learned of a family's duration (None while learning)."""

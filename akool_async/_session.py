@@ -25,10 +25,11 @@ from ._akool.video_translation import (
     created_translations,
 )
 from ._akool.voice import Tts
-from ._auth import ApiKeyAuth, Auth, TokenAuth
+from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
 from ._errors import (
     ConfigurationError,
+    CreationUnknown,
     InvalidResponse,
 )
 from ._family import Family, StatusEndpoint
@@ -91,6 +92,8 @@ class Session(BaseSession):
         base_url: str | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
+        # Masked at once: this frame's locals show '***' if anything below raises.
+        api_key, client_secret = mask(api_key), mask(client_secret)
         super().__init__(
             auth=_make_auth(api_key, client_id, client_secret),
             base_url=base_url or os.environ.get("AKOOL_BASE_URL") or C.DEFAULT_BASE_URL,
@@ -215,7 +218,12 @@ class Session(BaseSession):
             return await super()._create(fam, request, max_wait=max_wait)
         # A translation answers per language: report the failed ones beside the jobs created.
         with collect_failures(request) as pending:
-            jobs = await super()._create(fam, request, max_wait=max_wait)
+            try:
+                jobs = await super()._create(fam, request, max_wait=max_wait)
+            except CreationUnknown:
+                if pending.refused:  # every language failed: nothing was created
+                    raise pending.refused[0] from None
+                raise
         return pending.jobs(jobs)
 
     def _created(

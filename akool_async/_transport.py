@@ -31,7 +31,7 @@ import aiohttp
 from attrs import field, frozen
 
 from . import _constants as C
-from ._auth import TOKEN_PATH, Auth
+from ._auth import TOKEN_PATH, Auth, masked_headers
 from ._clock import Clock
 from ._errors import (
     AkoolError,
@@ -124,6 +124,13 @@ def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
                 "to send credentials unencrypted"
             )
     return base_url.rstrip("/")
+
+
+def _bare(exc: BaseException) -> BaseException:
+    """``exc`` without its traceback: aiohttp's frames hold our request headers as locals, and
+    an error rendered with locals must not show credentials. Its type and message remain."""
+    exc.__context__ = None
+    return exc.with_traceback(None)
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -220,12 +227,23 @@ class Transport:
         """
         endpoint = f"{method} {path}"
         attempt = 0
-        refreshed = False
+        #: The credentials this request saw rejected, and had refreshed (a few at most).
+        rejected: list[Mapping[str, str]] = []
+        waited = False
         while True:
+            # Credentials are attached once the rate budget lets the request go: a short-lived
+            # token fetched before a long wait would expire on the way. A request sent again
+            # after a refresh keeps its place (it was refused, not served), so the new token
+            # goes out at once instead of ageing in the queue again.
+            # getToken (the one unauthenticated request) jumps the queue: every request waiting
+            # on a new token waits behind it, and one a few seconds old may already be expired.
+            if not waited and authenticate:
+                await self.budget.acquire()
+            waited = False
             # Outside the try: a failed getToken is its own (already retried) error. This
             # request was never sent, so it is neither a 1101 to refresh on nor CreationUnknown.
             headers: Mapping[str, str] = (
-                await self.auth.headers(self._fetch_token) if authenticate else {}
+                masked_headers(await self.auth.headers(self._fetch_token)) if authenticate else {}
             )
             last: AkoolError
             try:
@@ -235,10 +253,14 @@ class Transport:
                     exc.code in self.dialect.auth_expired
                     and authenticate
                     and self.auth.refreshable
-                    and not refreshed
+                    and headers not in rejected
+                    and len(rejected) < C.MAX_AUTH_REFRESHES
                 ):
-                    refreshed = True
+                    # Each newly rejected token earns its own (single-flight) refresh: a
+                    # session never gives up on credentials that getToken still accepts.
+                    rejected.append(headers)
                     await self.auth.refresh(headers, self._fetch_token)
+                    waited = True
                     continue
                 if exc.code in self.dialect.throttle:
                     self.budget.throttled(None)
@@ -313,12 +335,13 @@ class Transport:
                 "POST", TOKEN_PATH, json_body=body, kind="safe", authenticate=False
             )
         except (InvalidResponse, HTTPStatusError) as exc:
-            # A cut-off getToken answer may hold part of a token: errors never keep secrets.
+            # A cut-off getToken answer may hold part of a token: errors never keep secrets,
+            # nor do the frames below this one (their locals hold the answer's bytes).
             exc.body = b""
-            raise
+            raise exc.with_traceback(None) from exc.__cause__
         except APIError as exc:
             exc.body = {k: v for k, v in exc.body.items() if k != "token"}
-            raise
+            raise exc.with_traceback(None) from exc.__cause__
 
     async def _send_once(
         self,
@@ -329,7 +352,6 @@ class Transport:
         json_body: Mapping[str, Any] | None,
         auth_headers: Mapping[str, str],
     ) -> dict[str, Any]:
-        await self.budget.acquire()
         headers = {"User-Agent": C.USER_AGENT, **self._extra, **auth_headers}
         self.sent[endpoint] = self.sent.get(endpoint, 0) + 1
         started = time.perf_counter()
@@ -351,28 +373,30 @@ class Transport:
         except AkoolError:
             raise
         except aiohttp.ConnectionTimeoutError as exc:
-            raise RequestTimeout("connect timed out", endpoint=endpoint, sent=False) from exc
+            raise RequestTimeout("connect timed out", endpoint=endpoint, sent=False) from _bare(exc)
         except TimeoutError as exc:
-            raise RequestTimeout("request timed out", endpoint=endpoint, sent=True) from exc
+            raise RequestTimeout("request timed out", endpoint=endpoint, sent=True) from _bare(exc)
         except aiohttp.ClientConnectorError as exc:
             raise ConnectError(
                 f"cannot connect: {exc.os_error.strerror or type(exc.os_error).__name__}",
                 endpoint=endpoint,
                 sent=False,
-            ) from exc
+            ) from _bare(exc)
         except aiohttp.ClientPayloadError as exc:
-            raise InvalidResponse("response body cut off", endpoint=endpoint) from exc
+            raise InvalidResponse("response body cut off", endpoint=endpoint) from _bare(exc)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise ConnectError("connection closed before an answer", endpoint=endpoint) from exc
+            raise ConnectError("connection closed before an answer", endpoint=endpoint) from _bare(
+                exc
+            )
         except aiohttp.InvalidURL as exc:
-            raise ConfigurationError(f"invalid URL for {endpoint}") from exc
+            raise ConfigurationError(f"invalid URL for {endpoint}") from _bare(exc)
         except aiohttp.ClientResponseError as exc:
             # A malformed HTTP answer. The aiohttp error's request_info (shown by its repr too)
             # holds our request headers, credentials included: the typed error is raised below,
             # outside this block, so that it keeps no link (__cause__/__context__) to it.
             malformed = f"{type(exc).__name__}, HTTP {exc.status}"
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from exc
+            raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from _bare(exc)
         if malformed is not None:
             raise TransportError(f"malformed HTTP response ({malformed})", endpoint=endpoint)
         if log.isEnabledFor(logging.DEBUG):

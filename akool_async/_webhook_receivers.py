@@ -22,14 +22,13 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import threading
 import traceback
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final, TypeAlias
 
 from aiohttp import web
 
+from ._dedupe import DedupeWindow, ThrottledLog
 from ._errors import ConfigurationError, InvalidWebhook, ReplayedWebhook
 from ._webhooks import WebhookEvent, WebhookVerifier
 
@@ -71,40 +70,24 @@ def _public_reason(exc: InvalidWebhook) -> str:
 class _Receiver:
     """What both front ends share: verify, drop repeats, notify, choose the answer."""
 
-    __slots__ = ("_lock", "_notify", "_seen", "_verifier", "_window")
+    __slots__ = ("_notify", "_rejections", "_verifier", "_window")
 
     def __init__(self, verifier: WebhookVerifier, notify: Notify, dedupe_window: int) -> None:
         if not isinstance(verifier, WebhookVerifier):
             raise TypeError("verifier must be a WebhookVerifier")
         if not callable(notify):
             raise TypeError("notify must be callable")
-        if (
-            isinstance(dedupe_window, bool)
-            or not isinstance(dedupe_window, int)
-            or (dedupe_window < 0)
-        ):
-            raise ConfigurationError(f"dedupe_window: must be an int >= 0, got {dedupe_window!r}")
+        self._window = DedupeWindow(dedupe_window)
         self._verifier = verifier
         self._notify = notify
-        self._window = dedupe_window
-        self._seen: OrderedDict[tuple[str, int, int | None], None] = OrderedDict()
-        self._lock = threading.Lock()
+        # Forged deliveries by the thousand must not write a line each.
+        self._rejections = ThrottledLog(logger)
 
     def _first_time(self, event: WebhookEvent) -> bool:
         """Record the event's key; False if it was already delivered (refreshes its place)."""
-        if not self._window:
-            return True
         # Progress is part of the key so that successive progress reports of one job all get
         # through, while a retried report (same progress) is still a repeat.
-        key = (event.id, event.status, event.progress)
-        with self._lock:
-            if key in self._seen:
-                self._seen.move_to_end(key)
-                return False
-            self._seen[key] = None
-            while len(self._seen) > self._window:
-                self._seen.popitem(last=False)
-            return True
+        return self._window.first_time((event.id, event.status, event.progress))
 
     async def deliver(self, body: bytes) -> _Answer:
         """Handle one delivery body and return (HTTP status, JSON answer)."""
@@ -116,7 +99,8 @@ class _Receiver:
         except InvalidWebhook as exc:
             reason = _public_reason(exc)
             # The message is built to hold no secret, client id or plaintext.
-            logger.warning(
+            self._rejections.log(
+                logging.WARNING,
                 "webhook rejected: %s",
                 exc,
                 extra={"webhook_outcome": "rejected", "webhook_reason": reason},

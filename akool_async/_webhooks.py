@@ -28,8 +28,7 @@ import hashlib
 import hmac
 import json
 import math
-import threading
-from collections import OrderedDict
+import os
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -37,8 +36,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from attrs import field, frozen
 
+from ._auth import MaskedBytes, mask
 from ._clock import Clock, SystemClock
-from ._errors import ConfigurationError, InvalidWebhook, ReplayedWebhook
+from ._errors import ConfigurationError, InvalidWebhook
+from ._replay import ReplayCache
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.padding import PKCS7
@@ -100,7 +101,7 @@ def _aes_key(client_secret: str) -> bytes:
     if not isinstance(client_secret, str):
         raise InvalidWebhook("bad key: client_secret must be a str")
     try:
-        key = client_secret.encode("utf-8")
+        key = MaskedBytes(client_secret.encode("utf-8"))
     except UnicodeEncodeError:
         raise InvalidWebhook("bad key: client_secret is not encodable as UTF-8") from None
     if len(key) not in _KEY_SIZES:
@@ -137,6 +138,7 @@ def encrypt(plaintext: bytes, *, client_id: str, client_secret: str) -> str:
         InvalidWebhook: the secret's UTF-8 length is not 16, 24 or 32.
         ImportError: the ``cryptography`` extra is not installed.
     """
+    client_secret = mask(client_secret)  # this frame's locals show '***' if anything raises
     key, iv = _aes_key(client_secret), _iv(client_id)
     padder = _pkcs7().padder()
     padded = padder.update(bytes(plaintext)) + padder.finalize()
@@ -159,6 +161,7 @@ def decrypt(data_encrypt: str, *, client_id: str, client_secret: str) -> bytes:
             of blocks, or invalid PKCS#7 padding (usually the wrong secret or client id).
         ImportError: the ``cryptography`` extra is not installed.
     """
+    client_secret = mask(client_secret)  # this frame's locals show '***' if anything raises
     key, iv = _aes_key(client_secret), _iv(client_id)
     unpadder = _pkcs7().unpadder()
     if not isinstance(data_encrypt, str):
@@ -456,6 +459,8 @@ class WebhookVerifier:
             way; None accepts any timestamp.
         clock: the time source (default: the system clock).
         replay_window: how many accepted signatures to remember; 0 disables replay detection.
+        replay_store: a SQLite file (created if missing) that keeps accepted signatures, so a
+            restarted receiver still refuses a captured delivery (e.g. beside a batch journal).
 
     Raises:
         ConfigurationError: an argument is invalid (the message never holds the secret).
@@ -466,8 +471,7 @@ class WebhookVerifier:
         "_client_id",
         "_client_secret",
         "_clock",
-        "_lock",
-        "_seen",
+        "_replays",
         "_tolerance",
         "_window",
     )
@@ -480,7 +484,9 @@ class WebhookVerifier:
         tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
         clock: Clock | None = None,
         replay_window: int = DEFAULT_REPLAY_WINDOW,
+        replay_store: str | os.PathLike[str] | None = None,
     ) -> None:
+        client_secret = mask(client_secret)  # this frame's locals show '***' if a check fails
         if not isinstance(client_id, str) or not client_id:
             raise ConfigurationError("client_id: must be a non-empty string")
         try:
@@ -506,8 +512,7 @@ class WebhookVerifier:
         self._tolerance = None if tolerance is None else float(tolerance)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._window = replay_window
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
+        self._replays = ReplayCache(replay_window, replay_store)
 
     @property
     def tolerance(self) -> float | None:
@@ -557,7 +562,7 @@ class WebhookVerifier:
                 )
         if not verify_signature(self._client_id, timestamp, nonce, data_encrypt, signature):
             raise InvalidWebhook("bad signature: does not match the delivery's fields")
-        self._check_replay(signature, now_ms)
+        self._replays.check(signature, self._horizon(now_ms))
 
         plaintext = decrypt(
             data_encrypt, client_id=self._client_id, client_secret=self._client_secret
@@ -570,37 +575,13 @@ class WebhookVerifier:
         if not isinstance(payload, dict):
             raise InvalidWebhook("bad payload: the decrypted payload is not a JSON object")
         event = WebhookEvent.from_payload(payload, timestamp_ms=int(timestamp_ms))
-        self._remember(signature, timestamp_ms, now_ms)
+        self._replays.remember(signature, timestamp_ms, self._horizon(now_ms))
         return event
 
-    def _forget_stale(self, now_ms: float) -> None:
-        if self._tolerance is None:
-            return
-        horizon = now_ms - self._tolerance * 1000.0
-        # Insertion order roughly follows delivery time; a stale entry behind a fresh one
-        # lingers until the size bound evicts it, which is harmless.
-        while self._seen:
-            oldest = next(iter(self._seen.values()))
-            if oldest >= horizon:
-                break
-            self._seen.popitem(last=False)
+    def _horizon(self, now_ms: float) -> float | None:
+        """Deliveries older than this (ms) fail the timestamp check anyway: forget them."""
+        return None if self._tolerance is None else now_ms - self._tolerance * 1000.0
 
-    def _check_replay(self, signature: str, now_ms: float) -> None:
-        if not self._window:
-            return
-        with self._lock:
-            self._forget_stale(now_ms)
-            if signature in self._seen:
-                raise ReplayedWebhook("replayed delivery: this signature was already accepted")
-
-    def _remember(self, signature: str, timestamp_ms: float, now_ms: float) -> None:
-        if not self._window:
-            return
-        with self._lock:
-            # Checked again: another thread may have accepted the same delivery meanwhile.
-            if signature in self._seen:
-                raise ReplayedWebhook("replayed delivery: this signature was already accepted")
-            self._seen[signature] = timestamp_ms
-            self._forget_stale(now_ms)
-            while len(self._seen) > self._window:
-                self._seen.popitem(last=False)
+    def close(self) -> None:
+        """Close the replay store file, if any."""
+        self._replays.close()

@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, str] = {
     "b5": "benchmarks.b5_storm",
     "b6": "benchmarks.b6_end_to_end",
     "b7": "benchmarks.b7_webhooks",
+    "b8": "benchmarks.b8_policy",
 }
 
 OUT_DIR = Path(__file__).resolve().parent

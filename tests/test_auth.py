@@ -17,6 +17,7 @@ from akool_async import (
     Session,
 )
 from akool_async._auth import ApiKeyAuth, Secret, TokenAuth
+from akool_async._constants import MAX_AUTH_REFRESHES
 
 from .helpers import (
     API_KEY,
@@ -110,15 +111,15 @@ async def test_token_expiry_refreshes_once() -> None:
     assert fake.stats.requests[QUOTA_KEY] == 3  # ok, 1101, ok
 
 
-async def test_refresh_only_once_then_authentication_error() -> None:
-    """If the request still gets 1101 with a fresh token, it fails: one refresh, no loop."""
+async def test_each_rejected_token_is_refreshed_a_bounded_number_of_times() -> None:
+    """Each newly rejected token earns one refresh, up to MAX_AUTH_REFRESHES: no endless loop."""
     async with pair(**CREDS) as (fake, session):
         await session.credit()
         fake.faults.add("code_1101", count=10, endpoint=QUOTA)
         with pytest.raises(AuthenticationError):
             await session.credit()
-    assert fake.stats.token_requests == 2
-    assert fake.stats.requests[QUOTA_KEY] == 3
+    assert fake.stats.token_requests == 1 + MAX_AUTH_REFRESHES
+    assert fake.stats.requests[QUOTA_KEY] == 2 + MAX_AUTH_REFRESHES
 
 
 async def test_create_with_expired_token_is_refreshed_and_sent_again() -> None:

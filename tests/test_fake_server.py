@@ -444,7 +444,7 @@ async def test_language_list_and_quota(fake: FakeAkool, http: aiohttp.ClientSess
     codes = {lang["lang_code"] for lang in langs}
     assert {"en", "zh", "ja", "ko", "fr", "de", "es", "it", "pt", "ru", "ar", "hi"} <= codes
     assert all(lang["lang_name"] and lang["url"].startswith("http") for lang in langs)
-    assert (await get_json(http, QUOTA))["data"]["credit"] == 10000.0
+    assert (await get_json(http, QUOTA))["data"]["credit"] == fake.config.credit == 1e9
 
 
 async def test_credit_runs_out_with_1006(fake: FakeAkool, http: aiohttp.ClientSession) -> None:
@@ -782,7 +782,7 @@ async def test_lost_create_bills_the_job(fake: FakeAkool, http: aiohttp.ClientSe
     fake.faults.add("lost_create")
     await expect_fault(http, "lost_create")
     (job,) = fake.jobs.values()
-    assert fake.config.credit == 9999
+    assert fake.config.credit == 1e9 - 1
     assert fake.stats.create_bodies == [TP_BODY]
     # The job runs to completion like any other.
     assert (await poll_video(http, job.id))[-1]["video_status"] == 3
@@ -885,7 +885,7 @@ async def test_fake_stats_endpoint(fake: FakeAkool, http: aiohttp.ClientSession)
             detailed = await response.json()
     assert stats["creates"] == 1 and stats["jobs"] == 1
     assert stats["requests"] == {f"POST {TALKING_PHOTO}": 1, f"GET {VIDEO_INFO}": 1}
-    assert stats["polls"] == 1 and stats["credit"] == 9999
+    assert stats["polls"] == 1 and stats["credit"] == 1e9 - 1
     assert detailed["polls_by_job"] == {job_id: 1}
     assert detailed["create_bodies"] == [TP_BODY]
 

@@ -494,7 +494,7 @@ def test_replay_memory_forgets_stale_entries() -> None:
     with pytest.raises(InvalidWebhook, match=r"^stale timestamp"):
         verifier.unwrap(body)
     verifier.unwrap(_sealed(timestamp_ms=int(clock.wall_s * 1000), nonce="fresh"))
-    assert len(verifier._seen) == 1  # the old signature is gone
+    assert len(verifier._replays) == 1  # the old signature is gone
 
 
 def test_replay_window_zero_disables_detection() -> None:

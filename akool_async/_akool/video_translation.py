@@ -265,6 +265,8 @@ class PendingTranslation:
     languages: list[str]
     failed: list[FailedLanguage] = field(factory=list)
     labels: dict[str, str] = field(factory=dict)
+    #: Set when the answer created no language at all.
+    refused: list[TranslationFailed] = field(factory=list)
 
     def jobs(self, created: Sequence[Job]) -> TranslationJobs:
         """The created jobs with what their answer reported."""
@@ -310,10 +312,11 @@ def collect_failures(request: VideoTranslationRequest) -> Iterator[PendingTransl
 def created_translations(envelope: Mapping[str, Any], endpoint: str) -> list[Mapping[str, Any]]:
     """The job objects of a translation's create answer (``all_results``, else ``data``).
 
-    Failed entries go to the :func:`collect_failures` block in force.
+    Failed entries go to the :func:`collect_failures` block in force (with no created entry,
+    its ``refused`` holds the :class:`TranslationFailed` to raise).
 
     Raises:
-        TranslationFailed: when ``all_results`` holds no created job.
+        TranslationFailed: when ``all_results`` holds no created job and no block is in force.
         InvalidResponse: when ``all_results`` is not a list of objects.
     """
     results = envelope.get("all_results")
@@ -343,7 +346,12 @@ def created_translations(envelope: Mapping[str, Any], endpoint: str) -> list[Map
     unnamed = iter([c for c in requested if c not in named])
     failed = [FailedLanguage(lang or next(unnamed, None), code, msg) for lang, code, msg in refused]
     if not created and failed:
-        raise TranslationFailed(failed, endpoint=endpoint, body=envelope)
+        error = TranslationFailed(failed, endpoint=endpoint, body=envelope)
+        if pending is None:
+            raise error
+        # Nothing was created: the session raises this once the create has ended.
+        pending.refused.append(error)
+        return []
     if pending is not None:
         pending.failed.extend(failed)
         for obj in created:

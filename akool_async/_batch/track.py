@@ -7,7 +7,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-from .._errors import AkoolError, JobFailed, JobNotFound
+import anyio
+
+from .._errors import AkoolError, EventsLagged, JobFailed, JobNotFound
 from .._job import Job
 from .._jobmodels import JobResult, JobStatus
 from .files import download_row, files_intact
@@ -19,7 +21,7 @@ from .state import IN_FLIGHT, RunState
 
 if TYPE_CHECKING:
     from .._base import BaseSession
-    from .._scheduler import EventStream
+    from .._events import EventStream
 
 __all__ = ["TrackStage"]
 
@@ -46,8 +48,19 @@ class TrackStage(RunState):
         return state is RowState.COMPLETED and not self.download
 
     async def _watch(self, session: BaseSession, events: EventStream) -> None:
-        """Journal and count the status transitions of this batch's jobs at ``session``."""
-        async for event in events:
+        """Journal and count the status transitions of this batch's jobs at ``session``.
+
+        Intermediate statuses only: each job's end is journaled from its own result, so a
+        stream that lagged (the journal fell behind) loses progress detail, never an outcome.
+        """
+        while True:
+            try:
+                event = await events.receive()
+            except EventsLagged as exc:
+                logger.debug("batch progress skipped %d status events", exc.missed)
+                continue
+            except anyio.EndOfStream:
+                return
             row_id = self._progress.job_row.get(event.job_id)
             if row_id is None or self._route[row_id] is not session:
                 continue

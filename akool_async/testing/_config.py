@@ -14,6 +14,7 @@ from attrs import define, field
 
 __all__ = [
     "FAULT_KINDS",
+    "Distribution",
     "FakeConfig",
     "FaultRates",
     "FaultScope",
@@ -22,6 +23,9 @@ __all__ = [
 ]
 
 FaultScope = Literal["all", "status", "create"]
+#: How queue and processing times are drawn from their ranges: uniform, or log-normal with the
+#: range as its 5-95 % interval.
+Distribution = Literal["uniform", "lognormal"]
 
 #: Fault kinds the random rates can pick, in the order they are consulted.
 FAULT_KINDS: tuple[str, ...] = (
@@ -61,6 +65,29 @@ def _scope(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
 def _pair(value: Any) -> tuple[float, float]:
     low, high = value
     return (float(low), float(high))
+
+
+def _optional_pair(value: Any) -> tuple[float, float] | None:
+    return None if value is None else _pair(value)
+
+
+def _optional_range(
+    inst: object, attribute: attrs.Attribute[Any], value: tuple[float, float] | None
+) -> None:
+    if value is not None:
+        _range(inst, attribute, value)
+
+
+def _cap(_inst: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{attribute.name}: must be None or an int >= 1, got {value!r}")
+
+
+def _distribution(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in get_args(Distribution):
+        raise ValueError(
+            f"{attribute.name}: must be one of {get_args(Distribution)}, got {value!r}"
+        )
 
 
 @define(slots=True)
@@ -122,11 +149,21 @@ class FakeConfig:
     )
     #: Relative jitter applied to processing time (0.3 = +/-30 %).
     processing_jitter: float = field(default=0.3, validator=_probability)
+    #: Range of clock seconds of processing; when set, it replaces media x factor +- jitter.
+    processing_time: tuple[float, float] | None = field(
+        default=None, converter=_optional_pair, validator=_optional_range
+    )
+    #: How ``queue_time`` and ``processing_time`` are drawn from their ranges.
+    duration_distribution: Distribution = field(default="uniform", validator=_distribution)
+    #: The account's plan: at most this many jobs process at once; the others stay in status 1
+    #: in creation order until a slot frees. ``None``: no limit.
+    concurrency_cap: int | None = field(default=None, validator=_cap)
     #: Share of jobs that end in status 4.
     failure_ratio: float = field(default=0.0, validator=_probability)
     #: Seeds the server's random streams (job timing and failures, faults, webhooks); read once.
     seed: int | None = None
-    credit: float = 10000.0
+    #: Account credit; each job costs 1 (large by default, so big batches never run out).
+    credit: float = 1e9
     #: Bytes of every result file.
     result_size: int = field(default=4096, validator=_non_negative)
     faults: FaultRates = field(factory=FaultRates)

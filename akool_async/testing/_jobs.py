@@ -1,15 +1,25 @@
 """Server-side jobs: the family table and a lifecycle computed lazily from the clock.
 
 A job stores when its queueing and processing end; its status at any instant follows from the
-clock, so the server runs no task per job and 100,000 jobs cost a few tens of megabytes.
+clock, so the server runs no task per job and 100,000 jobs cost a few tens of megabytes. Both
+fakes (Akool and TopView) draw their jobs' timings through one :class:`Lifecycle`, which also
+runs the account's plan: at most ``concurrency_cap`` jobs process at once, the rest wait in
+status 1 in creation order (FIFO) until a slot frees.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Final
+import heapq
+import math
+import random
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final
 
-from attrs import define, frozen
+from attrs import define, field, frozen
+
+if TYPE_CHECKING:
+    from ._config import FakeConfig
 
 __all__ = [
     "FACESWAP_FAMILIES",
@@ -19,6 +29,10 @@ __all__ = [
     "VIDEO_FAMILIES",
     "FakeJob",
     "Family",
+    "Lifecycle",
+    "TimedJob",
+    "Timing",
+    "max_running",
     "result_bytes",
     "result_chunks",
 ]
@@ -94,31 +108,23 @@ I2V_FAMILIES: Final = frozenset({"image2video", "text2video"})
 
 
 @define(slots=True, eq=False)
-class FakeJob:
-    """One job as the server sees it. Times are clock seconds (``Clock.now()``)."""
+class TimedJob:
+    """What both fakes' jobs share: the clock-driven lifecycle 1 -> 2 -> 3/4.
+
+    Times are clock seconds (``Clock.now()``).
+    """
 
     id: str
     family: str
-    #: Video translation: the target language; else "".
-    variant: str
     created_at: float
-    create_time_ms: int
+    #: When status 1 ends (queueing, including any wait for a plan slot).
     queue_end: float
+    #: When status 2 ends.
     proc_end: float
-    #: Seconds of media (``video_lock_duration``).
-    media_duration: float
     #: Whether the job ends in status 4 when processing ends.
     fails: bool
-    error_code: int
-    error_reason: str
-    #: The create body (shared by the jobs of one create; never mutated).
-    params: dict[str, Any]
-    webhook_url: str | None = None
-    #: Set by ``FakeAkool.complete/fail/set_status``: overrides the clock-driven status.
-    forced_status: int | None = None
-    forced_url: str | None = None
-    #: Bit ``1 << status`` set once a webhook for that status went out.
-    webhooks_sent: int = 0
+    #: Set by the fake's ``complete/fail/set_status``: overrides the clock-driven status.
+    forced_status: int | None = field(default=None, kw_only=True)
 
     def status(self, now: float) -> int:
         """1 queueing, 2 processing, 3 completed, 4 failed, at clock time ``now``."""
@@ -129,6 +135,25 @@ class FakeJob:
         if now < self.proc_end:
             return 2
         return 4 if self.fails else 3
+
+
+@define(slots=True, eq=False)
+class FakeJob(TimedJob):
+    """One Akool job as the server sees it."""
+
+    #: Video translation: the target language; else "".
+    variant: str
+    create_time_ms: int
+    #: Seconds of media (``video_lock_duration``).
+    media_duration: float
+    error_code: int
+    error_reason: str
+    #: The create body (shared by the jobs of one create; never mutated).
+    params: dict[str, Any]
+    webhook_url: str | None = None
+    forced_url: str | None = None
+    #: Bit ``1 << status`` set once a webhook for that status went out.
+    webhooks_sent: int = 0
 
     def progress(self, now: float, status: int) -> int:
         """0-100 as video translation reports it."""
@@ -174,3 +199,101 @@ def result_chunks(job_id: str, size: int) -> list[tuple[bytes, int]]:
     if rest:
         pieces.append((block[:rest], 1))
     return pieces
+
+
+@frozen(slots=True)
+class Timing:
+    """A new job's drawn timing (clock seconds)."""
+
+    media: float
+    queue_end: float
+    proc_end: float
+    fails: bool
+
+
+def _draw(rng: random.Random, span: tuple[float, float], distribution: str) -> float:
+    """One draw over ``span``: uniform, or log-normal with ``span`` as its 5-95 % interval."""
+    low, high = span
+    if distribution == "lognormal" and low > 0 and high > low:
+        mid = 0.5 * (math.log(low) + math.log(high))
+        sigma = (math.log(high) - math.log(low)) / (2.0 * 1.6448536269514722)
+        return math.exp(rng.gauss(mid, sigma))
+    return rng.uniform(low, high)
+
+
+class _Plan:
+    """One account's slots: a heap of the times the ``cap`` running slots free up."""
+
+    __slots__ = ("free_at", "last_start")
+
+    def __init__(self) -> None:
+        self.free_at: list[float] = []
+        self.last_start = -math.inf
+
+    def start(self, ready: float, cap: int) -> float:
+        """When a job ready at ``ready`` gets a slot (never before an earlier-created job)."""
+        free_at = self.free_at
+        while len(free_at) < cap:
+            heapq.heappush(free_at, -math.inf)
+        while len(free_at) > cap:
+            heapq.heappop(free_at)  # a smaller plan: the slot freeing first goes away
+        return max(ready, free_at[0], self.last_start)
+
+    def take(self, start: float, end: float) -> None:
+        heapq.heapreplace(self.free_at, end)
+        self.last_start = start
+
+
+class Lifecycle:
+    """Draws every new job's timing from a :class:`FakeConfig` and runs each account's plan.
+
+    Queue time, media length and processing time come from the config's ranges (``processing_time``
+    when set, else media length x ``processing_factor`` +- ``processing_jitter``), uniform or
+    log-normal (``duration_distribution``). With ``concurrency_cap`` set, a job also waits in
+    status 1 until one of the account's ``cap`` slots is free, in creation order. A slot is held
+    from the start of processing to its clock-driven end (a forced status does not free it).
+    """
+
+    __slots__ = ("_plans", "_rng")
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._plans: dict[str, _Plan] = {}
+
+    def draw(self, config: FakeConfig, now: float, account: str = "") -> Timing:
+        """The timing of a job created at ``now`` by ``account``."""
+        rng = self._rng
+        spread = config.duration_distribution
+        media = rng.uniform(*config.media_duration)
+        ready = now + _draw(rng, config.queue_time, spread)
+        if config.processing_time is not None:
+            processing = _draw(rng, config.processing_time, spread)
+        else:
+            jitter = config.processing_jitter
+            processing = media * config.processing_factor * (1.0 + rng.uniform(-jitter, jitter))
+        processing = max(0.0, processing)
+        fails = config.failure_ratio > 0.0 and rng.random() < config.failure_ratio
+        cap = config.concurrency_cap
+        if cap is None:
+            return Timing(media, ready, ready + processing, fails)
+        plan = self._plans.get(account)
+        if plan is None:
+            plan = self._plans[account] = _Plan()
+        start = plan.start(ready, cap)
+        plan.take(start, start + processing)
+        return Timing(media, start, start + processing, fails)
+
+
+def max_running(jobs: Iterable[TimedJob]) -> int:
+    """The most jobs of ``jobs`` ever processing (status 2) at one instant, by their clocks."""
+    events: list[tuple[float, int]] = []
+    for job in jobs:
+        if job.proc_end > job.queue_end:
+            events.append((job.queue_end, 1))
+            events.append((job.proc_end, -1))
+    events.sort()  # an end (-1) sorts before a start (+1) at the same instant
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak

@@ -25,7 +25,7 @@ from ._akool.video_translation import NEED_VOICE_ID
 from ._config import FakeConfig, apply_patch, config_to_dict
 from ._faults import EndpointRole, FaultPlan, envelope_error, fault_answer, pick_fault
 from ._http import ParamError, ServedApp, drop_connection, json_body, json_response, ok, truncate
-from ._jobs import FAMILIES, LANGUAGES, FakeJob, result_bytes, result_chunks
+from ._jobs import FAMILIES, LANGUAGES, FakeJob, Lifecycle, result_bytes, result_chunks
 from ._stats import FakeStats
 from ._webhook_out import WebhookDispatcher
 
@@ -89,6 +89,7 @@ class FakeAkool(ServedApp):
         seed = self.config.seed
         # Separate streams, so fault draws do not change which jobs fail.
         self._job_rng = random.Random(None if seed is None else f"{seed}:jobs")
+        self._lifecycle = Lifecycle(self._job_rng)
         self._fault_rng = random.Random(None if seed is None else f"{seed}:faults")
         self._webhooks = WebhookDispatcher(
             self, random.Random(None if seed is None else f"{seed}:webhooks")
@@ -309,25 +310,20 @@ class FakeAkool(ServedApp):
 
     def _new_job(self, spec: CreateSpec, variant: str, body: dict[str, Any]) -> FakeJob:
         config = self.config
-        rng = self._job_rng
         clock = self.clock
         now = clock.now()
         family = FAMILIES[spec.family]
-        media = rng.uniform(*config.media_duration)
-        queue = rng.uniform(*config.queue_time)
-        jitter = config.processing_jitter
-        processing = media * config.processing_factor * (1.0 + rng.uniform(-jitter, jitter))
-        fails = config.failure_ratio > 0.0 and rng.random() < config.failure_ratio
+        timing = self._lifecycle.draw(config, now)
         job = FakeJob(
             id=self._new_id(),
             family=spec.family,
             variant=variant,
             created_at=now,
             create_time_ms=int(clock.wall() * 1000),
-            queue_end=now + queue,
-            proc_end=now + queue + max(0.0, processing),
-            media_duration=media,
-            fails=fails,
+            queue_end=timing.queue_end,
+            proc_end=timing.proc_end,
+            media_duration=timing.media,
+            fails=timing.fails,
             error_code=family.error_code,
             error_reason=family.error_reason,
             params=body,

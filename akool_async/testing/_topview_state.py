@@ -9,6 +9,8 @@ from typing import Any, Final
 
 from attrs import define, field
 
+from ._jobs import TimedJob
+
 __all__ = [
     "TOPVIEW_TASKS",
     "WORDS",
@@ -56,32 +58,15 @@ WORDS: Final = {1: "waiting", 2: "running", 3: "success", 4: "fail"}
 
 
 @define(slots=True, eq=False)
-class TopViewJob:
-    """One task as the fake sees it. Times are clock seconds."""
+class TopViewJob(TimedJob):
+    """One task as the fake sees it (statuses 1 waiting, 2 running, 3 success, 4 fail)."""
 
-    id: str
-    family: str
-    created_at: float
-    queue_end: float
-    proc_end: float
-    fails: bool
     params: dict[str, Any]
     count: int = 1
     error_msg: str = "Generation failed, please try again"
     notice_url: str | None = None
-    forced_status: int | None = None
     replace_keys: tuple[str, ...] = ()
     callbacks_sent: int = 0
-
-    def status(self, now: float) -> int:
-        """1 waiting, 2 running, 3 success, 4 fail at clock time ``now``."""
-        if self.forced_status is not None:
-            return self.forced_status
-        if now < self.queue_end:
-            return 1
-        if now < self.proc_end:
-            return 2
-        return 4 if self.fails else 3
 
 
 @define(slots=True, eq=False)

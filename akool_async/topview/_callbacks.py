@@ -19,8 +19,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -28,6 +26,7 @@ from aiohttp import web
 from attrs import field, frozen
 
 from .._base import BaseSession
+from .._dedupe import DedupeWindow
 from .._errors import ConfigurationError, InvalidWebhook
 from .._jobmodels import JobStatus
 from .._webhook_receivers import read_capped
@@ -136,15 +135,10 @@ class TopViewCallbackReceiver:
         dedupe_window: delivery keys remembered to drop repeats (0 disables).
     """
 
-    __slots__ = ("_lock", "_notify", "_seen", "_window")
+    __slots__ = ("_notify", "_window")
 
     def __init__(self, target: TopViewSession | Notify, *, dedupe_window: int = 10_000) -> None:
-        if (
-            isinstance(dedupe_window, bool)
-            or not isinstance(dedupe_window, int)
-            or dedupe_window < 0
-        ):
-            raise ConfigurationError(f"dedupe_window: must be an int >= 0, got {dedupe_window!r}")
+        self._window = DedupeWindow(dedupe_window)
         if isinstance(target, BaseSession):
             session = target
 
@@ -156,22 +150,10 @@ class TopViewCallbackReceiver:
             self._notify = target
         else:
             raise TypeError("target must be a TopViewSession or a callable")
-        self._window = dedupe_window
-        self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
-        self._lock = threading.Lock()
 
     def _first_time(self, cb: TopViewCallback) -> bool:
-        if not self._window:
-            return True
         key = ("uuid", cb.uuid) if cb.uuid else ("task", cb.task_id, cb.status_text or "")
-        with self._lock:
-            if key in self._seen:
-                self._seen.move_to_end(key)
-                return False
-            self._seen[key] = None
-            while len(self._seen) > self._window:
-                self._seen.popitem(last=False)
-            return True
+        return self._window.first_time(key)
 
     async def deliver(self, body: bytes) -> tuple[int, dict[str, str]]:
         """Handle one callback body; returns (HTTP status, JSON answer)."""

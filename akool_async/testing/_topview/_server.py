@@ -40,7 +40,7 @@ from ...topview._media import image_size
 from .._config import FakeConfig
 from .._faults import EndpointRole, FaultPlan, fault_answer, pick_fault
 from .._http import ServedApp, drop_connection, is_http_url, truncate
-from .._jobs import result_bytes
+from .._jobs import Lifecycle, result_bytes
 from .._stats import FakeStats
 from .._topview_state import TOPVIEW_TASKS, WORDS, FakeFile, TopViewCounters, TopViewJob
 from . import common_tasks, product_avatar, uploads, video_avatar
@@ -116,6 +116,7 @@ class FakeTopView(ServedApp):
         self.replace_keys: dict[str, str] = {}
         seed = self.config.seed
         self._job_rng = random.Random(None if seed is None else f"{seed}:tv-jobs")
+        self._lifecycle = Lifecycle(self._job_rng)
         self._fault_rng = random.Random(None if seed is None else f"{seed}:tv-faults")
         self.callback_rng = random.Random(None if seed is None else f"{seed}:tv-callbacks")
         #: Due callbacks: (due, sequence, task id).
@@ -276,20 +277,15 @@ class FakeTopView(ServedApp):
         self, family: str, body: dict[str, Any], count: int, notice: str | None
     ) -> TopViewJob:
         config = self.config
-        rng = self._job_rng
         now = self.clock.now()
-        media = rng.uniform(*config.media_duration)
-        queue = rng.uniform(*config.queue_time)
-        jitter = config.processing_jitter
-        processing = media * config.processing_factor * (1.0 + rng.uniform(-jitter, jitter))
-        fails = config.failure_ratio > 0.0 and rng.random() < config.failure_ratio
+        timing = self._lifecycle.draw(config, now)
         job = TopViewJob(
             id=self.new_id(),
             family=family,
             created_at=now,
-            queue_end=now + queue,
-            proc_end=now + queue + max(0.0, processing),
-            fails=fails,
+            queue_end=timing.queue_end,
+            proc_end=timing.proc_end,
+            fails=timing.fails,
             params=body,
             count=count,
             notice_url=notice,

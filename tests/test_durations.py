@@ -1,0 +1,261 @@
+"""The duration model, poll placement and plan-queue inference: pure logic, unit + hypothesis."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from akool_async._durations import PlanQueue, PollPlacement, Reservoir, SurvivalModel
+
+
+def _empirical(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
+
+
+def test_reservoir_keeps_early_and_late_items_alike() -> None:
+    """Algorithm R keeps the first and the last half of a stream in equal shares."""
+    rng = random.Random(1)
+    early = 0
+    for _ in range(200):
+        res: Reservoir[int] = Reservoir(50, rng=rng)
+        for i in range(1000):
+            res.offer(i)
+        early += sum(1 for i in res.items if i < 500)
+    assert abs(early / (200 * 50) - 0.5) < 0.03
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    mu=st.floats(0.0, 4.0),
+    sigma=st.floats(0.05, 1.0),
+    seed=st.integers(0, 10_000),
+)
+def test_quantiles_converge_on_lognormal_samples(mu: float, sigma: float, seed: int) -> None:
+    """Fed 2,000 finished jobs of a known log-normal, the median and p90 land within the
+    sampling error of a 512-job reservoir (4 standard errors) plus one bin (4 %)."""
+    rng = random.Random(seed)
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(seed + 1))
+    for i in range(2000):
+        model.start(i, 0.0)
+        model.finish(i, rng.lognormvariate(mu, sigma), exact=True)
+    for p in (0.5, 0.9):
+        truth = math.exp(mu + sigma * {0.5: 0.0, 0.9: 1.2815515655446004}[p])
+        got = model.quantile(p)
+        assert got is not None and abs(math.log(got / truth)) < 0.04 + 4 * sigma * 1.7 / 512**0.5
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), cut=st.floats(0.2, 0.7))
+def test_censoring_removes_the_bias_of_fast_finishers(seed: int, cut: float) -> None:
+    """Part way through a wave (only the fast jobs finished, the rest seen running), the median
+    counts the running ones as lower bounds: it matches the full wave's, where the finishers'
+    own median is far too short."""
+    rng = random.Random(seed)
+    durations = [rng.uniform(10.0, 30.0) for _ in range(600)]
+    now = _empirical(durations, cut)  # the moment a share ``cut`` has finished
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(seed))
+    for i, d in enumerate(durations):
+        model.start(i, 0.0)
+        if d <= now:
+            model.finish(i, d, exact=True)
+        else:
+            model.alive(i, now)
+    finished = [d for d in durations if d <= now]
+    got = model.quantile(min(0.9 * cut, 0.5))
+    truth = _empirical(durations, min(0.9 * cut, 0.5))
+    assert got is not None and abs(got / truth - 1.0) < 0.06
+    naive = _empirical(finished, min(0.9 * cut, 0.5) / cut * cut)
+    assert model.quantile(0.95) is None  # nobody knows the tail yet
+    assert naive <= truth
+
+
+def test_unknown_tail_while_every_slow_job_still_runs() -> None:
+    """Quantiles beyond what has finished are unknown (None), not guessed from the finishers."""
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(3))
+    for i in range(100):
+        model.start(i, 0.0)
+    for i in range(10):
+        model.finish(i, 5.0 + i * 0.1, exact=True)
+    for i in range(10, 100):
+        model.alive(i, 6.0)
+    assert model.quantile(0.05) is not None
+    assert model.quantile(0.5) is None
+
+
+def test_media_length_scales_the_prediction() -> None:
+    """Jobs whose processing is proportional to their media length: a job with twice the media
+    gets twice the predicted quantile."""
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(4))
+    rng = random.Random(5)
+    for i in range(500):
+        media = rng.uniform(5.0, 50.0)
+        model.start(i, 0.0, media)
+        model.finish(i, media * rng.uniform(1.9, 2.1), exact=True)
+    short, long = model.quantile(0.5, 10.0), model.quantile(0.5, 20.0)
+    assert short is not None and long is not None
+    assert abs(long / short - 2.0) < 1e-9 and abs(short / 20.0 - 1.0) < 0.06
+
+
+def test_waits_of_our_own_never_teach_an_end() -> None:
+    """A finish whose timing includes our own waits (``clean`` false) or was seen after a wide
+    gap adds no event: only the age it was last seen running, as a lower bound."""
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(6))
+    model.start(1, 0.0)
+    model.alive(1, 4.0)
+    model.finish(1, 60.0, clean=False)
+    model.start(2, 0.0)
+    model.alive(2, 4.0)
+    model.finish(2, 60.0, max_gap=5.0)
+    assert model.events == 0
+    assert model.to_dict()["censored"]["sample"] == [4.0, 4.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ages=st.lists(st.floats(0.01, 1e4), min_size=1, max_size=60),
+    censored=st.lists(st.floats(0.01, 1e4), max_size=20),
+)
+def test_export_import_round_trips(ages: list[float], censored: list[float]) -> None:
+    """to_dict -> JSON -> from_dict gives a model with the same samples and quantiles."""
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(7))
+    for i, age in enumerate(ages):
+        model.start(i, 0.0)
+        model.finish(i, age, exact=True)
+    for j, age in enumerate(censored, start=len(ages)):
+        model.start(j, 0.0)
+        model.censor(j, age)
+    data = json.loads(json.dumps(model.to_dict()))
+    again = SurvivalModel.from_dict(data, rng=random.Random(7))
+    assert again.to_dict() == model.to_dict()
+    for p in (0.02, 0.5, 0.98):
+        assert again.quantile(p) == model.quantile(p)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, {}, {"format": 99}, {"format": 1, "events": {"seen": 0, "sample": [-1.0]}}],
+)
+def test_import_rejects_bad_exports(data: object) -> None:
+    """A malformed or foreign export fails with ValueError, never a half-built model."""
+    with pytest.raises(ValueError):
+        SurvivalModel.from_dict(data)
+
+
+def test_refit_is_lazy() -> None:
+    """With thousands of events, one more finish does not refit the curve (refit_share)."""
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(8))
+    for i in range(5000):
+        model.start(i, 0.0)
+        model.finish(i, 1.0 + i % 97, exact=True)
+    assert model.quantile(0.5) is not None
+    curve = model._curve
+    model.start(-1, 0.0)
+    model.finish(-1, 3.0, exact=True)
+    model.quantile(0.5)
+    assert model._curve is curve
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    knob=st.floats(0.2, 20.0),
+    scale=st.floats(1.0, 100.0),
+    spread=st.floats(0.1, 2.0),
+    seed=st.integers(0, 10_000),
+)
+def test_policy_delay_bound_holds_on_simulated_jobs(
+    knob: float, scale: float, spread: float, seed: int
+) -> None:
+    """Jobs polled as the policy says (with the true 2 % / 98 % quantiles) are detected within
+    target_p95_delay for 95 % of them (up to the sampling error of 400 jobs)."""
+    rng = random.Random(seed)
+    place = PollPlacement(target_p95_delay=knob)
+    durations = [scale * (1.0 + spread * rng.random()) for _ in range(400)]
+    lo, hi = _empirical(durations, place.low), _empirical(durations, place.high)
+    delays = []
+    for d in durations:
+        age, tail = 0.0, 0
+        while True:
+            nxt = place.next_age(age, lo, hi, probe=False, tail_polls=tail)
+            assert nxt is not None and nxt > age
+            if age >= hi:
+                tail += 1
+            age = nxt
+            if age >= d:
+                delays.append(age - d)
+                break
+    late = sum(1 for d in delays if d > knob) / len(delays)
+    assert late <= 0.05 + 3 * (0.05 * 0.95 / len(delays)) ** 0.5  # 5 %, within sampling error
+
+
+def test_cold_non_probe_waits_for_the_model() -> None:
+    """Nothing learned: a probe is polled one spacing on, any other job is parked (None)."""
+    place = PollPlacement(target_p95_delay=2.0)
+    assert place.next_age(3.0, None, None, probe=True) == pytest.approx(3.0 + place.spacing)
+    assert place.next_age(3.0, None, None, probe=False) is None
+    assert place.backstop_age(0.0) == pytest.approx(place.backstop * place.spacing)
+
+
+def test_policy_scales_with_time() -> None:
+    """Every duration and the knob x10: every poll age x10 (the policy has no other unit)."""
+    a, b = PollPlacement(target_p95_delay=1.5), PollPlacement(target_p95_delay=15.0)
+    for age, lo, hi, tail in [(0.0, 4.0, 9.0, 0), (5.0, 4.0, 9.0, 0), (10.0, 4.0, 9.0, 2)]:
+        x = a.next_age(age, lo, hi, probe=False, tail_polls=tail)
+        y = b.next_age(age * 10, lo * 10, hi * 10, probe=False, tail_polls=tail)
+        assert x is not None and y is not None and y == pytest.approx(10 * x)
+
+
+def test_plan_queue_grants_slots_in_creation_order() -> None:
+    """With a known cap, each completion hands its slot to the oldest queued job."""
+    plan: PlanQueue[int] = PlanQueue(cap=2)
+    plan.extend(range(5))
+    assert plan.seen_running(1) == [0, 1]
+    assert plan.queued(2) and plan.queued(4)
+    assert plan.finished(0) == [2]
+    assert plan.finished(2) == [3]
+    assert list(plan.waiting()) == [4]
+
+
+def test_plan_queue_is_inferred_only_once_confirmed() -> None:
+    """Without a given cap nothing counts as queued until a job sits in status 1 well past the
+    queue phase of jobs that found a free slot; then the cap is the slots held at once."""
+    plan: PlanQueue[str] = PlanQueue()
+    plan.extend(["a", "b", "c", "d"])
+    plan.seen_running("b", 1.0, tight=True)  # a and b hold slots
+    assert not plan.queued("c")
+    plan.seen_queued("c", 1.5)
+    assert not plan.confirmed
+    plan.seen_queued("c", 3.0)
+    assert plan.confirmed and plan.slots == 2 and plan.queued("c")
+    assert plan.finished("a") == ["c"]
+    assert plan.seen_running("d") == ["d"] and plan.slots == 3  # d ran after all: one more slot
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cap=st.integers(1, 8),
+    n=st.integers(1, 60),
+    finish_order=st.randoms(use_true_random=False),
+)
+def test_plan_queue_never_grants_more_than_the_cap(
+    cap: int, n: int, finish_order: random.Random
+) -> None:
+    """Whatever order running jobs finish in, at most ``cap`` are believed running and every
+    job is granted once, in creation order."""
+    plan: PlanQueue[int] = PlanQueue(cap=cap)
+    plan.extend(range(n))
+    running = plan.seen_running(min(cap, n) - 1)
+    granted_order = list(running)
+    while running:
+        done = finish_order.choice(running)
+        running.remove(done)
+        new = plan.finished(done)
+        granted_order.extend(new)
+        running.extend(new)
+        assert len(running) <= cap
+    assert granted_order == list(range(n))
