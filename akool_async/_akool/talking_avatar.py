@@ -63,35 +63,35 @@ def _image_url(_inst: object, attribute: Attribute[Any], value: object) -> None:
 
 
 @frozen(slots=True, kw_only=True)
-class ImageElement:
-    """An image (or a plain colour, ``#RRGGBB``) on the canvas, e.g. the background.
+class _Placed:
+    """Where an image or the avatar sits on the canvas.
 
     Offsets place the element as the page's example does (both example elements sit at the
     canvas centre, 1920/1080); scales default to 1.
     """
 
-    url: str = field(validator=_image_url)
     width: int | None = field(default=None, validator=_size)
     height: int | None = field(default=None, validator=_size)
     scale_x: float = field(default=1, validator=_scale)
     scale_y: float = field(default=1, validator=_scale)
     offset_x: int = field(default=_CENTRE[0], validator=_offset)
     offset_y: int = field(default=_CENTRE[1], validator=_offset)
+
+
+@frozen(slots=True, kw_only=True)
+class ImageElement(_Placed):
+    """An image (or a plain colour, ``#RRGGBB``) on the canvas, e.g. the background."""
+
+    url: str = field(validator=_image_url)
     type: str = field(default="image", validator=one_of("image"))
 
 
 @frozen(slots=True, kw_only=True)
-class AvatarElement:
+class AvatarElement(_Placed):
     """The avatar: ``avatar_id`` from the avatar list, or your own avatar's ``url``."""
 
     avatar_id: str | None = field(default=None, validator=optional_text)
     url: str | None = field(default=None, validator=optional_http_url)
-    width: int | None = field(default=None, validator=_size)
-    height: int | None = field(default=None, validator=_size)
-    scale_x: float = field(default=1, validator=_scale)
-    scale_y: float = field(default=1, validator=_scale)
-    offset_x: int = field(default=_CENTRE[0], validator=_offset)
-    offset_y: int = field(default=_CENTRE[1], validator=_offset)
     type: str = field(default="avatar", validator=one_of("avatar"))
 
     def __attrs_post_init__(self) -> None:

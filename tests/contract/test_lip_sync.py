@@ -10,13 +10,12 @@ import pytest
 
 from akool_async import JobStatus, ScaledClock
 
-from .docserver import Endpoint, completed, doc_server, session_on
+from .docserver import Endpoint, doc_server, session_on, video_status
 
 pytestmark = pytest.mark.anyio
 
 PAGE = "ai-tools-suite/lip-sync.mdx"
 CREATE = "/api/open/v3/content/video/lipsync"
-STATUS = "/api/open/v3/content/video/infobymodelid"
 
 CREATE_SCHEMA = {
     "type": "object",
@@ -75,13 +74,7 @@ STATUS_ANSWER = {
 RESULT_URL = "https://example.cloudfront.net/lipsync-result.mp4"
 ENDPOINTS = [
     Endpoint("POST", CREATE, PAGE, CREATE_SCHEMA, [CREATE_ANSWER]),
-    Endpoint(
-        "GET",
-        STATUS,
-        PAGE,
-        {"type": "object", "required": ["video_model_id"]},
-        [STATUS_ANSWER, completed(STATUS_ANSWER, video_status=3, video=RESULT_URL)],
-    ),
+    video_status(PAGE, STATUS_ANSWER, RESULT_URL),
 ]
 
 

@@ -13,16 +13,36 @@ import pytest
 
 from akool_async import AudioElement, AvatarElement, ImageElement, JobStatus, ScaledClock
 
-from .docserver import Endpoint, completed, doc_server, session_on
+from .docserver import Endpoint, doc_server, session_on, video_status
 
 pytestmark = pytest.mark.anyio
 
 PAGE = "ai-tools-suite/talking-avatar.mdx"
 CREATE = "/api/open/v3/talkingavatar/create"
-STATUS = "/api/open/v3/content/video/infobymodelid"
 
 _NUMBER = {"type": "number"}
 _PLACED = ["type", "scale_x", "scale_y", "offset_x", "offset_y"]
+
+
+def _placed(kind: str, required: list[str]) -> dict[str, Any]:
+    """An image or avatar element: scale and offset required, sizes optional."""
+    urls = {"url": {"type": "string"}}
+    if kind == "avatar":
+        urls["avatar_id"] = {"type": "string"}
+    return {
+        "type": "object",
+        "required": [*_PLACED, *required],
+        "properties": {
+            "type": {"const": kind},
+            **urls,
+            **{name: _NUMBER for name in _PLACED[1:]},
+            "width": _NUMBER,
+            "height": _NUMBER,
+        },
+        "additionalProperties": False,
+    }
+
+
 #: The body table: image and avatar elements need scale and offset; audio a url or text+voice.
 CREATE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -36,37 +56,8 @@ CREATE_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "oneOf": [
-                    {
-                        "type": "object",
-                        "required": [*_PLACED, "url"],
-                        "properties": {
-                            "type": {"const": "image"},
-                            "url": {"type": "string"},
-                            "scale_x": _NUMBER,
-                            "scale_y": _NUMBER,
-                            "offset_x": _NUMBER,
-                            "offset_y": _NUMBER,
-                            "width": _NUMBER,
-                            "height": _NUMBER,
-                        },
-                        "additionalProperties": False,
-                    },
-                    {
-                        "type": "object",
-                        "required": _PLACED,
-                        "properties": {
-                            "type": {"const": "avatar"},
-                            "avatar_id": {"type": "string"},
-                            "url": {"type": "string"},
-                            "scale_x": _NUMBER,
-                            "scale_y": _NUMBER,
-                            "offset_x": _NUMBER,
-                            "offset_y": _NUMBER,
-                            "width": _NUMBER,
-                            "height": _NUMBER,
-                        },
-                        "additionalProperties": False,
-                    },
+                    _placed("image", ["url"]),
+                    _placed("avatar", []),
                     {
                         "type": "object",
                         "required": ["type"],
@@ -117,13 +108,7 @@ STATUS_ANSWER = {
 RESULT_URL = "https://example.cloudfront.net/avatar-result.mp4"
 ENDPOINTS = [
     Endpoint("POST", CREATE, PAGE, CREATE_SCHEMA, [CREATE_ANSWER]),
-    Endpoint(
-        "GET",
-        STATUS,
-        PAGE,
-        {"type": "object", "required": ["video_model_id"]},
-        [STATUS_ANSWER, completed(STATUS_ANSWER, video_status=3, video=RESULT_URL)],
-    ),
+    video_status(PAGE, STATUS_ANSWER, RESULT_URL),
 ]
 
 
