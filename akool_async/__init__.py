@@ -12,7 +12,8 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
-from ._akool.face_swap import SwapImage
+from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.moderation import ModerationResult
 from ._akool.talking_avatar import AudioElement, AvatarElement, ImageElement
 from ._akool.video_translation import (
     FailedLanguage,
@@ -108,6 +109,8 @@ __all__ = [
     "Credit",
     "EventStream",
     "EventsLagged",
+    "FaceInfo",
+    "FaceMapping",
     "FailedLanguage",
     "Family",
     "FileRecord",
@@ -133,6 +136,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModerationResult",
     "NotFound",
     "NotGiven",
     "OutcomeState",

@@ -15,6 +15,8 @@ from ._akool._common import Credit, Language, parse_snapshot
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
+from ._akool.moderation import Moderation
+from ._akool.reage import Reage
 from ._akool.talking_avatar import TalkingAvatar
 from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
@@ -104,10 +106,12 @@ class Session(BaseSession):
         self.video_translation = VideoTranslation(self)
         self.talking_avatar = TalkingAvatar(self)
         self.faceswap = FaceSwap(self)
+        self.reage = Reage(self)
         self.image = Image(self)
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
+        self.moderation = Moderation(self)
 
     # -- webhooks ---------------------------------------------------------------------------
 

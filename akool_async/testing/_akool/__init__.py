@@ -17,6 +17,7 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    moderation,
     talking_avatar,
     talking_photo,
     video,
@@ -49,6 +50,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     image.AREA,
     video.AREA,
     voice.AREA,
+    moderation.AREA,
 )
 
 #: Path -> validator of every create endpoint.
