@@ -13,6 +13,7 @@ from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
 from ._akool.talking_avatar import AudioElement, AvatarElement, ImageElement
 from ._akool.video_translation import (
@@ -68,6 +69,7 @@ from ._errors import (
     ReplayedWebhook,
     RequestTimeout,
     ResponseTooLarge,
+    ResultMissing,
     ServerError,
     SessionClosed,
     Throttled,
@@ -90,12 +92,14 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAMILIES",
     "NOT_GIVEN",
+    "AIModel",
     "APIError",
     "AccountBanned",
     "AkoolError",
     "AudioElement",
     "AudioSplits",
     "AuthenticationError",
+    "Avatar",
     "AvatarElement",
     "BatchOptions",
     "BatchOutcome",
@@ -107,6 +111,7 @@ __all__ = [
     "ConnectError",
     "CreationUnknown",
     "Credit",
+    "Effect",
     "EventStream",
     "EventsLagged",
     "FaceInfo",
@@ -136,6 +141,7 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModelResolution",
     "ModerationResult",
     "NotFound",
     "NotGiven",
@@ -147,6 +153,7 @@ __all__ = [
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
+    "ResultMissing",
     "RetryPolicy",
     "ScaledClock",
     "ServerError",
@@ -162,6 +169,7 @@ __all__ = [
     "TranslationJobs",
     "TransportError",
     "ValidationError",
+    "Voice",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

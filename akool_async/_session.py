@@ -15,6 +15,7 @@ from ._akool._common import Credit, Language, parse_snapshot
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
+from ._akool.lists import AkoolLists
 from ._akool.moderation import Moderation
 from ._akool.reage import Reage
 from ._akool.talking_avatar import TalkingAvatar
@@ -46,7 +47,7 @@ __all__ = ["Session"]
 log = logging.getLogger("akool_async")
 
 
-class Session(BaseSession):
+class Session(AkoolLists, BaseSession):
     """An Akool API session: authenticates, creates jobs and tracks them with one scheduler.
 
     Use it as an async context manager::
@@ -187,12 +188,13 @@ class Session(BaseSession):
             if isinstance(item, Mapping) and isinstance(item.get("lang_code"), str):
                 name = item.get("lang_name")
                 url = item.get("url")
+                need = item.get("need_voice_id")
                 out.append(
                     Language(
                         item["lang_code"],
                         name if isinstance(name, str) else item["lang_code"],
                         url if isinstance(url, str) else None,
-                        item.get("need_voice_id") is True,
+                        need_voice_id=need if isinstance(need, bool) else None,
                     )
                 )
         return out

@@ -148,6 +148,8 @@ class FakeAkool(ServedApp):
     def complete(self, job_id: str, url: str | None = None) -> None:
         """Force ``job_id`` to status 3, with ``url`` as its result if given.
 
+        ``url=""`` answers completed with an empty result field (a fault the SDK must end at once).
+
         Raises:
             KeyError: unknown job id.
         """

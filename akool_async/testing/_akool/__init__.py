@@ -17,6 +17,7 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    lists,
     moderation,
     talking_avatar,
     talking_photo,
@@ -50,6 +51,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     image.AREA,
     video.AREA,
     voice.AREA,
+    lists.AREA,
     moderation.AREA,
 )
 

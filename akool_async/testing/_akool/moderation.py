@@ -56,6 +56,8 @@ def verdict(job: FakeJob) -> tuple[str, str]:
 
 def _info_body(job: FakeJob, status: int, now: float, base: str) -> dict[str, Any]:
     result, conclusion = verdict(job) if status == 3 else ("", "")
+    if job.forced_url is not None:  # ``FakeAkool.complete(id, url=...)``: "" is an empty answer
+        result = job.forced_url
     out: dict[str, Any] = {"_id": job.id, "uid": _UID, "status": status, "result": result}
     if status == 3:
         out["final_conclusion"] = conclusion
