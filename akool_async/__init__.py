@@ -12,6 +12,7 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
+from ._akool._created import CreatedJobs, RefusedJob
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
 from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
@@ -22,6 +23,7 @@ from ._akool.video_translation import (
     TranslationFailed,
     TranslationJobs,
 )
+from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -109,6 +111,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConnectError",
+    "CreatedJobs",
     "CreationUnknown",
     "Credit",
     "Effect",
@@ -150,6 +153,7 @@ __all__ = [
     "PermissionDenied",
     "PollPolicy",
     "RateLimited",
+    "RefusedJob",
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
@@ -170,6 +174,9 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "Voice",
+    "VoiceChangeOptions",
+    "VoiceCloneOptions",
+    "VoiceOptions",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal, Unpack
 
 from aiohttp import web
+from attrs import define, field
 
 from . import _constants as C
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language, parse_snapshot
+from ._akool._created import CreatedJobs, RefusedJob, refusal_error, refused_entries
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
@@ -28,13 +31,10 @@ from ._akool.video_translation import (
     created_translations,
 )
 from ._akool.voice import Tts
+from ._akool.voice_lab import VoiceLab
 from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
-from ._errors import (
-    ConfigurationError,
-    CreationUnknown,
-    InvalidResponse,
-)
+from ._errors import ConfigurationError, CreationUnknown, InvalidResponse
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import JobSnapshot
@@ -45,6 +45,18 @@ from ._webhooks import WebhookEvent, WebhookVerifier
 __all__ = ["Session"]
 
 log = logging.getLogger("akool_async")
+
+
+@define(slots=True)
+class _CreateNotes:
+    """What the batch create in progress in this task read: refused entries, listed ids."""
+
+    refused: list[RefusedJob] = field(factory=list)
+    raw: list[dict[str, Any]] = field(factory=list)
+    listed: list[str] = field(factory=list)
+
+
+_NOTES: ContextVar[_CreateNotes | None] = ContextVar("akool_create_notes", default=None)
 
 
 class Session(AkoolLists, BaseSession):
@@ -112,6 +124,7 @@ class Session(AkoolLists, BaseSession):
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
+        self.voice_lab = VoiceLab(self)
         self.moderation = Moderation(self)
 
     # -- webhooks ---------------------------------------------------------------------------
@@ -220,9 +233,44 @@ class Session(AkoolLists, BaseSession):
     async def _create(
         self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
     ) -> list[Job]:
-        if not isinstance(request, VideoTranslationRequest):
-            return await super()._create(fam, request, max_wait=max_wait)
-        # A translation answers per language: report the failed ones beside the jobs created.
+        """Create as the base does; the answer's refused entries ride on the jobs' list."""
+        if isinstance(request, VideoTranslationRequest):
+            return await self._create_translation(fam, request, max_wait=max_wait)
+        notes = _CreateNotes()
+        token = _NOTES.set(notes)
+        try:
+            jobs = await super()._create(fam, request, max_wait=max_wait)
+        except CreationUnknown as exc:
+            if exc.job_ids or not (notes.listed or notes.refused):
+                raise
+            if not notes.listed:
+                # Nothing was started: every video was refused (nothing is billed).
+                raise refusal_error(
+                    notes.refused, endpoint=exc.endpoint, body={"errorList": notes.raw}
+                ) from None
+            # The answer listed created jobs that could not be taken up: name them.
+            raise CreationUnknown(
+                endpoint=exc.endpoint,
+                request=exc.request,
+                cause=exc.cause,
+                job_ids=notes.listed,
+            ) from exc
+        finally:
+            _NOTES.reset(token)
+        if notes.refused:
+            log.warning(
+                "%s create refused %d job(s) and started %d",
+                fam.name,
+                len(notes.refused),
+                len(jobs),
+                extra={"job_ids": [j.id for j in jobs]},
+            )
+        return CreatedJobs(jobs, notes.refused)
+
+    async def _create_translation(
+        self, fam: Family, request: VideoTranslationRequest, *, max_wait: float | NotGiven | None
+    ) -> list[Job]:
+        """A translation answers per language: the failed ones are reported beside the jobs."""
         with collect_failures(request) as pending:
             try:
                 jobs = await super()._create(fam, request, max_wait=max_wait)
@@ -240,7 +288,12 @@ class Session(AkoolLists, BaseSession):
             objects = created_translations(envelope, f"POST {fam.create_path}")
         else:
             objects = _created_objects(fam, envelope.get("data"))
-        for obj in _unique_ids(objects):
+        notes = _NOTES.get()
+        if fam.created_ids == "success_list" and notes is not None:
+            notes.refused.extend(refused_entries(envelope.get("data")))
+            notes.raw.extend(dict(r.raw) for r in notes.refused)
+            notes.listed.extend(obj["_id"] for obj in objects)
+        for obj in objects:
             try:
                 snap: JobSnapshot | None = parse_snapshot(
                     obj, status_field=fam.status_field, result_field=fam.result_field
@@ -289,8 +342,15 @@ class Session(AkoolLists, BaseSession):
                 if snap.id in wanted:
                     out[snap.id] = snap
             return out
-        env = await t.request("GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind)
+        if endpoint.id_in_path:
+            env = await t.request("GET", endpoint.url_path(ids[0]), kind=kind)
+        else:
+            env = await t.request(
+                "GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind
+            )
         data = env.get("data")
+        if endpoint.result_key is not None and isinstance(data, Mapping):
+            data = data.get(endpoint.result_key)
         if not isinstance(data, Mapping):
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         try:
@@ -333,17 +393,25 @@ def _make_auth(api_key: str | None, client_id: str | None, client_secret: str | 
     )
 
 
-def _created_objects(fam: Family, data: Any) -> list[Any]:
-    """The job objects a create answer's ``data`` describes."""
-    if isinstance(data, Mapping):
-        return [data]
-    if isinstance(data, list):
-        return data
-    return []
-
-
-def _unique_ids(items: Sequence[Any]) -> list[Mapping[str, Any]]:
-    """The objects with a string ``_id``, the first of each id."""
+def _created_objects(fam: Family, data: Any) -> list[Mapping[str, Any]]:
+    """The job objects a create answer describes, each with a string ``_id``."""
+    if fam.created_ids == "list" and isinstance(data, list):
+        items: list[Any] = data
+    elif fam.created_ids == "success_list":
+        listed = data.get("successList") if isinstance(data, Mapping) else None
+        items = listed if isinstance(listed, list) else []
+    elif (
+        isinstance(data, Mapping)
+        and fam.created_ids == "all_results"
+        and isinstance(data.get("all_results"), list)
+    ):
+        items = data["all_results"]
+    elif isinstance(data, Mapping):
+        items = [data]
+    elif isinstance(data, list):
+        items = data
+    else:
+        return []
     out = []
     seen = set()
     for item in items:

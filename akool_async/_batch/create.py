@@ -8,7 +8,7 @@ A create is never blindly retried: only a refusal the server says is temporary i
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import anyio.lowlevel
@@ -56,7 +56,7 @@ class CreateStage(RunState):
         attempt = 0
         while True:
             try:
-                await self._j(journal.begin_create, row_id)
+                await self._begin_create(row_id)
             except JournalError as exc:  # e.g. another runner took the row
                 self._emit(
                     BatchOutcome(row_id, row.family, OutcomeState.INCOMPLETE, error=str(exc))
@@ -99,12 +99,12 @@ class CreateStage(RunState):
                 raise
             break
         ids = [job.id for job in jobs]
-        raw: dict[str, object] = {
+        raw: dict[str, Any] = {
             "jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]
         }
         # Parts the server refused while creating the others (a translation's failed
         # languages) are journaled as failed entries of the row, in request order.
-        refused: list[tuple[str, str]] = []
+        refused_parts: list[tuple[str, str]] = []
         by_part = getattr(jobs, "by_language", None)
         if callable(by_part):
             ids = []
@@ -112,14 +112,17 @@ class CreateStage(RunState):
                 if isinstance(part, Job):
                     ids.append(part.id)
                 else:
-                    refused.append((f"refused:{row_id}.{label}", f"[{part.code}] {part.message}"))
-                    ids.append(refused[-1][0])
+                    key = f"refused:{row_id}.{label}"
+                    refused_parts.append((key, f"[{part.code}] {part.message}"))
+                    ids.append(key)
+        refused = getattr(jobs, "failed", ())  # a batch create's refused videos, if any
         if refused:
-            raw["refused"] = [reason for _, reason in refused]
+            raw["refused"] = [{"code": r.code, "message": r.message} for r in refused]
+            logger.warning("row %s: the create refused %d job(s)", row_id, len(refused))
         try:
             with anyio.CancelScope(shield=True):
                 await self._j(journal.record_created, row_id, ids, raw)
-                for key, reason in refused:
+                for key, reason in refused_parts:
                     await self._j(journal.record_status, key, RowState.FAILED, error=reason)
         except JournalError:
             # The jobs exist and are billed: make sure their ids are not lost with the journal.
