@@ -26,6 +26,7 @@ their answer journaled, nothing new starts, jobs still running are left for the 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -42,6 +43,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .._download import Downloader
 from .._errors import (
+    ConfigurationError,
     ValidationError,
 )
 from .._jobmodels import JobStatus
@@ -291,6 +293,7 @@ class BatchRunner(CreateStage, TrackStage):
                 try:
                     await self._run()
                 finally:
+                    await self._save_poll_model()
                     for _, events in streams:
                         await events.aclose()
                     tg.cancel_scope.cancel()
@@ -321,8 +324,24 @@ class BatchRunner(CreateStage, TrackStage):
         )
         return self._journal
 
+    async def _save_poll_model(self) -> None:
+        """The journal keeps what the scheduler learned, so the next run starts warm."""
+        if self._journal is not None:
+            with anyio.CancelScope(shield=True):
+                try:
+                    text = json.dumps(self.session.export_poll_model())
+                    await self._j(self._journal.set_meta, "poll_model", text)
+                except Exception as exc:  # losing what was learned must not fail the batch
+                    logger.warning("could not save the poll model: %s", exc)
+
     async def _run(self) -> None:
         journal = await self._open_journal()
+        saved = await self._j(journal.meta, "poll_model")
+        for s in self.sessions if saved is not None else ():
+            try:
+                s.load_poll_model(json.loads(saved or "{}"))
+            except (ValueError, ConfigurationError) as exc:
+                logger.warning("ignoring the journal's poll model: %s", exc)
         rows = self.manifest.rows
         await self._j(journal.add_rows, [(r.row_id, r.family, dict(r.fields)) for r in rows])
         plan = await self._j(journal.to_resume)
