@@ -197,6 +197,21 @@ async def drive(clock: VirtualClock, sched: Scheduler, jobs: Sequence[Job], limi
         tg.cancel_scope.cancel()
 
 
+async def learned_wave(
+    prefix: str, n: int, *, processing: float
+) -> tuple[VirtualClock, Sim, RecordingScheduler, list[Job]]:
+    """A scheduler that has seen ``n`` talking-photo jobs of 5 s queue + ``processing`` finish."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sched = make(clock, sim)
+    first = [
+        new_job(sched, sim, f"{prefix}{i}", SINGLE, queue=5, processing=processing)
+        for i in range(n)
+    ]
+    await drive(clock, sched, first, limit=5000)
+    return clock, sim, sched, first
+
+
 # -- properties -------------------------------------------------------------------------------
 
 
@@ -536,11 +551,7 @@ async def test_unread_event_stream_never_holds_polling_back_and_reports_its_loss
 @pytest.mark.anyio
 async def test_learning_places_polls_near_completion() -> None:
     """Once a family's durations are learned, jobs need far fewer polls."""
-    clock = VirtualClock()
-    sim = Sim(clock, random.Random(0))
-    sched = make(clock, sim)
-    first = [new_job(sched, sim, f"l{i}", SINGLE, queue=5, processing=200) for i in range(5)]
-    await drive(clock, sched, first, limit=5000)
+    clock, sim, sched, first = await learned_wave("l", 5, processing=200)
     before = sum(sim.polls[j.id] for j in first) / len(first)
     later = [new_job(sched, sim, f"m{i}", SINGLE, queue=5, processing=200) for i in range(5)]
     await drive(clock, sched, later, limit=5000)
@@ -592,11 +603,7 @@ async def test_an_exported_model_starts_a_new_scheduler_warm() -> None:
     """A model exported as JSON and loaded elsewhere places the first wave's polls near the end."""
     import json
 
-    clock = VirtualClock()
-    sim = Sim(clock, random.Random(0))
-    sched = make(clock, sim)
-    first = [new_job(sched, sim, f"x{i}", SINGLE, queue=5, processing=100) for i in range(8)]
-    await drive(clock, sched, first, limit=5000)
+    clock, sim, sched, _ = await learned_wave("x", 8, processing=100)
     saved = json.loads(json.dumps(sched.export_model()))
     fresh = make(clock, sim)
     fresh.load_model(saved)
