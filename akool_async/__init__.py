@@ -12,7 +12,11 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 from . import _providers  # noqa: F401
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
-from ._akool.face_swap import SwapImage
+from ._akool._created import CreatedJobs, RefusedJob
+from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
+from ._akool.moderation import ModerationResult
+from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -60,6 +64,7 @@ from ._errors import (
     ReplayedWebhook,
     RequestTimeout,
     ResponseTooLarge,
+    ResultMissing,
     ServerError,
     SessionClosed,
     Throttled,
@@ -82,11 +87,13 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAMILIES",
     "NOT_GIVEN",
+    "AIModel",
     "APIError",
     "AccountBanned",
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "Avatar",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -95,10 +102,14 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConnectError",
+    "CreatedJobs",
     "CreationUnknown",
     "Credit",
+    "Effect",
     "EventStream",
     "EventsLagged",
+    "FaceInfo",
+    "FaceMapping",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
@@ -122,6 +133,8 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModelResolution",
+    "ModerationResult",
     "NotFound",
     "NotGiven",
     "OutcomeState",
@@ -129,9 +142,11 @@ __all__ = [
     "PermissionDenied",
     "PollPolicy",
     "RateLimited",
+    "RefusedJob",
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
+    "ResultMissing",
     "RetryPolicy",
     "ScaledClock",
     "ServerError",
@@ -144,6 +159,10 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "Voice",
+    "VoiceChangeOptions",
+    "VoiceCloneOptions",
+    "VoiceOptions",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

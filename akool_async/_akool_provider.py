@@ -29,6 +29,16 @@ FAMILY_ALIASES: Final[Mapping[str, str]] = {
     "image_to_video": "image2video",
     "text_to_video": "text2video",
     "text_to_speech": "tts",
+    "image_to_video_batch": "image2video_batch",
+    "image2video_update_audio": "image2video_audio",
+    "voice_clone_v4": "voice_clone",
+    "voicelab_tts": "voice_tts",
+    "voice_changer": "voice_change",
+    "faceswapplus": "faceswap_plus",
+    "face_swap_plus": "faceswap_plus",
+    "image_upscale": "image_button",
+    "image_variation": "image_button",
+    "jarvis": "moderation",
 }
 
 _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
@@ -37,6 +47,8 @@ _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
     "modifyimage": "modify_url",
     "modifyvideo": "modify_url",
     "faceenhance": "face_enhance",
+    "modelname": "model_name",
+    "singlefacemode": "single_face_mode",
 }
 
 #: Per family: alias -> field (after lower-casing, ``-``/space -> ``_``).
@@ -60,10 +72,32 @@ FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
     "faceswap_image": _FACESWAP_ALIASES,
     "faceswap_video": _FACESWAP_ALIASES,
     "faceswap_v4": _FACESWAP_ALIASES,
+    "faceswap_plus": {
+        "source": "source_url",
+        "target": "target_url",
+        "facemapping": "face_mapping",
+        "modelstyle": "model_style",
+        "faceenhance": "face_enhance",
+        "singlefacemode": "single_face_mode",
+    },
+    "reage_image": _FACESWAP_ALIASES,
+    "reage_video": _FACESWAP_ALIASES,
     "image": {},
+    "image_button": {"_id": "image_id"},
     "image2video": {"image": "image_url"},
-    "text2video": {},
-    "tts": {"text": "input_text", "voice": "voice_code"},
+    "image2video_audio": {"audio": "audio_url", "video_id": "pre_video_id"},
+    "image2video_batch": {"image": "image_url", "model": "model_name"},
+    "text2video": {"model": "model_name"},
+    "tts": {"text": "input_text", "voice": "voice_id"},
+    "voice_clone_v3": {"text": "input_text", "voice": "voice_url"},
+    "voice_tts": {"text": "input_text", "voice": "voice_id"},
+    "voice_clone": {"audio": "source_voice_file", "source": "source_voice_file"},
+    "voice_change": {
+        "audio": "source_voice_file",
+        "source": "source_voice_file",
+        "voice": "voice_id",
+    },
+    "moderation": {"type": "content_type", "url": "content", "text": "content"},
 }
 
 

@@ -52,7 +52,7 @@ class PollPolicy:
     smaller target costs more status requests; a larger one fewer. The default, 3 s, is the
     detection bound wanted on jobs of 5-15 s: the measured p95 stays under it (B8 in simulation:
     2.5-2.9x fewer requests than the fixed loop of the same p95 cold, 3-4.4x warm at 2,000
-    jobs; B9 on this scheduler, 200 jobs, knob 0.5-1 s: 2.5-3x cold and in a plan queue;
+    jobs; B10 on this scheduler, 200 jobs, knob 0.5-1 s: 2.5-3x cold and in a plan queue;
     benchmarks/RESULTS.md).
 
     Attributes:

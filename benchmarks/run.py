@@ -34,7 +34,8 @@ BENCHMARKS: dict[str, str] = {
     "b6": "benchmarks.b6_end_to_end",
     "b7": "benchmarks.b7_webhooks",
     "b8": "benchmarks.b8_policy",
-    "b9": "benchmarks.b9_scenarios",
+    "b9": "benchmarks.b9_fleet",
+    "b10": "benchmarks.b10_scenarios",
 }
 
 OUT_DIR = Path(__file__).resolve().parent

@@ -38,6 +38,7 @@ from .helpers import (
     MINIMAL_FIELDS,
     MP3,
     MP4,
+    expected_result,
     fake_server,
     fast_config,
     pair,
@@ -53,7 +54,7 @@ def assert_completed(fake: FakeAkool, job: Job, result: JobResult, family: str) 
     assert isinstance(result, JobResult)
     assert result.id == job.id
     assert result.family == family
-    assert result.url == fake.result_url(job.id)
+    assert result.url == expected_result(fake, job.id)
     assert result.snapshot.status is JobStatus.COMPLETED
     assert job.done() and job.status is JobStatus.COMPLETED
     assert job.result() is result
@@ -157,8 +158,9 @@ async def test_faceswap_image_video_and_v4() -> None:
         "sourceImage": [{"path": IMG, "opts": "1,2:3,4"}],
         "targetImage": [{"path": IMG2}],
         "modifyImage": IMG,
-        "face_enhance": True,
+        "face_enhance": 1,
     }
+    assert type(bodies[0]["face_enhance"]) is int  # v3 takes 0/1, not a JSON boolean
     assert bodies[1]["modifyVideo"] == MP4
     assert "modifyImage" not in bodies[2] and "modifyVideo" not in bodies[2]
     assert fake.stats.requests["GET /api/open/v3/faceswap/result/listbyids"] >= 1
@@ -178,7 +180,12 @@ async def test_image_to_video_create_and_poll() -> None:
     """image_to_video.create polls the batch resultsByIds endpoint (POST) to completion."""
     async with pair() as (fake, session):
         job = await session.image_to_video.create(
-            image_url=IMG, prompt="it blinks", resolution="1080p", video_length=10
+            image_url=IMG,
+            prompt="it blinks",
+            negative_prompt="",
+            resolution="1080p",
+            audio_type=3,
+            video_length=10,
         )
         result = await job
     assert_completed(fake, job, result, "image2video")
@@ -199,12 +206,12 @@ async def test_text_to_video_count_creates_several_jobs() -> None:
 async def test_tts_create_and_poll() -> None:
     """tts.create polls audio/infobymodelid and returns the audio URL."""
     async with pair() as (fake, session):
-        job = await session.tts.create(input_text="hello", voice_code="en-US-1", speed=1.5)
+        job = await session.tts.create(input_text="hello", voice_id="en-US-1", rate="80%")
         result = await job
     assert_completed(fake, job, result, "tts")
     assert result.url.endswith(".mp3")
     assert fake.stats.create_bodies == [
-        {"input_text": "hello", "voice_code": "en-US-1", "speed": 1.5}
+        {"input_text": "hello", "voice_id": "en-US-1", "rate": "80%"}
     ]
 
 
@@ -245,6 +252,17 @@ async def test_session_webhook_url_is_default() -> None:
     assert fake.stats.create_bodies[0]["webhookUrl"] == hook
 
 
+async def test_session_webhook_url_skips_families_without_a_webhook_field() -> None:
+    """A session-wide webhook_url never breaks a create whose page documents no webhook."""
+    hook = "https://hooks.example.com/akool"
+    async with pair(webhook_url=hook) as (fake, session):
+        (job,) = await session.create("image2video_audio", MINIMAL_FIELDS["image2video_audio"])
+        assert not job.webhook
+        await job
+    body = fake.stats.create_bodies[0]
+    assert "webhookUrl" not in body and "webhookurl" not in body
+
+
 # -- failures of jobs -------------------------------------------------------------------------
 
 
@@ -263,7 +281,7 @@ async def test_failed_job_raises_job_failed() -> None:
 async def test_max_wait_times_out() -> None:
     """A job still queued at its max_wait deadline raises JobTimeout."""
     async with pair() as (fake, session):
-        job = await session.tts.create(input_text="hi", voice_code="v", max_wait=5.0)
+        job = await session.tts.create(input_text="hi", voice_id="v", rate="100%", max_wait=5.0)
         fake.set_status(job.id, 1)
         with pytest.raises(JobTimeout) as info:
             await job
@@ -273,7 +291,7 @@ async def test_max_wait_times_out() -> None:
 async def test_capacity_exceeded_sends_nothing() -> None:
     """Beyond max_tracked_jobs a create raises CapacityExceeded before anything is sent."""
     async with pair(max_tracked_jobs=2) as (fake, session):
-        job = await session.tts.create(input_text="hi", voice_code="v")
+        job = await session.tts.create(input_text="hi", voice_id="v", rate="100%")
         fake.set_status(job.id, 2)
         with pytest.raises(CapacityExceeded):
             await session.video_translation.create(url=MP4, language=["ja", "fr"])
@@ -326,7 +344,7 @@ async def test_status_once_for_every_family(family: str) -> None:
         snap = await session.status(job.id, family=family)
     assert snap.id == job.id
     assert snap.status is JobStatus.COMPLETED
-    assert snap.result_url == fake.result_url(job.id)
+    assert snap.result_url == expected_result(fake, job.id)
     assert snap.raw["_id"] == job.id
 
 
@@ -387,7 +405,7 @@ async def test_closed_session_refuses_work_and_cannot_reopen() -> None:
             session.languages(),
             session.status("x", family="tts"),
             session.create("tts", MINIMAL_FIELDS["tts"]),
-            session.tts.create(input_text="hi", voice_code="v"),
+            session.tts.create(input_text="hi", voice_id="v", rate="100%"),
         ):
             with pytest.raises(SessionClosed):
                 await call
@@ -414,7 +432,7 @@ async def test_aclose_stops_unfinished_jobs() -> None:
     """Closing the session resolves unfinished jobs with JobStopped."""
     async with fake_server() as fake:
         async with session_for(fake) as session:
-            job = await session.tts.create(input_text="hi", voice_code="v")
+            job = await session.tts.create(input_text="hi", voice_id="v", rate="100%")
             fake.set_status(job.id, 2)
         with pytest.raises(JobStopped):
             await job

@@ -35,7 +35,7 @@ from akool_async import (
 )
 from akool_async.testing import FakeAkool, FakeConfig, FaultRates
 
-from .helpers import API_KEY
+from .helpers import API_KEY, MINIMAL_FIELDS
 
 pytestmark = pytest.mark.anyio
 
@@ -89,7 +89,10 @@ def _fields(i: int) -> tuple[str, dict[str, Any]]:
             "target_image": [f"{base}/dst-{i}.jpg"],
         }
     if i % 4 == 2:
-        return "image2video", {"image_url": f"{base}/still-{i}.jpg", "prompt": "it blinks"}
+        return "image2video", {
+            **MINIMAL_FIELDS["image2video"],
+            "image_url": f"{base}/still-{i}.jpg",
+        }
     return "video_translation", {"url": f"{base}/clip-{i}.mp4", "language": "ja,fr"}
 
 
@@ -183,9 +186,10 @@ async def test_fault_soak_no_duplicate_no_lost_job(caplog: pytest.LogCaptureFixt
     # Every create call has exactly one outcome.
     assert len(known) + len(unknown) + len(refused) == N_JOBS
     assert not set(known) & set(unknown)
-    # Every fault kind actually happened, many times.
+    # Every fault kind actually happened, many times (how many depends on how few status
+    # requests the scheduler needs, so the floor is well below 5 % of today's request count).
     for kind in ("http_502", "http_429", "code_1005", "truncated_json", "slow", "reset"):
-        assert fstats.faults_injected[kind] >= 50, kind
+        assert fstats.faults_injected[kind] >= 25, kind
     assert fstats.faults_injected["lost_create"] >= 20
     assert unknown, "lost answers must surface as CreationUnknown"
 

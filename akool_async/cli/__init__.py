@@ -19,7 +19,8 @@ from typing import Any
 import anyio
 
 from .._base import BaseSession
-from .._batch import JournalError, ManifestError, load_manifest
+from .._batch import JournalError, Manifest, ManifestError, load_manifest
+from .._batch.online_check import check_manifest_online
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
@@ -47,7 +48,8 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
-    faceswap_video, faceswap_v4, image, image2video, text2video, tts
+    faceswap_video, faceswap_v4, image, image2video, image2video_batch, image2video_audio,
+    text2video, tts, voice_clone_v3, voice_tts, voice_clone, voice_change
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
   TopView families (one manifest may mix both providers): topview_product_replace,
     topview_product_image2video, topview_video_avatar, topview_image2video,
@@ -143,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="DIR", help="where result files go (required unless --check)"
     )
     batch.add_argument(
-        "--journal", type=Path, metavar="FILE", help="default: DIR/.akool-journal.sqlite"
+        "--journal",
+        metavar="FILE|URL",
+        help="default: DIR/.akool-journal.sqlite; a postgresql:// URL makes this run one worker "
+        "of a fleet sharing the manifest (start the same command on other machines)",
     )
     batch.add_argument("--report", type=Path, metavar="FILE", help="default: DIR/report.json")
     batch.add_argument(
@@ -155,6 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument(
         "--download-concurrency", type=_positive_int, default=4, metavar="N", help="default 4"
+    )
+    batch.add_argument(
+        "--max-running",
+        type=_positive_int,
+        metavar="N",
+        help="at most N jobs on the server at once (the whole fleet's, with a PostgreSQL "
+        "journal), so an interrupted batch leaves few billed jobs behind",
+    )
+    batch.add_argument(
+        "--lease",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="PostgreSQL journal: seconds a worker holds its rows without a heartbeat; a dead "
+        "worker's rows go to the others after this (default 30)",
     )
     batch.add_argument(
         "--max-wait",
@@ -181,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--check", action="store_true", help="validate the manifest, send nothing, exit 0 or 2"
     )
+    batch.add_argument(
+        "--online",
+        action="store_true",
+        help="with --check: also look up every voice and avatar id in the account's lists "
+        "(reads only, creates nothing)",
+    )
     _add_progress(batch)
 
     demo = sub.add_parser(
@@ -205,9 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="fake server seed (default 7)")
     _add_progress(demo)
 
-    status = sub.add_parser("status", help="show one job's status")
-    status.add_argument("job_id", metavar="ID")
-    status.add_argument("--family", required=True, help="the job's family, e.g. talking_photo")
+    status = sub.add_parser(
+        "status", help="show one job's status, or a fleet's (--journal postgresql://...)"
+    )
+    status.add_argument("job_id", metavar="ID", nargs="?")
+    status.add_argument("--family", help="the job's family, e.g. talking_photo")
+    status.add_argument(
+        "--journal",
+        metavar="URL",
+        help="show the fleet sharing this journal: workers, rows per state, throughput",
+    )
+    status.add_argument("--json", action="store_true", help="with --journal: print JSON")
     _add_connection(status)
 
     sub.add_parser(
@@ -261,6 +295,8 @@ def _batch(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
     if args.check:
+        if args.online:
+            return _check_online(args, manifest)
         print(f"{args.manifest}: {len(manifest.rows)} rows OK")
         return EXIT_OK
     if args.out is None:
@@ -284,7 +320,7 @@ def _batch(args: argparse.Namespace) -> int:
     journal_path = args.journal if args.journal is not None else out_dir / ".akool-journal.sqlite"
     try:
         journal = open_journal(journal_path, manifest, sessions[0].clock)
-    except (JournalError, OSError) as exc:
+    except (JournalError, OSError, ImportError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
     options = BatchOptions(
@@ -295,6 +331,8 @@ def _batch(args: argparse.Namespace) -> int:
         retry_unknown=args.retry_unknown,
         download_concurrency=args.download_concurrency,
         manifest_name=str(args.manifest),
+        max_running=args.max_running,
+        lease=args.lease,
     )
     if args.max_wait is not None:
         options.max_wait = args.max_wait
@@ -316,7 +354,37 @@ def _batch(args: argparse.Namespace) -> int:
         journal.close()
 
 
+def _check_online(args: argparse.Namespace, manifest: Manifest) -> int:
+    try:
+        sessions = _sessions(args, sorted(manifest.providers), None)
+        problems = anyio.run(check_manifest_online, manifest, sessions)
+    except AkoolError as exc:
+        _error(f"online check: {exc}")
+        return EXIT_BAD_INPUT if isinstance(exc, ConfigurationError) else EXIT_FAILED
+    for problem in problems:
+        print(str(problem), file=sys.stderr, flush=True)
+    if problems:
+        _error(f"{len(problems)} unknown id(s) in {args.manifest}; nothing was created")
+        return EXIT_BAD_INPUT
+    print(f"{args.manifest}: {len(manifest.rows)} rows OK (voice and avatar ids checked online)")
+    return EXIT_OK
+
+
 def _status(args: argparse.Namespace) -> int:
+    if args.journal is not None:
+        from ._fleet_status import fleet_status, format_fleet_status
+
+        try:
+            status = fleet_status(args.journal)
+        except (JournalError, ImportError) as exc:
+            _error(str(exc))
+            return EXIT_BAD_INPUT
+        print(json.dumps(status, indent=2) if args.json else format_fleet_status(status))
+        return EXIT_OK
+    if args.job_id is None or args.family is None:
+        _error("give a job ID and --family, or --journal URL")
+        return EXIT_BAD_INPUT
+
     async def run() -> int:
         clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
         serving = [p.name for p in PROVIDERS if args.family in p.families]

@@ -17,11 +17,14 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    lists,
+    moderation,
     talking_avatar,
     talking_photo,
     video,
     video_translation,
     voice,
+    voice_lab,
 )
 from ._common import (
     VIDEO_INFO_PATH,
@@ -49,6 +52,9 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     image.AREA,
     video.AREA,
     voice.AREA,
+    voice_lab.AREA,
+    lists.AREA,
+    moderation.AREA,
 )
 
 #: Path -> validator of every create endpoint.

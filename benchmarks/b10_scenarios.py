@@ -1,4 +1,4 @@
-"""B9 the issue's scenarios against the real scheduler and the fake server, beside the fixed loop.
+"""B10 the issue's scenarios against the real scheduler and the fake server, beside the fixed loop.
 
 Each scenario of ``benchmarks/scenarios.py`` runs through a real :class:`Session` (transport,
 rate budget, scheduler) against ``akool_async.testing.FakeAkool`` on 127.0.0.1, sharing one fast
@@ -22,8 +22,8 @@ from ._common import AUDIO, IMAGE, BenchResult, Level, md_table, percentiles
 from .b8_policy import _matched
 from .scenarios import SCENARIOS, Scenario
 
-NAME = "b9"
-TITLE = "B9 scenarios on the real scheduler and the fake server"
+NAME = "b10"
+TITLE = "B10 scenarios on the real scheduler and the fake server"
 STATUS_KEY = "GET /api/open/v3/content/video/infobymodelid"
 FIELDS = {"talking_photo_url": IMAGE, "audio_url": AUDIO}
 PARAMS: dict[str, dict[str, Any]] = {
