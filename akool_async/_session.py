@@ -83,7 +83,9 @@ class Session(AkoolLists, BaseSession):
         burst: the rate budget's bucket size.
         max_connections: connection pool size.
         max_inflight_polls: status requests in flight at once.
-        poll_policy: poll delays (see :class:`PollPolicy`).
+        poll_policy: where status polls go: one knob, a target p95 detection delay (see
+            :class:`PollPolicy`).
+        poll_model: what an earlier session learned (:meth:`export_poll_model`), to start warm.
         webhook_url: default ``webhookUrl`` for every create; such jobs are polled only as a slow
             backstop and resolved by :meth:`notify`.
         webhook_backstop: poll interval (clock seconds) of jobs that expect a webhook.

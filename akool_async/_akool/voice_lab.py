@@ -203,7 +203,10 @@ class VoiceLab(Resource):
             voice_id=voice_id,
             voice_options=voice_options,
             language_code=language_code,
-            extra_options=None if extra_options is None else dict(extra_options),
+            # Anything but an object goes to the field's validator, which names it.
+            extra_options=(
+                dict(extra_options) if isinstance(extra_options, Mapping) else extra_options
+            ),
             webhook_url=webhook_url,
         )
         return await self._create_one("voice_tts", req, max_wait)
