@@ -25,7 +25,10 @@ from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
+from .._version import __version__
 from ._display import DEFAULT_LOG_INTERVAL, make_display
+from ._families import add_family_commands
+from ._misc import add_misc_commands, status_wait
 from ._run import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -128,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="akool-async",
         description="Akool video generation from the command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     batch = sub.add_parser(
@@ -208,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show one job's status")
     status.add_argument("job_id", metavar="ID")
     status.add_argument("--family", required=True, help="the job's family, e.g. talking_photo")
+    status.add_argument("--wait", action="store_true", help="track the job to its end")
+    status.add_argument("--download", type=Path, metavar="DIR", help="wait, then save the result")
+    status.add_argument("--json", action="store_true", help="with --wait: one JSON document")
     _add_connection(status)
 
     sub.add_parser(
@@ -215,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the fake Akool server (python -m akool_async.testing; see its --help)",
         add_help=False,
     )
+    add_misc_commands(sub, _add_connection)
+    add_family_commands(sub, _add_connection)
     return parser
 
 
@@ -363,6 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return fake_main(args_list[1:])
     args = build_parser().parse_args(args_list)
+    handler = getattr(args, "handler", None)
+    if handler is not None:  # the family commands and the account reads
+        code: int = handler(args)
+        return code
     if args.command == "batch":
         return _batch(args)
     if args.command == "demo":
@@ -370,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(args)
     if args.command == "status":
-        return _status(args)
+        return status_wait(args) if args.wait or args.download else _status(args)
     return EXIT_BAD_INPUT  # pragma: no cover
 
 
