@@ -370,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["fake-server"]:
         from ..testing.__main__ import main as fake_main
 
-        return fake_main(args_list[1:])
+        return fake_main(args_list[1:], prog="akool-async fake-server")
     args = build_parser().parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is not None:  # the family commands and the account reads
