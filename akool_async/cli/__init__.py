@@ -195,7 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         "results and show the summary. Sends nothing to Akool; needs no credentials.",
     )
     demo.add_argument("--jobs", type=_positive_int, default=200, metavar="N", help="default 200")
-    demo.add_argument("--out", type=Path, metavar="DIR", help="default: a new temporary dir")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where results go (default ./akool-demo; an earlier demo's folder is cleaned)",
+    )
     demo.add_argument(
         "--speed",
         type=_positive_float,
