@@ -7,6 +7,7 @@ are thin subclasses that add their provider's auth, envelope, families and resou
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 import os
@@ -37,6 +38,7 @@ from ._job import AsCompleted, Job, decode_token
 from ._jobmodels import JobResult, JobSnapshot
 from ._provider import expected_job_labels
 from ._ratelimit import RateBudget
+from ._resource import rebind_resources
 from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
@@ -175,6 +177,8 @@ class BaseSession:
         self._run_scope: anyio.CancelScope | None = None
         self._stopped = anyio.Event()
         self._state: Literal["new", "open", "closed"] = "new"
+        #: The session that owns the lifecycle (itself, unless this is a with_options view).
+        self._origin: BaseSession = self
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -243,10 +247,35 @@ class BaseSession:
             finally:
                 await self.transport.aclose()
 
+    def with_options(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        max_wait: float | NotGiven | None = NOT_GIVEN,
+    ) -> Self:
+        """This session with other defaults for the calls made through it (as openai's).
+
+        The view shares the HTTP connections, auth, rate budget and the one scheduler; the
+        original session keeps the lifecycle (enter and close that one, not the view).
+
+        Args:
+            timeout: seconds each request may take.
+            max_wait: default deadline of the jobs it creates or tracks; None waits forever.
+        """
+        view = copy.copy(self)
+        view._origin = self._origin
+        if not isinstance(max_wait, NotGiven):
+            view.max_wait = check_max_wait(max_wait)
+        if not isinstance(timeout, NotGiven):
+            view.transport = self.transport.with_timeout(timeout)
+        rebind_resources(view)
+        return view
+
     def _check_open(self) -> None:
-        if self._state == "closed":
+        state = self._origin._state
+        if state == "closed":
             raise SessionClosed("the session is closed")
-        if self._state == "new":
+        if state == "new":
             raise SessionClosed("use `async with Session(...) as session:` before creating jobs")
 
     async def create(
