@@ -34,6 +34,7 @@ from ._batch import (
     parse_manifest,
     run_batch,
 )
+from ._blocking import BlockingJob, BlockingSession
 from ._clock import Clock, ScaledClock, SystemClock
 from ._constants import DEFAULT_BASE_URL
 from ._download import Downloader, DownloadMismatch, DownloadResult
@@ -94,6 +95,8 @@ __all__ = [
     "BatchOutcome",
     "BatchProgress",
     "BatchRunner",
+    "BlockingJob",
+    "BlockingSession",
     "CapacityExceeded",
     "Clock",
     "ConfigurationError",
