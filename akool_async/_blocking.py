@@ -12,7 +12,6 @@ import functools
 import inspect
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from types import TracebackType
 from typing import Any, Self
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -149,15 +148,10 @@ class BlockingSession(_Proxy):
         _Proxy.__init__(self, session, portal)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         try:
             if self._exit is not None:
-                self._exit.__exit__(exc_type, exc, tb)
+                self._exit.__exit__(*exc_info)
         finally:
             assert self._portal_cm is not None
             self._portal_cm.__exit__(None, None, None)
