@@ -168,9 +168,12 @@ class Job:
         self._scheduler.stop(self)
 
     def add_done_callback(self, fn: Callable[[Job], None]) -> None:
-        """Call ``fn(job)`` when the job ends (at once if it already has)."""
+        """Call ``fn(job)`` when the job ends (at once if it already has).
+
+        A callback that raises is logged, whenever it runs, and its error goes no further.
+        """
         if self.done():
-            fn(self)
+            self._run_callback(fn)
             return
         if self._callbacks is None:
             self._callbacks = []
@@ -243,10 +246,13 @@ class Job:
             self._event.set()
         callbacks, self._callbacks = self._callbacks, None
         for cb in callbacks or ():
-            try:
-                cb(self)
-            except Exception:
-                log.exception("a done-callback of job %s raised", self.id)
+            self._run_callback(cb)
+
+    def _run_callback(self, fn: Callable[[Job], None]) -> None:
+        try:
+            fn(self)
+        except Exception:
+            log.exception("a done-callback of job %s raised", self.id)
 
 
 class AsCompleted:

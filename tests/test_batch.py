@@ -154,7 +154,8 @@ async def test_missing_file_downloaded_again(tmp_path: Path) -> None:
 
 async def test_stop_then_resume_tracks_without_creating(tmp_path: Path) -> None:
     """Stopped mid-run: rows left in flight are tracked by the next run, never created twice."""
-    config = fast_config(queue_time=(100.0, 150.0))
+    # Queued for 1-1.5 real seconds: still in flight when stop() lands, even on a busy machine.
+    config = fast_config(queue_time=(1000.0, 1500.0))
     async with fake_server(config) as fake, session_for(fake) as session:
         rows = photo_rows(6)
         created, on_progress = when_created(6)
@@ -168,7 +169,12 @@ async def test_stop_then_resume_tracks_without_creating(tmp_path: Path) -> None:
         assert batch.stopped
         assert {o.state for o in first.values()} == {OutcomeState.INCOMPLETE}
         states = journal_states(tmp_path)
-        assert set(states.values()) <= {RowState.CREATED, RowState.QUEUEING, RowState.COMPLETED}
+        assert set(states.values()) <= {
+            RowState.CREATED,
+            RowState.QUEUEING,
+            RowState.PROCESSING,
+            RowState.COMPLETED,
+        }
         second = by_id(await collect(session, rows, tmp_path))
         assert {o.state for o in second.values()} == {OutcomeState.DONE}
         assert fake.stats.creates == 6 and fake.stats.duplicate_creates() == 0

@@ -146,7 +146,8 @@ async def test_mixed_batch_end_to_end(tmp_path: Path) -> None:
 async def test_resume_tracks_each_job_at_its_own_provider(tmp_path: Path) -> None:
     """Stopped with jobs in flight, a new run (new sessions, other order) tracks each job at
     the provider that created it, creates nothing, and finishes every row."""
-    slow = fast_config(queue_time=(100.0, 150.0))
+    # Queued for 1-1.5 real seconds: still in flight when stop() lands, even on a busy machine.
+    slow = fast_config(queue_time=(1000.0, 1500.0))
     rows = mixed_rows()
     async with fakes(slow, slow) as (akool_fake, tv_fake):
         created = anyio.Event()

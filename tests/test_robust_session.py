@@ -349,3 +349,15 @@ async def test_a_raising_done_callback_does_not_stop_polling(
         results = await session.gather(jobs)
         assert len(results) == 3 and _alive(session)
         assert any("done-callback" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_raising_callback_added_after_the_end_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A done-callback added to a finished job runs at once; if it raises, that is only logged."""
+    async with pair() as (_fake, session):
+        (job,) = await _tts_jobs(session, 1)
+        await job
+        job.add_done_callback(lambda job: 1 / 0)
+        assert _alive(session)
+        assert any("done-callback" in r.getMessage() for r in caplog.records)
