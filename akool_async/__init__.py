@@ -15,7 +15,9 @@ from . import (
 )
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
-from ._akool.face_swap import SwapImage
+from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
+from ._akool.moderation import ModerationResult
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -65,6 +67,7 @@ from ._errors import (
     ReplayedWebhook,
     RequestTimeout,
     ResponseTooLarge,
+    ResultMissing,
     ServerError,
     SessionClosed,
     Throttled,
@@ -86,11 +89,13 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FAMILIES",
     "NOT_GIVEN",
+    "AIModel",
     "APIError",
     "AccountBanned",
     "AkoolError",
     "AudioSplits",
     "AuthenticationError",
+    "Avatar",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -106,8 +111,11 @@ __all__ = [
     "DownloadMismatch",
     "DownloadResult",
     "Downloader",
+    "Effect",
     "EventStream",
     "EventsLagged",
+    "FaceInfo",
+    "FaceMapping",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
@@ -131,6 +139,8 @@ __all__ = [
     "ManifestProblem",
     "ManifestRow",
     "MediaRejected",
+    "ModelResolution",
+    "ModerationResult",
     "NotFound",
     "NotGiven",
     "OutcomeState",
@@ -141,6 +151,7 @@ __all__ = [
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
+    "ResultMissing",
     "RetryPolicy",
     "ScaledClock",
     "ServerError",
@@ -153,6 +164,7 @@ __all__ = [
     "Throttled",
     "TransportError",
     "ValidationError",
+    "Voice",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

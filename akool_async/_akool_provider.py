@@ -29,6 +29,11 @@ FAMILY_ALIASES: Final[Mapping[str, str]] = {
     "image_to_video": "image2video",
     "text_to_video": "text2video",
     "text_to_speech": "tts",
+    "faceswapplus": "faceswap_plus",
+    "face_swap_plus": "faceswap_plus",
+    "image_upscale": "image_button",
+    "image_variation": "image_button",
+    "jarvis": "moderation",
 }
 
 _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
@@ -37,6 +42,8 @@ _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
     "modifyimage": "modify_url",
     "modifyvideo": "modify_url",
     "faceenhance": "face_enhance",
+    "modelname": "model_name",
+    "singlefacemode": "single_face_mode",
 }
 
 #: Per family: alias -> field (after lower-casing, ``-``/space -> ``_``).
@@ -60,10 +67,22 @@ FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
     "faceswap_image": _FACESWAP_ALIASES,
     "faceswap_video": _FACESWAP_ALIASES,
     "faceswap_v4": _FACESWAP_ALIASES,
+    "faceswap_plus": {
+        "source": "source_url",
+        "target": "target_url",
+        "facemapping": "face_mapping",
+        "modelstyle": "model_style",
+        "faceenhance": "face_enhance",
+        "singlefacemode": "single_face_mode",
+    },
+    "reage_image": _FACESWAP_ALIASES,
+    "reage_video": _FACESWAP_ALIASES,
     "image": {},
+    "image_button": {"_id": "image_id"},
     "image2video": {"image": "image_url"},
     "text2video": {},
     "tts": {"text": "input_text", "voice": "voice_code"},
+    "moderation": {"type": "content_type", "url": "content", "text": "content"},
 }
 
 

@@ -26,6 +26,7 @@ Hierarchy::
     │   └── MediaRejected (ValueError)       1202, 1203, 1204, 1207, 1209, 1210
     ├── CreationUnknown                      a create may or may not have reached the server
     ├── JobFailed                            the job ended with status 4
+    │   └── ResultMissing                    it reported completed but gave no result URL
     ├── JobTimeout (TimeoutError)            the job's deadline passed first
     ├── JobStopped                           tracking was stopped with job.stop()
     ├── CapacityExceeded                     the session already tracks its maximum of jobs
@@ -72,6 +73,7 @@ __all__ = [
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
+    "ResultMissing",
     "ServerError",
     "SessionClosed",
     "Throttled",
@@ -338,6 +340,13 @@ class JobFailed(AkoolError):
         job_id, family, error_code, error_reason, snapshot.
     """
 
+    def __new__(cls, snapshot: JobSnapshot, family: str) -> JobFailed:
+        # A parser marks a completed answer without a URL as failed (``missing_result``); the
+        # failure is then a ResultMissing wherever it is raised.
+        if cls is JobFailed and snapshot.missing_result is not None:
+            cls = ResultMissing
+        return super().__new__(cls, snapshot, family)
+
     def __init__(self, snapshot: JobSnapshot, family: str) -> None:
         self.snapshot = snapshot
         self.job_id = snapshot.id
@@ -361,6 +370,27 @@ class JobFailed(AkoolError):
             return int(code) in _TRY_LATER if code is not None else False
         except (TypeError, ValueError):
             return False
+
+
+class ResultMissing(JobFailed):
+    """The job was reported completed, but its answer holds no result URL the SDK can find.
+
+    The SDK ends the job at once rather than poll until its deadline.
+
+    Attributes:
+        job_id, family, snapshot (as :class:`JobFailed`); answer: the status object as received;
+        where: where the parser looked for the URL.
+    """
+
+    def __init__(self, snapshot: JobSnapshot, family: str) -> None:
+        super().__init__(snapshot, family)
+        self.answer: Mapping[str, Any] = snapshot.raw
+        self.where = snapshot.missing_result or "the result field"
+        fields = ", ".join(sorted(str(k) for k in self.answer)[:20]) or "none"
+        self.args = (
+            f"{family} job {self.job_id} reported completed, but its answer has no result URL "
+            f"at {self.where} (answer fields: {fields})",
+        )
 
 
 class JobTimeout(AkoolError, TimeoutError):

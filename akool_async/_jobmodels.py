@@ -29,6 +29,7 @@ __all__ = [
     "int_or_none",
     "parse_audio_splits",
     "positive_seconds",
+    "result_missing",
     "use_downloader",
 ]
 
@@ -67,6 +68,8 @@ class JobSnapshot:
         error_reason: the API's error text for failed jobs, where given.
         media_duration: the media length the API reports (``video_lock_duration``), in seconds.
         raw: the status object exactly as received, unknown fields included.
+        missing_result: set (to where the parser looked) when the API reported the job
+            completed but gave no result URL; the snapshot then reads as failed.
     """
 
     id: str
@@ -77,6 +80,7 @@ class JobSnapshot:
     error_reason: str | None = None
     media_duration: float | None = None
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
+    missing_result: str | None = None
 
 
 @frozen(slots=True)
@@ -204,3 +208,22 @@ def parse_audio_splits(raw: Mapping[str, Any]) -> AudioSplits | None:
         return v if isinstance(v, str) and v else None
 
     return AudioSplits(s("original_srt_url"), s("translated_srt_url"), s("no_caption_video_url"))
+
+
+def result_missing(
+    ident: str, raw: Mapping[str, Any], where: str, *, media_duration: float | None = None
+) -> JobSnapshot:
+    """A failed snapshot for an answer that says completed but holds no result URL at ``where``.
+
+    Polling on would only wait for the deadline: the job ends now, with
+    :class:`~akool_async.ResultMissing` carrying the answer.
+    """
+    return JobSnapshot(
+        id=ident,
+        status=JobStatus.FAILED,
+        progress=100,
+        error_reason=f"reported completed without a result URL at {where}",
+        media_duration=media_duration,
+        raw=raw,
+        missing_result=where,
+    )

@@ -15,6 +15,9 @@ from ._akool._common import Credit, Language, parse_snapshot
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
+from ._akool.lists import AkoolLists
+from ._akool.moderation import Moderation
+from ._akool.reage import Reage
 from ._akool.talking_avatar import TalkingAvatar
 from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
@@ -36,7 +39,7 @@ __all__ = ["Session"]
 log = logging.getLogger("akool_async")
 
 
-class Session(BaseSession):
+class Session(AkoolLists, BaseSession):
     """An Akool API session: authenticates, creates jobs and tracks them with one scheduler.
 
     Use it as an async context manager::
@@ -96,10 +99,12 @@ class Session(BaseSession):
         self.video_translation = VideoTranslation(self)
         self.talking_avatar = TalkingAvatar(self)
         self.faceswap = FaceSwap(self)
+        self.reage = Reage(self)
         self.image = Image(self)
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
+        self.moderation = Moderation(self)
 
     # -- webhooks ---------------------------------------------------------------------------
 
@@ -188,11 +193,13 @@ class Session(BaseSession):
             if isinstance(item, Mapping) and isinstance(item.get("lang_code"), str):
                 name = item.get("lang_name")
                 url = item.get("url")
+                need = item.get("need_voice_id")
                 out.append(
                     Language(
                         item["lang_code"],
                         name if isinstance(name, str) else item["lang_code"],
                         url if isinstance(url, str) else None,
+                        need_voice_id=need if isinstance(need, bool) else None,
                     )
                 )
         return out

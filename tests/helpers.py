@@ -18,6 +18,7 @@ from aiohttp import web
 
 from akool_async import RetryPolicy, ScaledClock, Session
 from akool_async.testing import FakeAkool, FakeConfig
+from akool_async.testing._akool.moderation import verdict
 
 SPEED = 1000.0
 API_KEY = "test-api-key"
@@ -44,11 +45,22 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
     "faceswap_image": {"source_image": [IMG], "target_image": [IMG2], "modify_url": IMG},
     "faceswap_video": {"source_image": [IMG], "target_image": [IMG2], "modify_url": MP4},
     "faceswap_v4": {"source_image": [IMG], "target_image": [IMG2]},
+    "faceswap_plus": {"source_url": IMG, "target_url": IMG2, "single_face_mode": True},
+    "reage_image": {"target_image": [IMG], "face_reage": 10, "modify_url": IMG2},
+    "reage_video": {"target_image": [IMG], "face_reage": -10, "modify_url": MP4},
     "image": {"prompt": "a red fox"},
+    "image_button": {"image_id": "65d3206b83ccf5ab7d46cdc6", "button": "U2"},
     "image2video": {"image_url": IMG, "prompt": "it blinks"},
     "text2video": {"prompt": "a red fox runs"},
     "tts": {"input_text": "hello", "voice_code": "en-US-1"},
+    "moderation": {"content": IMG, "content_type": 1},
 }
+
+def expected_result(fake: FakeAkool, job_id: str) -> str:
+    """What a completed job's ``url`` holds: the fake's result file, or a moderation's text."""
+    job = fake.jobs[job_id]
+    return verdict(job)[0] if job.family == "moderation" else fake.result_url(job_id)
+
 
 #: Fast retries: every backoff is a small fraction of a (scaled) millisecond.
 FAST_RETRY = RetryPolicy(base=0.001, cap=0.01)

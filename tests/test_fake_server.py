@@ -253,6 +253,49 @@ FAMILY_CASES: list[tuple[str, str, Json, str, str, str, str]] = [
         "png",
     ),
     (
+        "faceswap_plus",
+        "/api/open/v4/faceswap/faceswapPlusByImage",
+        {
+            "source_url": IMG,
+            "target_url": MP4,
+            "model_style": "beautify",
+            "face_mapping": [
+                {"source_face_info": {"face_url": IMG}, "target_face_info": {"bbox": [1, 2, 3, 4]}}
+            ],
+        },
+        "faceswap",
+        "faceswap_status",
+        "url",
+        "png",
+    ),
+    (
+        "reage_image",
+        "/api/open/v3/faceswap/highquality/imgreage",
+        {"targetImage": [{"path": IMG, "opts": "1,2:3,4"}], "face_reage": 10, "modifyImage": IMG},
+        "faceswap",
+        "faceswap_status",
+        "url",
+        "png",
+    ),
+    (
+        "reage_video",
+        "/api/open/v3/faceswap/highquality/vidreage",
+        {"targetImage": [{"path": IMG}], "face_reage": -30, "modifyVideo": MP4},
+        "faceswap",
+        "faceswap_status",
+        "url",
+        "mp4",
+    ),
+    (
+        "image_button",
+        "/api/open/v3/content/image/createbybutton",
+        {"_id": "65d3206b83ccf5ab7d46cdc6", "button": "V3"},
+        "image",
+        "image_status",
+        "image",
+        "png",
+    ),
+    (
         "image",
         "/api/open/v3/content/image/createbyprompt",
         {"prompt": "a lighthouse", "scale": "16:9"},
@@ -508,6 +551,11 @@ async def test_i2v_batch_by_post_body(fake: FakeAkool, http: aiohttp.ClientSessi
 
 # -- validation -------------------------------------------------------------------------------
 
+FS_V3 = "/api/open/v3/faceswap/highquality"
+FS_PRO = "/api/open/v4/faceswap/faceswapByImage"
+FS_PLUS = "/api/open/v4/faceswap/faceswapPlusByImage"
+SENTIMENT = "/api/open/v3/content/analysis/sentiment"
+
 VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (TALKING_PHOTO, {"audio_url": MP3}, "talking_photo_url is required"),
     (TALKING_PHOTO, {"talking_photo_url": "ftp://x/y.jpg", "audio_url": MP3}, "talking_photo_url"),
@@ -537,6 +585,43 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
         {**SWAP, "modifyImage": IMG},
         "modifyVideo is required",
     ),
+    (f"{FS_V3}/specifyimage", {**SWAP, "modifyImage": IMG, "face_enhance": True}, "face_enhance"),
+    (
+        FS_PRO,
+        {"sourceImage": [{"path": IMG}] * 2, "targetImage": [{"path": IMG}] * 2},
+        "sourceImage[0].opts is required",
+    ),
+    (FS_PRO, {**SWAP, "model_name": "other"}, "model_name"),
+    (FS_PRO, {**SWAP, "single_face_mode": 1}, "single_face_mode"),
+    (FS_PLUS, {"source_url": IMG, "target_url": IMG}, "face_mapping is required"),
+    (
+        FS_PLUS,
+        {"source_url": IMG, "target_url": IMG, "single_face_mode": True, "model_style": "x"},
+        "model_style",
+    ),
+    (
+        FS_PLUS,
+        {
+            "source_url": IMG,
+            "target_url": IMG,
+            "face_mapping": [{"source_face_info": {}, "target_face_info": {}}],
+        },
+        "face_mapping[0].source_face_info.face_url is required",
+    ),
+    (
+        f"{FS_V3}/imgreage",
+        {"targetImage": [{"path": IMG}], "modifyImage": IMG},
+        "face_reage is required",
+    ),
+    (
+        f"{FS_V3}/vidreage",
+        {"targetImage": [{"path": IMG}], "face_reage": 31, "modifyVideo": MP4},
+        "face_reage",
+    ),
+    ("/api/open/v3/content/image/createbybutton", {"_id": "a", "button": "U5"}, "button"),
+    ("/api/open/v3/content/image/createbybutton", {"button": "U1"}, "_id is required"),
+    (SENTIMENT, {"content": IMG, "type": 5}, "type"),
+    (SENTIMENT, {"content": "plain words", "type": 1}, "content must be an http(s) url"),
     ("/api/open/v3/content/image/createbyprompt", {"prompt": ""}, "prompt is required"),
     ("/api/open/v3/content/image/createbyprompt", {"prompt": "x", "scale": "5:4"}, "scale"),
     (I2V_CREATE, {"image_url": IMG, "prompt": "p", "video_length": 7}, "video_length"),

@@ -110,10 +110,12 @@ def test_resources_point_at_their_families() -> None:
         "video_translation": session.video_translation,
         "talking_avatar": session.talking_avatar,
         "faceswap_image": session.faceswap,
+        "reage_image": session.reage,
         "image": session.image,
         "image2video": session.image_to_video,
         "text2video": session.text_to_video,
         "tts": session.tts,
+        "moderation": session.moderation,
     }
     for name, resource in pairs.items():
         assert resource.family is FAMILIES[name]

@@ -209,13 +209,11 @@ def test_faceswap_image_lists_in_csv() -> None:
     """A face-swap image list is ``|``-separated URLs or a JSON array in a CSV cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["family", "source_image", "target_image"])
-    writer.writerow(["faceswap_v4", f"{IMG}|{IMG}", json.dumps([{"path": IMG, "opts": "1,2"}])])
+    writer.writerow(["family", "source_image", "target_image", "modifyVideo"])
+    targets = [{"path": IMG, "opts": "1,2"}, {"path": IMG, "opts": "3,4"}]
+    writer.writerow(["faceswap_video", f"{IMG}|{IMG}", json.dumps(targets), MP4])
     row = parse_manifest(buffer.getvalue()).rows[0]
-    assert row.fields == {
-        "source_image": [IMG, IMG],
-        "target_image": [{"path": IMG, "opts": "1,2"}],
-    }
+    assert row.fields == {"source_image": [IMG, IMG], "target_image": targets, "modify_url": MP4}
 
 
 def test_digest_ignores_format_not_content() -> None:

@@ -316,7 +316,7 @@ async def test_status_prints_its_name_and_try_later_failures_are_retryable() -> 
 async def test_short_lived_tokens_survive_rate_waits() -> None:
     """Tokens living 3 s, creates waiting longer for the budget: no AuthenticationError."""
     # A slower clock than usual: a loopback round trip must stay well inside a token's life.
-    clock = ScaledClock(speed=20.0)
+    clock = ScaledClock(speed=5.0)
     async with fake_server(fast_config(token_ttl=3.0), clock=clock) as fake:
         session = session_for(
             fake, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate=10.0, burst=1.0

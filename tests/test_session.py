@@ -38,6 +38,7 @@ from .helpers import (
     MINIMAL_FIELDS,
     MP3,
     MP4,
+    expected_result,
     fake_server,
     fast_config,
     pair,
@@ -53,7 +54,7 @@ def assert_completed(fake: FakeAkool, job: Job, result: JobResult, family: str) 
     assert isinstance(result, JobResult)
     assert result.id == job.id
     assert result.family == family
-    assert result.url == fake.result_url(job.id)
+    assert result.url == expected_result(fake, job.id)
     assert result.snapshot.status is JobStatus.COMPLETED
     assert job.done() and job.status is JobStatus.COMPLETED
     assert job.result() is result
@@ -157,8 +158,9 @@ async def test_faceswap_image_video_and_v4() -> None:
         "sourceImage": [{"path": IMG, "opts": "1,2:3,4"}],
         "targetImage": [{"path": IMG2}],
         "modifyImage": IMG,
-        "face_enhance": True,
+        "face_enhance": 1,
     }
+    assert type(bodies[0]["face_enhance"]) is int  # v3 takes 0/1, not a JSON boolean
     assert bodies[1]["modifyVideo"] == MP4
     assert "modifyImage" not in bodies[2] and "modifyVideo" not in bodies[2]
     assert fake.stats.requests["GET /api/open/v3/faceswap/result/listbyids"] >= 1
@@ -326,7 +328,7 @@ async def test_status_once_for_every_family(family: str) -> None:
         snap = await session.status(job.id, family=family)
     assert snap.id == job.id
     assert snap.status is JobStatus.COMPLETED
-    assert snap.result_url == fake.result_url(job.id)
+    assert snap.result_url == expected_result(fake, job.id)
     assert snap.raw["_id"] == job.id
 
 

@@ -183,9 +183,10 @@ async def test_fault_soak_no_duplicate_no_lost_job(caplog: pytest.LogCaptureFixt
     # Every create call has exactly one outcome.
     assert len(known) + len(unknown) + len(refused) == N_JOBS
     assert not set(known) & set(unknown)
-    # Every fault kind actually happened, many times.
+    # Every fault kind actually happened, many times (how many depends on how few status
+    # requests the scheduler needs, so the floor is well below 5 % of today's request count).
     for kind in ("http_502", "http_429", "code_1005", "truncated_json", "slow", "reset"):
-        assert fstats.faults_injected[kind] >= 50, kind
+        assert fstats.faults_injected[kind] >= 25, kind
     assert fstats.faults_injected["lost_create"] >= 20
     assert unknown, "lost answers must surface as CreationUnknown"
 

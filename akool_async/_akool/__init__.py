@@ -15,6 +15,8 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    moderation,
+    reage,
     talking_avatar,
     talking_photo,
     video,
@@ -31,9 +33,11 @@ FAMILIES: Mapping[str, Family] = family_table(
     video_translation.FAMILIES_PART,
     talking_avatar.FAMILIES_PART,
     face_swap.FAMILIES_PART,
+    reage.FAMILIES_PART,
     image.FAMILIES_PART,
     video.FAMILIES_PART,
     voice.FAMILIES_PART,
+    moderation.FAMILIES_PART,
 )
 
 

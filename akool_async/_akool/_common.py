@@ -12,7 +12,7 @@ from typing import Any, Literal
 from attrs import field, frozen
 
 from .._family import Family, StatusEndpoint
-from .._jobmodels import JobSnapshot, JobStatus, int_or_none, positive_seconds
+from .._jobmodels import JobSnapshot, JobStatus, int_or_none, positive_seconds, result_missing
 
 __all__ = [
     "FACESWAP_STATUS",
@@ -67,11 +67,12 @@ def akool_family(
 
 @frozen(slots=True)
 class Language:
-    """One entry of the language list."""
+    """One entry of the language list (``need_voice_id``: a translation into it needs a voice)."""
 
     lang_code: str
     lang_name: str
     url: str | None = None
+    need_voice_id: bool | None = None
 
 
 @frozen(slots=True)
@@ -87,6 +88,9 @@ def parse_snapshot(
 ) -> JobSnapshot:
     """Build a snapshot from one status object.
 
+    A completed object without a URL in ``result_field`` reads as failed
+    (:func:`~akool_async._jobmodels.result_missing`): waiting would not bring the URL.
+
     Raises:
         ValueError: when the object has no usable id or its status is not 1-4.
     """
@@ -99,8 +103,10 @@ def parse_snapshot(
     status = JobStatus(raw_status)
     url = data.get(result_field)
     result_url = url if isinstance(url, str) and url else None
-    reason = data.get("error_reason", data.get("error_msg"))
     media = data.get("video_lock_duration")
+    if status is JobStatus.COMPLETED and result_url is None:
+        return result_missing(ident, data, result_field, media_duration=positive_seconds(media))
+    reason = data.get("error_reason", data.get("error_msg"))
     return JobSnapshot(
         id=ident,
         status=status,

@@ -19,7 +19,8 @@ from typing import Any
 import anyio
 
 from .._base import BaseSession
-from .._batch import JournalError, ManifestError, load_manifest
+from .._batch import JournalError, Manifest, ManifestError, load_manifest
+from .._batch.online_check import check_manifest_online
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
@@ -185,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--check", action="store_true", help="validate the manifest, send nothing, exit 0 or 2"
     )
+    batch.add_argument(
+        "--online",
+        action="store_true",
+        help="with --check: also look up every voice and avatar id in the account's lists "
+        "(reads only, creates nothing)",
+    )
     _add_progress(batch)
 
     demo = sub.add_parser(
@@ -275,6 +282,8 @@ def _batch(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
     if args.check:
+        if args.online:
+            return _check_online(args, manifest)
         print(f"{args.manifest}: {len(manifest.rows)} rows OK")
         return EXIT_OK
     if args.out is None:
@@ -328,6 +337,22 @@ def _batch(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         journal.close()
+
+
+def _check_online(args: argparse.Namespace, manifest: Manifest) -> int:
+    try:
+        sessions = _sessions(args, sorted(manifest.providers), None)
+        problems = anyio.run(check_manifest_online, manifest, sessions)
+    except AkoolError as exc:
+        _error(f"online check: {exc}")
+        return EXIT_BAD_INPUT if isinstance(exc, ConfigurationError) else EXIT_FAILED
+    for problem in problems:
+        print(str(problem), file=sys.stderr, flush=True)
+    if problems:
+        _error(f"{len(problems)} unknown id(s) in {args.manifest}; nothing was created")
+        return EXIT_BAD_INPUT
+    print(f"{args.manifest}: {len(manifest.rows)} rows OK (voice and avatar ids checked online)")
+    return EXIT_OK
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -60,6 +60,7 @@ class Family:
 
 _VIDEO_ERROR: Final = "Create video error, please try again later"
 _FACESWAP_ERROR: Final = "Face swap failed: no face detected"
+_IMAGE_ERROR: Final = "image generate error,please try again later"
 
 FAMILIES: Final[dict[str, Family]] = {
     f.name: f
@@ -71,10 +72,15 @@ FAMILIES: Final[dict[str, Family]] = {
         Family("faceswap_image", "faceswap", "png", 1015, _FACESWAP_ERROR, 1),
         Family("faceswap_video", "faceswap", "mp4", 1015, _FACESWAP_ERROR, 2),
         Family("faceswap_v4", "faceswap", "png", 1015, _FACESWAP_ERROR, 1),
+        Family("faceswap_plus", "faceswap", "png", 1015, _FACESWAP_ERROR, 1),
+        Family("reage_image", "faceswap", "png", 1015, _FACESWAP_ERROR, 1),
+        Family("reage_video", "faceswap", "mp4", 1015, _FACESWAP_ERROR, 2),
         Family("image", "image", "png", 1015, "Create image error, please try again later", 3),
+        Family("image_button", "image", "png", 1108, _IMAGE_ERROR, 3),
         Family("image2video", "image2video", "mp4", 1015, _VIDEO_ERROR, 11),
         Family("text2video", "text2video", "mp4", 1015, _VIDEO_ERROR, 12),
         Family("tts", "audio", "mp3", 1201, "create audio error, please try again later", 4),
+        Family("moderation", "sentiment analysis", "txt", 1015, "content analysis failed", 1),
     )
 }
 
@@ -101,7 +107,10 @@ VIDEO_FAMILIES: Final = frozenset(
     {"talking_photo", "lip_sync", "video_translation", "talking_avatar"}
 )
 #: Families polled through ``faceswap/result/listbyids``.
-FACESWAP_FAMILIES: Final = frozenset({"faceswap_image", "faceswap_video", "faceswap_v4"})
+FACESWAP_FAMILIES: Final = frozenset(
+    {"faceswap_image", "faceswap_video", "faceswap_v4", "faceswap_plus"}
+    | {"reage_image", "reage_video"}
+)
 #: Families polled through ``image2Video/resultsByIds``.
 I2V_FAMILIES: Final = frozenset({"image2video", "text2video"})
 

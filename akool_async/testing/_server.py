@@ -147,6 +147,8 @@ class FakeAkool(ServedApp):
     def complete(self, job_id: str, url: str | None = None) -> None:
         """Force ``job_id`` to status 3, with ``url`` as its result if given.
 
+        ``url=""`` answers completed with an empty result field (a fault the SDK must end at once).
+
         Raises:
             KeyError: unknown job id.
         """
@@ -357,7 +359,12 @@ class FakeAkool(ServedApp):
 
     async def _language_list(self, request: web.Request) -> web.Response:
         lang_list = [
-            {"lang_name": name, "lang_code": code, "url": f"{_FLAG_BASE}/{code}.svg"}
+            {
+                "lang_name": name,
+                "lang_code": code,
+                "url": f"{_FLAG_BASE}/{code}.svg",
+                "need_voice_id": False,
+            }
             for code, name in LANGUAGES.items()
         ]
         return ok({"lang_list": lang_list})

@@ -65,6 +65,8 @@ class TopViewJob(TimedJob):
     count: int = 1
     error_msg: str = "Generation failed, please try again"
     notice_url: str | None = None
+    #: Fault knob (``FakeTopView.complete(id, without_url=True)``): success with no result URL.
+    without_url: bool = False
     replace_keys: tuple[str, ...] = ()
     callbacks_sent: int = 0
 

@@ -13,14 +13,14 @@ require ("productMaskFileId must be consistent with the size of productImageFile
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
 from attrs import Attribute, field, frozen
 
 from .._errors import InvalidResponse, ValidationError
-from .._jobmodels import JobResult, JobSnapshot, JobStatus
+from .._jobmodels import JobResult, JobSnapshot, JobStatus, result_missing
 from .._validators import fail, float_range
 
 __all__ = [
@@ -264,18 +264,26 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _urls_in(items: object, keys: Sequence[str]) -> list[str]:
+def _item_url(item: Mapping[str, Any]) -> str | None:
+    """The URL of one listed result: a flat field, or image to video's ``originVideo.filePath``."""
+    for key in _ITEM_URLS:
+        url = _str(item.get(key))
+        if url is not None:
+            return url
+    origin = item.get("originVideo")
+    return _str(origin.get("filePath")) if isinstance(origin, Mapping) else None
+
+
+def _urls_in(items: object) -> list[str]:
     out: list[str] = []
     if isinstance(items, list):
         for item in items:
             if isinstance(item, str) and item:
                 out.append(item)
             elif isinstance(item, Mapping):
-                for key in keys:
-                    url = _str(item.get(key))
-                    if url is not None:
-                        out.append(url)
-                        break
+                url = _item_url(item)
+                if url is not None:
+                    out.append(url)
     return out
 
 
@@ -293,6 +301,10 @@ _LIST_FIELDS: Final = (
     "exportVideos",
 )
 _ITEM_URLS: Final = ("url", "videoUrl", "imageUrl", "finishedVideoUrl", "fileUrl")
+#: Where a completed answer was searched, for the error when none holds a URL.
+_SEARCHED: Final = (
+    f"result.{{{', '.join(_URL_FIELDS)}}} or an item of result.{{{', '.join(_LIST_FIELDS)}}}"
+)
 
 
 def result_urls(result: Mapping[str, Any]) -> list[str]:
@@ -303,7 +315,7 @@ def result_urls(result: Mapping[str, Any]) -> list[str]:
         if url is not None and url not in urls:
             urls.append(url)
     for key in _LIST_FIELDS:
-        for url in _urls_in(result.get(key), _ITEM_URLS):
+        for url in _urls_in(result.get(key)):
             if url not in urls:
                 urls.append(url)
     return urls
@@ -313,6 +325,8 @@ def parse_status(result: Mapping[str, Any], job_id: str, endpoint: str) -> JobSn
     """A snapshot from a query answer's ``result`` object.
 
     The status is read from ``status`` or ``taskStatus`` (the replace-image query spells it so).
+    A success without any result URL reads as failed (``missing_result`` set): polling on would
+    only reach the deadline.
 
     Raises:
         InvalidResponse: no status, or one this SDK does not know (the poll is retried).
@@ -324,6 +338,8 @@ def parse_status(result: Mapping[str, Any], job_id: str, endpoint: str) -> JobSn
     if status is None:
         raise InvalidResponse(f"unknown TopView task status {raw!r}", endpoint=endpoint)
     urls = result_urls(result) if status is JobStatus.COMPLETED else []
+    if status is JobStatus.COMPLETED and not urls:
+        return result_missing(job_id, result, _SEARCHED)
     reason = _str(result.get("errorMsg")) or _str(result.get("errorMessage"))
     progress = result.get("progress")
     return JobSnapshot(
@@ -391,12 +407,14 @@ class MediaTaskResult:
         kind: ``"video"`` or ``"image"``.
         media: every file produced (``generating_count`` of them), main one first.
         raw: the query answer's ``result`` object.
+        cost_credit: the credits the task cost (``costCredit``), where the answer gives it.
     """
 
     task_id: str
     kind: str
     media: tuple[GeneratedMedia, ...]
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
+    cost_credit: float | None = None
 
     @property
     def url(self) -> str:
@@ -443,7 +461,7 @@ def parse_result(result: JobResult) -> TopViewResult:
         for item in items:
             if not isinstance(item, Mapping):
                 continue
-            url = next((u for k in _ITEM_URLS if (u := _str(item.get(k))) is not None), None)
+            url = _item_url(item)
             if url is None or url in seen:
                 continue
             seen.add(url)
@@ -455,4 +473,4 @@ def parse_result(result: JobResult) -> TopViewResult:
     else:
         media.remove(main)
     media.insert(0, main)
-    return MediaTaskResult(result.id, kind, tuple(media), raw)
+    return MediaTaskResult(result.id, kind, tuple(media), raw, _number(raw.get("costCredit")))

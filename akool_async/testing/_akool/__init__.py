@@ -17,6 +17,8 @@ from . import (
     face_swap,
     image,
     lip_sync,
+    lists,
+    moderation,
     talking_avatar,
     talking_photo,
     video,
@@ -49,6 +51,8 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     image.AREA,
     video.AREA,
     voice.AREA,
+    lists.AREA,
+    moderation.AREA,
 )
 
 #: Path -> validator of every create endpoint.

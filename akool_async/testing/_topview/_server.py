@@ -133,9 +133,14 @@ class FakeTopView(ServedApp):
 
     # -- test helpers ------------------------------------------------------------------------
 
-    def complete(self, task_id: str) -> None:
-        """Force ``task_id`` to success (its callback is sent if it has a notice URL)."""
-        self._force(self.jobs[task_id], 3)
+    def complete(self, task_id: str, *, without_url: bool = False) -> None:
+        """Force ``task_id`` to success (its callback is sent if it has a notice URL).
+
+        ``without_url`` answers success with every result field empty (a fault to survive).
+        """
+        job = self.jobs[task_id]
+        job.without_url = without_url
+        self._force(job, 3)
 
     def fail(self, task_id: str, message: str = "Generation failed, please try again") -> None:
         """Force ``task_id`` to fail with ``message``."""
@@ -181,7 +186,7 @@ class FakeTopView(ServedApp):
         out: dict[str, Any] = {"taskId": job.id}
         out[product_avatar.STATUS_KEYS.get(job.family, "status")] = WORDS[status]
         out["errorMsg"] = job.error_msg if status == 4 else None
-        out.update(_RESULTS[job.family](job, urls, files, status == 3))
+        out.update(_RESULTS[job.family](job, urls, files, status == 3 and not job.without_url))
         return out
 
     # -- plumbing ----------------------------------------------------------------------------

@@ -45,6 +45,16 @@ def _videos(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str
     return {"videos": videos if done else []}
 
 
+#: Credits one generated video costs (the answer's ``costCredit``).
+_CREDITS_PER_VIDEO = 10
+
+
+def _origin_videos(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str, Any]:
+    # API.md (TopView, fixed): image to video nests each URL at videos[].originVideo.filePath.
+    videos = [{"originVideo": {"filePath": u}} for u in urls] if done else []
+    return {"videos": videos, "costCredit": _CREDITS_PER_VIDEO * len(urls) if done else None}
+
+
 def _images(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str, Any]:
     return {"images": [{"imageUrl": u} for u in urls] if done else []}
 
@@ -55,7 +65,7 @@ VALIDATORS = {
     "topview_text2image": _text2image,
 }
 RESULTS = {
-    "topview_image2video": _videos,
+    "topview_image2video": _origin_videos,
     "topview_text2video": _videos,
     "topview_text2image": _images,
 }
