@@ -122,3 +122,21 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"akool-async {akool_async.__version__}"
+
+
+async def test_voices_avatars_models_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """``voices``, ``avatars`` and ``models`` with ``--json`` print one document of the lists."""
+    async with fake_server() as fake:
+        base = ["--base-url", fake.base_url]
+        for command, key, field in (
+            (["voices"], "voices", "voice_id"),
+            (["voices", "--api-version", "3"], "voices", "voice_id"),
+            (["avatars", "--owner", "akool"], "avatars", "avatar_id"),
+            (["models", "--type", "1501", "--type", "1502"], "models", "value"),
+        ):
+            assert await run_main(*command, "--json", *base) == EXIT_OK, command
+            items = json.loads(capsys.readouterr().out)[key]
+            assert items and all(item[field] for item in items), command
+            assert all("raw" not in item for item in items)
+        assert await run_main("voices", *base) == EXIT_OK
+        assert capsys.readouterr().out.strip()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
+import attrs
 
+from .._akool.lists import MODEL_TYPES
 from .._clock import Clock, ScaledClock
 from .._errors import AkoolError, ConfigurationError, ValidationError
 from .._providers import PROVIDERS
@@ -23,17 +25,35 @@ _EXIT_FAILED = 1
 
 
 def add_misc_commands(sub: Any, add_connection: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Add ``credit`` and ``languages`` to the ``sub`` subparsers action."""
+    """Add ``credit``, ``languages``, ``voices``, ``avatars`` and ``models`` to the ``sub``
+    subparsers action."""
+    parsers = {}
     for name, help_text, handler in (
         ("credit", "show the account's credit balance", _credit),
         ("languages", "list the languages video translation accepts", _languages),
+        ("voices", "list the voices (v4 VoiceLab by default)", _voices),
+        ("avatars", "list the avatars talking avatar accepts", _avatars),
+        ("models", "list the AI models (for a create's model_name)", _models),
     ):
-        parser = sub.add_parser(
-            name, help=help_text, description=help_text[0].upper() + help_text[1:] + "."
-        )
+        description = help_text[0].upper() + help_text[1:] + "."
+        parser = sub.add_parser(name, help=help_text, description=description)
         parser.add_argument("--json", action="store_true", help="print one JSON document")
         add_connection(parser)
         parser.set_defaults(handler=handler)
+        parsers[name] = parser
+    owner_help = "Akool's own or your own (default both)"
+    for name in ("voices", "avatars"):
+        parsers[name].add_argument("--owner", choices=("akool", "mine"), help=owner_help)
+    parsers["voices"].add_argument(
+        "--api-version", type=int, choices=(3, 4), default=4, help="voice list version (4)"
+    )
+    parsers["models"].add_argument(
+        "--type",
+        type=int,
+        action="append",
+        choices=MODEL_TYPES,
+        help="1501 image to video (default), 1502 text to video, 2101 character swap; repeatable",
+    )
 
 
 def _clock(args: argparse.Namespace) -> Clock | None:
@@ -83,6 +103,36 @@ def _languages(args: argparse.Namespace) -> int:
         for lang in langs:
             print(f"{lang.lang_code:<10} {lang.lang_name}")
     return 0
+
+
+def _listing(args: argparse.Namespace, key: str, items: list[Any], *columns: str) -> int:
+    """Print listed models: one JSON document (their fields, ``raw`` aside) or one per line."""
+    if args.json:
+        rows = [attrs.asdict(item, filter=lambda a, _v: a.name != "raw") for item in items]
+        print(json.dumps({key: rows}, indent=2))
+    else:
+        for item in items:
+            print("  ".join(str(getattr(item, c) or "-") for c in columns))
+    return 0
+
+
+async def _collect(it: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in it]
+
+
+def _voices(args: argparse.Namespace) -> int:
+    voices = _read(args, lambda s: _collect(s.voices(version=args.api_version, owner=args.owner)))
+    return _listing(args, "voices", voices, "voice_id", "name", "gender", "language")
+
+
+def _avatars(args: argparse.Namespace) -> int:
+    avatars = _read(args, lambda s: _collect(s.avatars(owner=args.owner)))
+    return _listing(args, "avatars", avatars, "avatar_id", "name", "gender")
+
+
+def _models(args: argparse.Namespace) -> int:
+    models = _read(args, lambda s: _collect(s.ai_models(types=args.type or (1501,))))
+    return _listing(args, "models", models, "value", "label", "type")
 
 
 def status_wait(args: argparse.Namespace) -> int:
