@@ -15,9 +15,11 @@ from . import (
 )
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
+from ._akool._created import CreatedJobs, RefusedJob
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
 from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
+from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
 from ._base import SessionOptions
 from ._batch import (
@@ -106,6 +108,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConnectError",
+    "CreatedJobs",
     "CreationUnknown",
     "Credit",
     "DownloadMismatch",
@@ -148,6 +151,7 @@ __all__ = [
     "PermissionDenied",
     "PollPolicy",
     "RateLimited",
+    "RefusedJob",
     "ReplayedWebhook",
     "RequestTimeout",
     "ResponseTooLarge",
@@ -165,6 +169,9 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "Voice",
+    "VoiceChangeOptions",
+    "VoiceCloneOptions",
+    "VoiceOptions",
     "WebhookASGIApp",
     "WebhookEvent",
     "WebhookVerifier",

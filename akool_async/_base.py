@@ -302,7 +302,13 @@ class BaseSession:
     ) -> list[Job]:
         self._check_open()
         deadline_in = self._max_wait(max_wait)
-        if self.webhook_url is not None and getattr(request, "webhook_url", None) is None:
+        if (
+            self.webhook_url is not None
+            and attrs.has(type(request))
+            and "webhook_url" in attrs.fields_dict(type(request))
+            and request.webhook_url is None
+        ):
+            # Only families whose page documents a webhook field get the session's one.
             request = attrs.evolve(request, webhook_url=self.webhook_url)
         body = self._body(fam, request)
         endpoint = f"POST {fam.create_path}"

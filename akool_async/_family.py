@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import quote
 
 from attrs import field, frozen
 
@@ -19,14 +20,25 @@ __all__ = ["Family", "StatusEndpoint", "family_table"]
 class StatusEndpoint:
     """How to ask for the status of ids.
 
-    Single-id endpoints take ``?{id_param}=ID``; batch endpoints take comma-separated ids in
-    ``id_param`` (query string for GET, JSON body for POST) and answer a list of results.
+    Single-id endpoints take ``?{id_param}=ID``, or, with ``id_in_path``, the id in the path
+    where ``path`` says ``{id}`` (``/voice/detail/{id}``); batch endpoints take comma-separated
+    ids in ``id_param`` (query string for GET, JSON body for POST) and answer a list of results.
+    ``result_key`` names the member of ``data`` holding the status object, where the answer
+    nests it (``data.result``) instead of answering it as ``data`` itself.
     """
 
     path: str
     method: Literal["GET", "POST"] = "GET"
     id_param: str = field(kw_only=True)
     batch: bool = False
+    id_in_path: bool = field(default=False, kw_only=True)
+    result_key: str | None = field(default=None, kw_only=True)
+
+    def url_path(self, job_id: str) -> str:
+        """The request path for ``job_id`` (``path`` itself unless the id goes in it)."""
+        if not self.id_in_path:
+            return self.path
+        return self.path.replace("{id}", quote(job_id, safe=""))
 
     @property
     def key(self) -> str:
@@ -49,7 +61,8 @@ class Family:
         webhook_type: the ``type`` the provider puts in this family's webhook payloads.
         renames: SDK field name -> API field name, where they differ.
         created_ids: where the create answer lists the new jobs: ``data._id``, ``all_results``
-            (one job per language), or ``list`` (``data`` is a list of jobs).
+            (one job per language), ``list`` (``data`` is a list of jobs), or ``success_list``
+            (``data.successList`` holds the created jobs, ``data.errorList`` the refused ones).
         typical_duration: prior guess of a job's total duration (seconds), replaced by learning.
         result_suffix: file suffix of the result.
     """
@@ -63,7 +76,7 @@ class Family:
     webhook_key: str = field(kw_only=True)
     webhook_type: str = ""
     renames: Mapping[str, str] = field(factory=dict)
-    created_ids: Literal["single", "all_results", "list"] = "single"
+    created_ids: Literal["single", "all_results", "list", "success_list"] = "single"
     typical_duration: float = 60.0
     result_suffix: str = ".mp4"
 

@@ -107,5 +107,18 @@ class RateBudget:
             self._refill(self._clock.now())
             self.rate = min(self.max_rate, self.rate + self.recovery * self.max_rate)
 
+    def set_max_rate(self, rate: float) -> None:
+        """Change the configured rate at runtime (a fleet worker's share of the account's rate);
+        a rate lowered by throttling keeps its proportion to the configured one."""
+        if not rate > 0:
+            raise ValueError(f"rate: must be > 0, got {rate!r}")
+        self._refill(self._clock.now())
+        if self.rate is not None and self.max_rate is not None:
+            self.rate = self.rate * rate / self.max_rate
+        else:
+            self.rate = rate
+        self.max_rate = rate
+        self.min_rate = min(self.min_rate, rate)
+
     def __repr__(self) -> str:
         return f"RateBudget(rate={self.rate!r}, max_rate={self.max_rate!r}, burst={self.burst:g})"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal, Unpack
 
 from aiohttp import web
+from attrs import define, field
 
 from . import _constants as C
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language, parse_snapshot
+from ._akool._created import CreatedJobs, RefusedJob, refusal_error, refused_entries
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
@@ -23,20 +26,32 @@ from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
 from ._akool.video_translation import VideoTranslation
 from ._akool.voice import Tts
+from ._akool.voice_lab import VoiceLab
 from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
-from ._errors import (
-    ConfigurationError,
-    InvalidResponse,
-)
+from ._errors import ConfigurationError, CreationUnknown, InvalidResponse
 from ._family import Family, StatusEndpoint
+from ._job import Job
 from ._jobmodels import JobSnapshot
+from ._sentinel import NotGiven
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 
 __all__ = ["Session"]
 
 log = logging.getLogger("akool_async")
+
+
+@define(slots=True)
+class _CreateNotes:
+    """What the batch create in progress in this task read: refused entries, listed ids."""
+
+    refused: list[RefusedJob] = field(factory=list)
+    raw: list[dict[str, Any]] = field(factory=list)
+    listed: list[str] = field(factory=list)
+
+
+_NOTES: ContextVar[_CreateNotes | None] = ContextVar("akool_create_notes", default=None)
 
 
 class Session(AkoolLists, BaseSession):
@@ -104,6 +119,7 @@ class Session(AkoolLists, BaseSession):
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
         self.tts = Tts(self)
+        self.voice_lab = VoiceLab(self)
         self.moderation = Moderation(self)
 
     # -- webhooks ---------------------------------------------------------------------------
@@ -222,11 +238,52 @@ class Session(AkoolLists, BaseSession):
 
     # -- the scheduler's view of the API
 
+    async def _create(
+        self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
+    ) -> list[Job]:
+        """Create as the base does; the answer's refused entries ride on the jobs' list."""
+        notes = _CreateNotes()
+        token = _NOTES.set(notes)
+        try:
+            jobs = await super()._create(fam, request, max_wait=max_wait)
+        except CreationUnknown as exc:
+            if exc.job_ids or not (notes.listed or notes.refused):
+                raise
+            if not notes.listed:
+                # Nothing was started: every video was refused (nothing is billed).
+                raise refusal_error(
+                    notes.refused, endpoint=exc.endpoint, body={"errorList": notes.raw}
+                ) from None
+            # The answer listed created jobs that could not be taken up: name them.
+            raise CreationUnknown(
+                endpoint=exc.endpoint,
+                request=exc.request,
+                cause=exc.cause,
+                job_ids=notes.listed,
+            ) from exc
+        finally:
+            _NOTES.reset(token)
+        if notes.refused:
+            log.warning(
+                "%s create refused %d job(s) and started %d",
+                fam.name,
+                len(notes.refused),
+                len(jobs),
+                extra={"job_ids": [j.id for j in jobs]},
+            )
+        return CreatedJobs(jobs, notes.refused)
+
     def _created(
         self, fam: Family, envelope: Mapping[str, Any]
     ) -> list[tuple[str, JobSnapshot | None]]:
         out: list[tuple[str, JobSnapshot | None]] = []
-        for obj in _created_objects(fam, envelope.get("data")):
+        objects = _created_objects(fam, envelope.get("data"))
+        notes = _NOTES.get()
+        if fam.created_ids == "success_list" and notes is not None:
+            notes.refused.extend(refused_entries(envelope.get("data")))
+            notes.raw.extend(dict(r.raw) for r in notes.refused)
+            notes.listed.extend(obj["_id"] for obj in objects)
+        for obj in objects:
             try:
                 snap: JobSnapshot | None = parse_snapshot(
                     obj, status_field=fam.status_field, result_field=fam.result_field
@@ -275,8 +332,15 @@ class Session(AkoolLists, BaseSession):
                 if snap.id in wanted:
                     out[snap.id] = snap
             return out
-        env = await t.request("GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind)
+        if endpoint.id_in_path:
+            env = await t.request("GET", endpoint.url_path(ids[0]), kind=kind)
+        else:
+            env = await t.request(
+                "GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind
+            )
         data = env.get("data")
+        if endpoint.result_key is not None and isinstance(data, Mapping):
+            data = data.get(endpoint.result_key)
         if not isinstance(data, Mapping):
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         try:
@@ -323,6 +387,9 @@ def _created_objects(fam: Family, data: Any) -> list[Mapping[str, Any]]:
     """The job objects a create answer describes, each with a string ``_id``."""
     if fam.created_ids == "list" and isinstance(data, list):
         items: list[Any] = data
+    elif fam.created_ids == "success_list":
+        listed = data.get("successList") if isinstance(data, Mapping) else None
+        items = listed if isinstance(listed, list) else []
     elif (
         isinstance(data, Mapping)
         and fam.created_ids == "all_results"

@@ -15,6 +15,7 @@ from attrs import Attribute
 from ._errors import ValidationError
 
 __all__ = [
+    "bounded_text",
     "check_http_url",
     "fail",
     "float_range",
@@ -130,3 +131,23 @@ def optional_bool(_inst: object, attribute: Attribute[Any], value: object) -> No
     """Validator: None or a bool."""
     if value is not None and not isinstance(value, bool):
         fail(attribute, f"must be true or false, got {type(value).__name__}")
+
+
+def bounded_text(limit: int, *, optional: bool = False, blank: bool = False) -> Any:
+    """Validator factory: a string of at most ``limit`` characters (None too if ``optional``;
+    a blank string only if ``blank``)."""
+
+    def check(inst: object, attribute: Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if blank and isinstance(value, str) and not value.strip():
+            pass
+        else:
+            non_empty_text(inst, attribute, value)
+        if not isinstance(value, str):
+            fail(attribute, f"must be a string, got {type(value).__name__}")
+        assert isinstance(value, str)
+        if len(value) > limit:
+            fail(attribute, f"must be at most {limit} characters; got {len(value)}")
+
+    return check

@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "b6": "benchmarks.b6_end_to_end",
     "b7": "benchmarks.b7_webhooks",
     "b8": "benchmarks.b8_policy",
+    "b9": "benchmarks.b9_fleet",
 }
 
 OUT_DIR = Path(__file__).resolve().parent

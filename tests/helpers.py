@@ -49,12 +49,35 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
     "reage_image": {"target_image": [IMG], "face_reage": 10, "modify_url": IMG2},
     "reage_video": {"target_image": [IMG], "face_reage": -10, "modify_url": MP4},
     "image": {"prompt": "a red fox"},
+    "image2video": {
+        "image_url": IMG,
+        "prompt": "it blinks",
+        "negative_prompt": "",
+        "resolution": "720p",
+        "audio_type": 3,
+        "video_length": 5,
+    },
+    "image2video_audio": {
+        "pre_video_id": "6891a07f5d612f78c9204f1c",
+        "audio_url": MP3,
+        "audio_type": 2,
+    },
+    "image2video_batch": {
+        "image_url": IMG,
+        "prompt": "it blinks",
+        "resolution": "720p",
+        "video_length": 5,
+    },
     "image_button": {"image_id": "65d3206b83ccf5ab7d46cdc6", "button": "U2"},
-    "image2video": {"image_url": IMG, "prompt": "it blinks"},
     "text2video": {"prompt": "a red fox runs"},
-    "tts": {"input_text": "hello", "voice_code": "en-US-1"},
+    "tts": {"input_text": "hello", "voice_id": "en-US-1", "rate": "100%"},
+    "voice_clone_v3": {"input_text": "hello", "rate": "100%", "voice_url": MP3},
+    "voice_tts": {"input_text": "hello", "voice_id": "6889b628662160e2caad5dbc"},
+    "voice_clone": {"source_voice_file": MP3},
+    "voice_change": {"voice_id": "6889b628662160e2caad5dbc", "source_voice_file": MP3},
     "moderation": {"content": IMG, "content_type": 1},
 }
+
 
 def expected_result(fake: FakeAkool, job_id: str) -> str:
     """What a completed job's ``url`` holds: the fake's result file, or a moderation's text."""

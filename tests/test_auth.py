@@ -55,7 +55,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_api_key_sent_on_every_request() -> None:
     """With an API key every request carries x-api-key only; no getToken is sent."""
     async with pair() as (fake, session):
-        job = await session.tts.create(input_text="hi", voice_code="v")
+        job = await session.tts.create(input_text="hi", voice_id="v", rate="100%")
         await job
         await session.credit()
         await session.languages()
@@ -79,7 +79,7 @@ async def test_wrong_api_key_is_authentication_error() -> None:
 async def test_failed_polls_with_rejected_key_fail_jobs() -> None:
     """If the key is revoked mid-job, the job fails with AuthenticationError (not a hang)."""
     async with pair() as (fake, session):
-        job = await session.tts.create(input_text="hi", voice_code="v")
+        job = await session.tts.create(input_text="hi", voice_id="v", rate="100%")
         fake.config.api_keys.clear()
         with anyio.fail_after(5), pytest.raises(AuthenticationError):
             await job

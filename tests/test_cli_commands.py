@@ -58,7 +58,9 @@ async def test_family_command_without_wait_prints_the_created_jobs(
 ) -> None:
     """Without ``--wait`` the command creates the job and prints its id at once."""
     async with fake_server() as fake:
-        code = await run_main("tts", "--text", "hello", "--voice", "en-1", "--json", *conn(fake))
+        code = await run_main(
+            "tts", "--text", "hello", "--voice", "en-1", "--rate", "100%", "--json", *conn(fake)
+        )
         doc = json.loads(capsys.readouterr().out)
         assert code == EXIT_OK
         (job,) = doc["jobs"]

@@ -33,6 +33,15 @@ FACESWAP_RESULTS = "/api/open/v3/faceswap/result/listbyids"
 I2V_RESULTS = "/api/open/v4/image2Video/resultsByIds"
 I2V_CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 T2V_CREATE = "/api/open/v4/text2Video/createByPrompt/batch"
+#: The fields ``image2video.mdx`` marks required for a single image-to-video create.
+I2V_BODY: Json = {
+    "image_url": "https://cdn.example.com/face.jpg",
+    "prompt": "p",
+    "negative_prompt": "",
+    "resolution": "720p",
+    "audio_type": 3,
+    "video_length": 5,
+}
 LANGUAGES = "/api/open/v3/language/list"
 QUOTA = "/api/open/v3/faceswap/quota/info"
 TOKEN = "/api/open/v3/getToken"
@@ -307,7 +316,7 @@ FAMILY_CASES: list[tuple[str, str, Json, str, str, str, str]] = [
     (
         "image2video",
         I2V_CREATE,
-        {"image_url": IMG, "prompt": "waves", "resolution": "1080p", "video_length": 10},
+        {**I2V_BODY, "prompt": "waves", "resolution": "1080p", "video_length": 10},
         "i2v",
         "status",
         "video_url",
@@ -325,10 +334,55 @@ FAMILY_CASES: list[tuple[str, str, Json, str, str, str, str]] = [
     (
         "tts",
         "/api/open/v3/audio/create",
-        {"input_text": "Hello", "voice_code": "en-US-1", "speed": 1.2},
+        {"input_text": "Hello", "voice_id": "en-US-1", "rate": "90%"},
         "audio",
         "status",
         "url",
+        "mp3",
+    ),
+    (
+        "voice_clone_v3",
+        "/api/open/v3/audio/clone",
+        {"input_text": "Hello", "rate": "100%", "voice_url": "https://cdn.example.com/v.mp3"},
+        "audio",
+        "status",
+        "url",
+        "mp3",
+    ),
+    (
+        "image2video_batch",
+        "/api/open/v4/image2Video/createBySourcePrompt/batch",
+        {"image_url": IMG, "prompt": "p", "resolution": "720p", "video_length": 5, "count": 2},
+        "i2v",
+        "status",
+        "video_url",
+        "mp4",
+    ),
+    (
+        "voice_tts",
+        "/api/open/v4/voice/tts",
+        {"input_text": "Hello", "voice_id": "v1", "voice_options": {"speed": 1.1}},
+        "voice_result",
+        "status",
+        "preview",
+        "mp3",
+    ),
+    (
+        "voice_change",
+        "/api/open/v4/voice/change",
+        {"voice_id": "v1", "source_voice_file": "https://cdn.example.com/v.mp3"},
+        "voice_result",
+        "status",
+        "preview",
+        "mp3",
+    ),
+    (
+        "voice_clone",
+        "/api/open/v4/voice/clone",
+        {"source_voice_file": "https://cdn.example.com/v.mp3", "name": "Mine"},
+        "voice",
+        "status",
+        "preview",
         "mp3",
     ),
 ]
@@ -342,6 +396,13 @@ async def poll_once(session: aiohttp.ClientSession, kind: str, job_id: str) -> J
         body = await get_json(session, IMAGE_INFO, image_model_id=job_id)
     elif kind == "audio":
         body = await get_json(session, AUDIO_INFO, audio_model_id=job_id)
+    elif kind == "voice_result":
+        body = await get_json(session, f"/api/open/v4/voice/resource/detail/{job_id}")
+        assert body["code"] == 1000, body
+        result: Json = body["data"]["result"]
+        return result
+    elif kind == "voice":
+        body = await get_json(session, f"/api/open/v4/voice/detail/{job_id}")
     else:
         if kind == "faceswap":
             body = await get_json(session, FACESWAP_RESULTS, _ids=job_id)
@@ -374,7 +435,9 @@ async def test_family_create_poll_download(
     """Each family creates a job that moves 1 -> 3 and whose result file downloads."""
     created = await post_json(http, path, body)
     assert created["code"] == 1000, created
-    data = created["data"][0] if family == "text2video" else created["data"]
+    data = created["data"]
+    if "successList" in data:
+        data = data["successList"][0]
     job_id = data["_id"]
     assert len(job_id) == 24 and int(job_id, 16) >= 0
 
@@ -462,12 +525,28 @@ async def test_translation_progress_rises_while_processing() -> None:
     assert processing == sorted(processing)
 
 
-async def test_text2video_count_makes_a_list(fake: FakeAkool, http: aiohttp.ClientSession) -> None:
-    """text2video answers a list with one job per ``count``."""
+async def test_text2video_count_makes_a_success_list(
+    fake: FakeAkool, http: aiohttp.ClientSession
+) -> None:
+    """text2video answers ``{successList, errorList}`` with one job per ``count``."""
     created = await post_json(http, T2V_CREATE, {"prompt": "a cat", "count": 3})
-    assert isinstance(created["data"], list) and len(created["data"]) == 3
-    assert all(job["status"] == 1 and job["video_url"] == "" for job in created["data"])
+    data = created["data"]
+    assert set(data) == {"successList", "errorList"} and data["errorList"] == []
+    assert len(data["successList"]) == 3
+    assert all(job["status"] == 1 and job["batch_count"] == 3 for job in data["successList"])
     assert fake.stats.jobs_created == 3
+
+
+async def test_batch_video_create_refuses_what_the_credit_does_not_cover(
+    fake: FakeAkool, http: aiohttp.ClientSession
+) -> None:
+    """With credit for 2 of 4 videos, 2 are created and 2 refused in errorList with 1006."""
+    fake.config.credit = 2
+    created = await post_json(http, T2V_CREATE, {"prompt": "a cat", "count": 4})
+    assert created["code"] == 1000
+    assert len(created["data"]["successList"]) == 2
+    assert [e["code"] for e in created["data"]["errorList"]] == [1006, 1006]
+    assert len(fake.jobs) == 2 and fake.config.credit == 0
 
 
 async def test_language_list_and_quota(fake: FakeAkool, http: aiohttp.ClientSession) -> None:
@@ -534,14 +613,13 @@ async def test_faceswap_batch_skips_unknown_ids_and_caps_size(
 
 async def test_i2v_batch_by_post_body(fake: FakeAkool, http: aiohttp.ClientSession) -> None:
     """resultsByIds takes ``{"_ids": "a,b"}`` and returns image2video and text2video jobs."""
-    i2v = (await post_json(http, I2V_CREATE, {"image_url": IMG, "prompt": "p"}))["data"]["_id"]
-    t2v = [
-        j["_id"] for j in (await post_json(http, T2V_CREATE, {"prompt": "p", "count": 2}))["data"]
-    ]
+    i2v = (await post_json(http, I2V_CREATE, I2V_BODY))["data"]["_id"]
+    t2v_answer = await post_json(http, T2V_CREATE, {"prompt": "p", "count": 2})
+    t2v = [j["_id"] for j in t2v_answer["data"]["successList"]]
     listed = await post_json(http, I2V_RESULTS, {"_ids": ",".join([i2v, *t2v, "0" * 24])})
     result = listed["data"]["result"]
     assert [r["_id"] for r in result] == [i2v, *t2v]
-    assert all({"status", "video_url", "error_msg"} <= set(r) for r in result)
+    assert all({"status", "video_url", "webhookUrl", "only_add_audio"} <= set(r) for r in result)
     refused = await post_json(
         http, I2V_RESULTS, {"_ids": ",".join(f"{i:024x}" for i in range(101))}
     )
@@ -624,10 +702,29 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (SENTIMENT, {"content": "plain words", "type": 1}, "content must be an http(s) url"),
     ("/api/open/v3/content/image/createbyprompt", {"prompt": ""}, "prompt is required"),
     ("/api/open/v3/content/image/createbyprompt", {"prompt": "x", "scale": "5:4"}, "scale"),
-    (I2V_CREATE, {"image_url": IMG, "prompt": "p", "video_length": 7}, "video_length"),
-    (T2V_CREATE, {"prompt": "p", "count": 5}, "count"),
-    ("/api/open/v3/audio/create", {"input_text": "hi"}, "voice_code is required"),
-    ("/api/open/v3/audio/create", {"input_text": "hi", "voice_code": "v", "speed": 3}, "speed"),
+    (I2V_CREATE, {**I2V_BODY, "video_length": 7}, "video_length"),
+    (I2V_CREATE, {**I2V_BODY, "resolution": None}, "resolution is required"),
+    (I2V_CREATE, {**I2V_BODY, "audio_type": 2}, "audio_url"),
+    (I2V_CREATE, {k: v for k, v in I2V_BODY.items() if k != "negative_prompt"}, "negative_prompt"),
+    (T2V_CREATE, {"prompt": "p", "count": 11}, "count"),
+    (T2V_CREATE, {"prompt": "p" * 5001}, "prompt"),
+    ("/api/open/v3/audio/create", {"input_text": "hi", "rate": "1%"}, "voice_id is required"),
+    ("/api/open/v3/audio/create", {"input_text": "hi", "voice_id": "v", "rate": 1}, "rate"),
+    ("/api/open/v3/audio/create", {"input_text": "hi", "voice_id": "v", "rate": "120%"}, "rate"),
+    ("/api/open/v3/audio/clone", {"input_text": "hi", "rate": "1%"}, "voice_url"),
+    ("/api/open/v4/voice/tts", {"input_text": "hi"}, "voice_id is required"),
+    (
+        "/api/open/v4/voice/tts",
+        {"input_text": "hi", "voice_id": "v", "voice_options": {"speed": 2}},
+        "voice_options.speed",
+    ),
+    ("/api/open/v4/voice/clone", {"source_voice_file": "x"}, "source_voice_file"),
+    (
+        "/api/open/v4/voice/change",
+        {"voice_id": "v", "source_voice_file": IMG, "voice_options": {"file_format": "ogg"}},
+        "voice_options.file_format",
+    ),
+    ("/api/open/v4/image2Video/updateVideoAudio", {"pre_video_id": "x"}, "audio_url"),
 ]
 
 
@@ -656,8 +753,8 @@ async def test_v4_endpoints_read_lowercase_webhookurl(
 ) -> None:
     """image2video keeps ``webhookurl`` and ignores ``webhookUrl`` (the v4 spelling)."""
     hook = "http://127.0.0.1:9/hook"
-    a = await post_json(http, I2V_CREATE, {"image_url": IMG, "prompt": "p", "webhookurl": hook})
-    b = await post_json(http, I2V_CREATE, {"image_url": IMG, "prompt": "p", "webhookUrl": hook})
+    a = await post_json(http, I2V_CREATE, {**I2V_BODY, "webhookurl": hook})
+    b = await post_json(http, I2V_CREATE, {**I2V_BODY, "webhookUrl": hook})
     assert fake.jobs[a["data"]["_id"]].webhook_url == hook
     assert fake.jobs[b["data"]["_id"]].webhook_url is None
 
@@ -1126,9 +1223,7 @@ async def test_webhook_failure_duplicates_and_v4_spelling(
     url, bodies = receiver
     fake.config.failure_ratio = 1.0
     fake.config.webhook_duplicates = 1.0
-    created = await post_json(
-        http, I2V_CREATE, {"image_url": IMG, "prompt": "p", "webhookurl": url}
-    )
+    created = await post_json(http, I2V_CREATE, {**I2V_BODY, "webhookurl": url})
     await until(lambda: len(bodies) >= 4)
     events = [open_webhook(b, fake.config.client_id, fake.config.client_secret) for b in bodies]
     # Deliveries of different statuses run concurrently and may arrive in either order.

@@ -137,7 +137,12 @@ VALID: dict[str, list[Any]] = {
     "avatar_id": ["dvp_Tristan"],
     "input_text": ["hello"],
     "voice_id": ["v1"],
-    "voice_code": ["en-US-1"],
+    "rate": ["100%"],
+    "audio_type": [3],
+    "voice_url": [MP3],
+    "source_voice_file": [MP3],
+    "pre_video_id": ["6891a07f5d612f78c9204f1c"],
+    "voice_options": [None],
     "resolution": ["720", "1080", "720p"],
     "scale": ["1:1"],
     "video_length": [5],
@@ -195,6 +200,12 @@ def _methods(session: Session) -> dict[str, Method]:
         "image_to_video.create": session.image_to_video.create,
         "text_to_video.create": session.text_to_video.create,
         "tts.create": session.tts.create,
+        "tts.clone": session.tts.clone,
+        "image_to_video.create_batch": session.image_to_video.create_batch,
+        "image_to_video.update_audio": session.image_to_video.update_audio,
+        "voice_lab.tts": session.voice_lab.tts,
+        "voice_lab.clone": session.voice_lab.clone,
+        "voice_lab.change": session.voice_lab.change,
     }
 
 

@@ -26,7 +26,8 @@ from akool_async._batch import (
     StateError,
     UnknownRow,
 )
-from akool_async._batch.journal.postgres import PostgresJournal, open_journal
+from akool_async._batch.journal.opening import open_journal
+from akool_async._batch.journal.postgres import PostgresJournal
 
 # The contract tests of the SQLite journal that take the `journal` fixture run here again, on
 # PostgreSQL, through the `journal` fixture below.
@@ -228,7 +229,7 @@ def test_readers_never_wait_and_writers_wait_at_most_busy_timeout(
 _CRASH_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from akool_async._batch.journal.postgres import open_journal
+    from akool_async._batch.journal.opening import open_journal
 
     j = open_journal(sys.argv[1])
     j.add_rows([("r1", "lipsync", {"video_url": "v", "audio_url": "a"})])

@@ -148,7 +148,7 @@ def test_jsonl_rows_and_errors() -> None:
     lines = [
         json.dumps({"id": 7, "family": "translation", "video": MP4, "languages": ["ja", "fr"]}),
         "",
-        json.dumps({"family": "tts", "text": "hi", "voice": "en-1", "speed": None}),
+        json.dumps({"family": "tts", "text": "hi", "voice": "en-1", "rate": "90%"}),
         "{not json",
         "[1, 2]",
         json.dumps({"id": True, "family": "image", "prompt": "fox"}),
@@ -163,7 +163,7 @@ def test_jsonl_rows_and_errors() -> None:
     assert good.rows[0] == ManifestRow(
         "7", "video_translation", {"url": MP4, "language": "ja,fr"}, "m.jsonl", 1
     )
-    assert good.rows[1].fields == {"input_text": "hi", "voice_code": "en-1"}
+    assert good.rows[1].fields == {"input_text": "hi", "voice_id": "en-1", "rate": "90%"}
     assert good.rows[1].row_id == "line-3"
 
 
@@ -303,7 +303,15 @@ def test_a_third_provider_is_one_record() -> None:
     use_providers((*before, other))
     try:
         manifest = validate_rows(
-            [{"id": "s", "family": "speech", "words": "hello", "voice_code": "en-US-1"}]
+            [
+                {
+                    "id": "s",
+                    "family": "speech",
+                    "words": "hello",
+                    "voice_id": "en-US-1",
+                    "rate": "100%",
+                }
+            ]
         )
         (row,) = manifest.rows
         served = (row.provider, row.family, row.fields["input_text"])

@@ -26,7 +26,8 @@ _WRAP = {
     + "{block:8}\n\nanyio.run(main)\n",
     "async with session.batch(rows": _OPEN
     + "    import tempfile\n"
-    + '    rows = [{"id": f"r{i}", "family": "tts", "input_text": "hi", "voice_code": "v"}\n'
+    + '    rows = [{"id": f"r{i}", "family": "tts", "input_text": "hi", "voice_id": "v",\n'
+    + '             "rate": "100%"}\n'
     + "            for i in range(3)]\n"
     + '    async with akool_async.Session(api_key="...") as session:\n'
     + "        with tempfile.TemporaryDirectory() as tmp:\n"

@@ -230,7 +230,7 @@ async def test_bad_max_wait_fails_before_sending(bad: Any) -> None:
     """A per-create max_wait that is not a sane positive number is refused; nothing is sent."""
     async with pair() as (fake, session):
         with pytest.raises(ValidationError, match="max_wait") as info:
-            await session.tts.create(input_text="hi", voice_code="v", max_wait=bad)
+            await session.tts.create(input_text="hi", voice_id="v", rate="100%", max_wait=bad)
         assert info.value.field == "max_wait"
         assert fake.stats.creates == 0
 

@@ -180,7 +180,12 @@ async def test_image_to_video_create_and_poll() -> None:
     """image_to_video.create polls the batch resultsByIds endpoint (POST) to completion."""
     async with pair() as (fake, session):
         job = await session.image_to_video.create(
-            image_url=IMG, prompt="it blinks", resolution="1080p", video_length=10
+            image_url=IMG,
+            prompt="it blinks",
+            negative_prompt="",
+            resolution="1080p",
+            audio_type=3,
+            video_length=10,
         )
         result = await job
     assert_completed(fake, job, result, "image2video")
@@ -201,12 +206,12 @@ async def test_text_to_video_count_creates_several_jobs() -> None:
 async def test_tts_create_and_poll() -> None:
     """tts.create polls audio/infobymodelid and returns the audio URL."""
     async with pair() as (fake, session):
-        job = await session.tts.create(input_text="hello", voice_code="en-US-1", speed=1.5)
+        job = await session.tts.create(input_text="hello", voice_id="en-US-1", rate="80%")
         result = await job
     assert_completed(fake, job, result, "tts")
     assert result.url.endswith(".mp3")
     assert fake.stats.create_bodies == [
-        {"input_text": "hello", "voice_code": "en-US-1", "speed": 1.5}
+        {"input_text": "hello", "voice_id": "en-US-1", "rate": "80%"}
     ]
 
 
@@ -247,6 +252,17 @@ async def test_session_webhook_url_is_default() -> None:
     assert fake.stats.create_bodies[0]["webhookUrl"] == hook
 
 
+async def test_session_webhook_url_skips_families_without_a_webhook_field() -> None:
+    """A session-wide webhook_url never breaks a create whose page documents no webhook."""
+    hook = "https://hooks.example.com/akool"
+    async with pair(webhook_url=hook) as (fake, session):
+        (job,) = await session.create("image2video_audio", MINIMAL_FIELDS["image2video_audio"])
+        assert not job.webhook
+        await job
+    body = fake.stats.create_bodies[0]
+    assert "webhookUrl" not in body and "webhookurl" not in body
+
+
 # -- failures of jobs -------------------------------------------------------------------------
 
 
@@ -265,7 +281,7 @@ async def test_failed_job_raises_job_failed() -> None:
 async def test_max_wait_times_out() -> None:
     """A job still queued at its max_wait deadline raises JobTimeout."""
     async with pair() as (fake, session):
-        job = await session.tts.create(input_text="hi", voice_code="v", max_wait=5.0)
+        job = await session.tts.create(input_text="hi", voice_id="v", rate="100%", max_wait=5.0)
         fake.set_status(job.id, 1)
         with pytest.raises(JobTimeout) as info:
             await job
@@ -275,7 +291,7 @@ async def test_max_wait_times_out() -> None:
 async def test_capacity_exceeded_sends_nothing() -> None:
     """Beyond max_tracked_jobs a create raises CapacityExceeded before anything is sent."""
     async with pair(max_tracked_jobs=2) as (fake, session):
-        job = await session.tts.create(input_text="hi", voice_code="v")
+        job = await session.tts.create(input_text="hi", voice_id="v", rate="100%")
         fake.set_status(job.id, 2)
         with pytest.raises(CapacityExceeded):
             await session.video_translation.create(url=MP4, language=["ja", "fr"])
@@ -389,7 +405,7 @@ async def test_closed_session_refuses_work_and_cannot_reopen() -> None:
             session.languages(),
             session.status("x", family="tts"),
             session.create("tts", MINIMAL_FIELDS["tts"]),
-            session.tts.create(input_text="hi", voice_code="v"),
+            session.tts.create(input_text="hi", voice_id="v", rate="100%"),
         ):
             with pytest.raises(SessionClosed):
                 await call
@@ -416,7 +432,7 @@ async def test_aclose_stops_unfinished_jobs() -> None:
     """Closing the session resolves unfinished jobs with JobStopped."""
     async with fake_server() as fake:
         async with session_for(fake) as session:
-            job = await session.tts.create(input_text="hi", voice_code="v")
+            job = await session.tts.create(input_text="hi", voice_id="v", rate="100%")
             fake.set_status(job.id, 2)
         with pytest.raises(JobStopped):
             await job

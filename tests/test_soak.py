@@ -35,7 +35,7 @@ from akool_async import (
 )
 from akool_async.testing import FakeAkool, FakeConfig, FaultRates
 
-from .helpers import API_KEY
+from .helpers import API_KEY, MINIMAL_FIELDS
 
 pytestmark = pytest.mark.anyio
 
@@ -89,7 +89,10 @@ def _fields(i: int) -> tuple[str, dict[str, Any]]:
             "target_image": [f"{base}/dst-{i}.jpg"],
         }
     if i % 4 == 2:
-        return "image2video", {"image_url": f"{base}/still-{i}.jpg", "prompt": "it blinks"}
+        return "image2video", {
+            **MINIMAL_FIELDS["image2video"],
+            "image_url": f"{base}/still-{i}.jpg",
+        }
     return "video_translation", {"url": f"{base}/clip-{i}.mp4", "language": "ja,fr"}
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akool_async import FAMILIES, Session, SwapImage, ValidationError
+from akool_async import FAMILIES, Session, SwapImage, ValidationError, VoiceOptions
 from akool_async._akool.lip_sync import LipSyncRequest
 from akool_async._akool.talking_photo import TalkingPhotoRequest
 from akool_async._converter import build_request, request_body
@@ -24,6 +24,8 @@ pytestmark = pytest.mark.anyio
 Call = Callable[[Session], Awaitable[Any]]
 
 #: (case id, call, field the error must name)
+_I2V: dict[str, Any] = {**MINIMAL_FIELDS["image2video"]}
+
 RESOURCE_CASES: list[tuple[str, Call, str]] = [
     (
         "tp-ftp-url",
@@ -193,24 +195,52 @@ RESOURCE_CASES: list[tuple[str, Call, str]] = [
     ("image-bad-scale", lambda s: s.image.create(prompt="x", scale="5:4"), "scale"),
     (
         "i2v-length-7",
-        lambda s: s.image_to_video.create(image_url=IMG, prompt="x", video_length=7),
+        lambda s: s.image_to_video.create(**{**_I2V, "video_length": 7}),
         "video_length",
     ),
     (
         "i2v-resolution-720",
-        lambda s: s.image_to_video.create(image_url=IMG, prompt="x", resolution="720"),
+        lambda s: s.image_to_video.create(**{**_I2V, "resolution": "720"}),
         "resolution",
     ),
-    ("t2v-count-5", lambda s: s.text_to_video.create(prompt="x", count=5), "count"),
+    (
+        "i2v-audio-type-4",
+        lambda s: s.image_to_video.create(**{**_I2V, "audio_type": 4}),
+        "audio_type",
+    ),
+    (
+        "i2v-custom-audio-without-url",
+        lambda s: s.image_to_video.create(**{**_I2V, "audio_type": 2}),
+        "audio_url",
+    ),
+    ("t2v-count-11", lambda s: s.text_to_video.create(prompt="x", count=11), "count"),
+    ("t2v-long-prompt", lambda s: s.text_to_video.create(prompt="x" * 5001), "prompt"),
     ("t2v-count-0", lambda s: s.text_to_video.create(prompt="x", count=0), "count"),
     ("t2v-nul-prompt", lambda s: s.text_to_video.create(prompt="a\x00b"), "prompt"),
-    ("tts-speed-3", lambda s: s.tts.create(input_text="x", voice_code="v", speed=3.0), "speed"),
+    ("tts-rate-number", lambda s: s.tts.create(input_text="x", voice_id="v", rate=1.0), "rate"),
+    ("tts-rate-101", lambda s: s.tts.create(input_text="x", voice_id="v", rate="101%"), "rate"),
     (
-        "tts-speed-nan",
-        lambda s: s.tts.create(input_text="x", voice_code="v", speed=math.nan),
+        "tts-old-voice-code",
+        lambda s: s.tts.create(input_text="x", voice_id="v", rate="100%", voice_code="v"),
+        "voice_code",
+    ),
+    (
+        "tts-old-speed",
+        lambda s: s.tts.create(input_text="x", voice_id="v", rate="100%", speed=math.nan),
         "speed",
     ),
-    ("tts-blank-voice", lambda s: s.tts.create(input_text="x", voice_code=" "), "voice_code"),
+    (
+        "tts-blank-voice",
+        lambda s: s.tts.create(input_text="x", voice_id=" ", rate="1%"),
+        "voice_id",
+    ),
+    (
+        "voice-lab-speed",
+        lambda s: s.voice_lab.tts(
+            input_text="x", voice_id="v", voice_options=VoiceOptions(speed=1.3)
+        ),
+        "speed",
+    ),
 ]
 
 
@@ -238,7 +268,8 @@ GENERIC_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("api-spelling", "lip_sync", {**MINIMAL_FIELDS["lip_sync"], "webhookUrl": IMG}, "webhookUrl"),
     ("missing-required", "talking_photo", {"talking_photo_url": IMG}, "audio_url"),
-    ("required-none", "tts", {"input_text": "x", "voice_code": None}, "voice_code"),
+    ("required-none", "tts", {"input_text": "x", "voice_id": None, "rate": "1%"}, "voice_id"),
+    ("tts-old-name", "tts", {"input_text": "x", "voice_code": "v", "rate": "1%"}, "voice_code"),
     (
         "resolution-int",
         "talking_photo",
@@ -293,8 +324,26 @@ GENERIC_CASES: list[tuple[str, str, dict[str, Any], str]] = [
         {**MINIMAL_FIELDS["image2video"], "video_length": "5"},
         "video_length",
     ),
-    ("tts-speed-str", "tts", {**MINIMAL_FIELDS["tts"], "speed": "1.0"}, "speed"),
-    ("tts-speed-bool", "tts", {**MINIMAL_FIELDS["tts"], "speed": True}, "speed"),
+    ("tts-rate-float", "tts", {**MINIMAL_FIELDS["tts"], "rate": 1.0}, "rate"),
+    ("tts-rate-bool", "tts", {**MINIMAL_FIELDS["tts"], "rate": True}, "rate"),
+    (
+        "voice-lab-options-nested",
+        "voice_tts",
+        {**MINIMAL_FIELDS["voice_tts"], "voice_options": {"stability": 2}},
+        "voice_options.stability",
+    ),
+    (
+        "i2v-batch-count-11",
+        "image2video_batch",
+        {**MINIMAL_FIELDS["image2video_batch"], "count": 11},
+        "count",
+    ),
+    (
+        "i2v-audio-type-3",
+        "image2video_audio",
+        {**MINIMAL_FIELDS["image2video_audio"], "audio_type": 3},
+        "audio_type",
+    ),
     ("image-prompt-int", "image", {"prompt": 5}, "prompt"),
 ]
 
@@ -359,21 +408,21 @@ def test_session_webhook_url_validated() -> None:
 
 
 async def test_valid_edge_values_are_sent() -> None:
-    """Boundary values that are valid pass and are sent as given ("720", 0, 4, 10, 0.5)."""
+    """Boundary values that are valid pass and are sent as given ("720", 0, 4, 10, "0%")."""
     async with pair() as (fake, session):
         await session.talking_photo.create(talking_photo_url=IMG, audio_url=MP3, resolution="720")
         await session.video_translation.create(
             url=MP4, language="ja", caption_type=4, speaker_num=10, source_language="en"
         )
         await session.video_translation.create(url=MP4, language="fr", caption_type=0)
-        await session.tts.create(input_text="x", voice_code="v", speed=0.5)
-        await session.text_to_video.create(prompt="x", count=4)
+        await session.tts.create(input_text="x", voice_id="v", rate="0%")
+        await session.text_to_video.create(prompt="x", count=10)
     bodies = fake.stats.create_bodies
     assert bodies[0]["resolution"] == "720"
     assert bodies[1]["caption_type"] == 4 and bodies[1]["speaker_num"] == 10
     assert bodies[2]["caption_type"] == 0
-    assert bodies[3]["speed"] == 0.5
-    assert bodies[4]["count"] == 4
+    assert bodies[3]["rate"] == "0%"
+    assert bodies[4]["count"] == 10
 
 
 def test_request_body_drops_none_and_renames() -> None:

@@ -22,6 +22,7 @@ from . import (
     video,
     video_translation,
     voice,
+    voice_lab,
 )
 
 __all__ = ["FAMILIES", "family"]
@@ -37,6 +38,7 @@ FAMILIES: Mapping[str, Family] = family_table(
     image.FAMILIES_PART,
     video.FAMILIES_PART,
     voice.FAMILIES_PART,
+    voice_lab.FAMILIES_PART,
     moderation.FAMILIES_PART,
 )
 

@@ -44,7 +44,7 @@ def akool_family(
     webhook_key: str = "webhookUrl",
     webhook_type: str = "",
     renames: Mapping[str, str] | None = None,
-    created_ids: Literal["single", "all_results", "list"] = "single",
+    created_ids: Literal["single", "all_results", "list", "success_list"] = "single",
     typical_duration: float = 60.0,
     result_suffix: str = ".mp4",
 ) -> Family:

@@ -8,7 +8,7 @@ A create is never blindly retried: only a refusal the server says is temporary i
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import anyio.lowlevel
@@ -56,7 +56,7 @@ class CreateStage(RunState):
         attempt = 0
         while True:
             try:
-                await self._j(journal.begin_create, row_id)
+                await self._begin_create(row_id)
             except JournalError as exc:  # e.g. another runner took the row
                 self._emit(
                     BatchOutcome(row_id, row.family, OutcomeState.INCOMPLETE, error=str(exc))
@@ -99,7 +99,13 @@ class CreateStage(RunState):
                 raise
             break
         ids = [job.id for job in jobs]
-        raw = {"jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]}
+        raw: dict[str, Any] = {
+            "jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]
+        }
+        refused = getattr(jobs, "failed", ())  # a batch create's refused videos, if any
+        if refused:
+            raw["refused"] = [{"code": r.code, "message": r.message} for r in refused]
+            logger.warning("row %s: the create refused %d job(s)", row_id, len(refused))
         try:
             with anyio.CancelScope(shield=True):
                 await self._j(journal.record_created, row_id, ids, raw)

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
@@ -63,8 +64,12 @@ def files_intact(row: JournalRow) -> bool:
     return all(files_intact_one(f) for f in row.files)
 
 
-def remove_part_files(out_dir: Path) -> None:
-    """Remove the part files of downloads a killed run left behind (blocking)."""
+def remove_part_files(out_dir: Path, *, idle_for: float | None = None) -> None:
+    """Remove the part files of downloads a killed run left behind (blocking).
+
+    ``idle_for``: only those not written for that many seconds (other workers of a fleet may be
+    writing theirs in the same directory).
+    """
     try:
         entries = list(os.scandir(out_dir))
     except OSError:
@@ -72,6 +77,8 @@ def remove_part_files(out_dir: Path) -> None:
     for entry in entries:
         if _PART_RE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
             with contextlib.suppress(OSError):
+                if idle_for is not None and time.time() - entry.stat().st_mtime < idle_for:
+                    continue
                 os.unlink(entry.path)
                 logger.debug("removed a stale part file: %s", entry.name)
 

@@ -40,15 +40,14 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._download import Downloader
 from .._errors import (
     ValidationError,
 )
 from .._jobmodels import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
-from .create import CreateStage
-from .files import remove_part_files
+from .fleet import DEFAULT_LEASE, FleetJournal, FleetStage
 from .journal import JournalBackend, JournalRow, RowState
+from .journal.opening import is_postgres_url, open_journal
 from .journal.sqlite import Journal
 from .manifest import (
     Manifest,
@@ -67,7 +66,6 @@ from .outcomes import (
 from .progress import Phase
 from .providers import family_provider
 from .state import IN_FLIGHT
-from .track import TrackStage
 
 if TYPE_CHECKING:
     from .._base import BaseSession
@@ -106,7 +104,7 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-class BatchRunner(CreateStage, TrackStage):
+class BatchRunner(FleetStage):
     """Runs a batch; use :func:`run_batch` (or ``session.batch``) to make one.
 
     Use as ``async with runner:`` then ``async for outcome in runner``. Leaving the block early
@@ -128,6 +126,8 @@ class BatchRunner(CreateStage, TrackStage):
         on_progress: Callable[[BatchProgress], None] | None = None,
         download_concurrency: int = DEFAULT_DOWNLOAD_CONCURRENCY,
         create_retries: int = DEFAULT_CREATE_RETRIES,
+        max_running: int | None = None,
+        lease: float = DEFAULT_LEASE,
     ) -> None:
         """Validate every row (nothing is sent yet). See :func:`run_batch` for the arguments.
 
@@ -145,6 +145,10 @@ class BatchRunner(CreateStage, TrackStage):
             raise ValidationError("download_concurrency", "must be >= 1")
         if create_retries < 0:
             raise ValidationError("create_retries", "must be >= 0")
+        if max_running is not None and (isinstance(max_running, bool) or max_running < 1):
+            raise ValidationError("max_running", f"must be an integer >= 1, got {max_running!r}")
+        if not lease > 0:
+            raise ValidationError("lease", f"must be > 0 seconds, got {lease!r}")
         if not isinstance(max_wait, NotGiven) and max_wait is not None and not max_wait > 0:
             raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
         manifest = rows if isinstance(rows, Manifest) else validate_rows(rows)
@@ -158,6 +162,7 @@ class BatchRunner(CreateStage, TrackStage):
             create_retries=create_retries,
             on_progress=on_progress,
         )
+        self._setup_fleet(max_running, lease)
         self.concurrency = concurrency
         self.retry_unknown = retry_unknown
         self._download_concurrency = download_concurrency
@@ -308,6 +313,12 @@ class BatchRunner(CreateStage, TrackStage):
             return self._journal
         arg = self._journal_arg
         assert arg is None or isinstance(arg, str | os.PathLike)
+        if arg is not None and is_postgres_url(arg):
+            digest, clock = self.manifest.digest, self.session.clock
+            self._journal = await anyio.to_thread.run_sync(
+                lambda: open_journal(arg, manifest_digest=digest, clock=clock)
+            )
+            return self._journal
         memory = arg is not None and os.fspath(arg) == ":memory:"
         path = Path(arg) if arg is not None else self.out_dir / DEFAULT_JOURNAL_NAME
         if not memory:
@@ -325,6 +336,9 @@ class BatchRunner(CreateStage, TrackStage):
         journal = await self._open_journal()
         rows = self.manifest.rows
         await self._j(journal.add_rows, [(r.row_id, r.family, dict(r.fields)) for r in rows])
+        if isinstance(journal, FleetJournal):
+            await self._run_fleet(journal)
+            return
         plan = await self._j(journal.to_resume)
         wanted = self._rows.keys()
 
@@ -388,18 +402,11 @@ class BatchRunner(CreateStage, TrackStage):
             len(follow_up),
             self._progress.skipped,
         )
-        if self.download:
-            await anyio.to_thread.run_sync(remove_part_files, self.out_dir)
-        self._downloader = Downloader(
-            self.session.transport.http,
-            self.out_dir,
-            concurrency=self._download_concurrency,
-            clock=self.session.clock,
-        )
+        await self._start_downloads()
         async with anyio.create_task_group() as work:
             self._work = work
             for jrow in follow_up:
-                work.start_soon(self._resume_row, self._rows[jrow.row_id], jrow)
+                work.start_soon(self._resume_held, self._rows[jrow.row_id], jrow)
             for _ in range(min(self.concurrency, len(self._pending))):
                 work.start_soon(self._create_worker)
         # Rows never started (stopped, or a fatal refusal) still get their outcome.
@@ -410,6 +417,7 @@ class BatchRunner(CreateStage, TrackStage):
                     row.row_id, row.family, OutcomeState.INCOMPLETE, error=f"not started ({reason})"
                 )
             )
+        await self._measure_slots(journal)
 
     async def _create_worker(self) -> None:
         while (
@@ -431,10 +439,13 @@ class BatchRunner(CreateStage, TrackStage):
                     )
                 )
                 continue
-            jobs = await self._create(row)
-            if jobs is None:
-                continue
-            results = await self._wait(jobs)
+            async with self._slot():
+                jobs = await self._create(row)
+                if jobs is None:
+                    continue
+                results = await self._wait(jobs)
+                if self.max_running is not None:  # the slot is free once the ends are journaled
+                    await self._record_ends(results)
             # Out of flight: this worker's slot goes to the next row.
             self._progress.set_phase(row.row_id, Phase.DOWNLOADING)
             assert self._work is not None
@@ -485,6 +496,8 @@ class BatchOptions(TypedDict, total=False):
     on_progress: Callable[[BatchProgress], None] | None
     download_concurrency: int
     create_retries: int
+    max_running: int | None
+    lease: float
 
 
 def run_batch(
@@ -506,8 +519,9 @@ def run_batch(
         rows: a :class:`Manifest`, or rows: :class:`ManifestRow` objects or mappings like a JSONL
             manifest's lines (``{"id": ..., "family": ..., <fields>}``).
         out_dir: where result files go.
-        journal: an open journal (:class:`Journal`), a path, or None for
-            ``out_dir/.akool-journal.sqlite``.
+        journal: an open journal (:class:`Journal`, or a PostgreSQL one), a path, a
+            ``postgresql://`` URL (this run is then one worker of a fleet sharing the manifest,
+            see :mod:`akool_async._batch.fleet`), or None for ``out_dir/.akool-journal.sqlite``.
             A journal opened here is checked against the rows' digest and closed at the end.
         concurrency: rows in flight at once (from their create until their jobs end); this also
             bounds creates in flight. Every request still spends the session's rate budget.
@@ -519,6 +533,11 @@ def run_batch(
         on_progress: called with a :class:`BatchProgress` whenever a row changes phase.
         download_concurrency: downloads in flight at once.
         create_retries: extra attempts, within this run, for a row refused with "try later".
+        max_running: at most this many jobs on the server at once (created and not ended), so
+            an interrupted batch leaves few billed jobs behind; with a PostgreSQL journal the
+            limit holds for the whole fleet. ``batch.slot_usage`` then says how slots were used.
+        lease: real seconds a fleet worker's claim on a row lasts without a heartbeat (a worker
+            that dies loses its rows after this); PostgreSQL journals only.
 
     Returns:
         The runner (an async context manager and async iterator of :class:`BatchOutcome`).

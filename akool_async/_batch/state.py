@@ -79,6 +79,11 @@ class RunState:
         """Run a journal call in a worker thread (it blocks on SQLite and fsync)."""
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._jlimiter)
 
+    async def _begin_create(self, row_id: str) -> int:
+        """Journal the intent to create a row (see ``JournalBackend.begin_create``)."""
+        assert self._journal is not None
+        return await self._j(self._journal.begin_create, row_id)
+
     def _emit(self, outcome: BatchOutcome, *, notify: bool = True) -> None:
         self._progress.set_phase(outcome.row_id, OUTCOME_PHASE[outcome.state], notify=notify)
         # If nobody is listening any more, the journal still has it all.

@@ -106,10 +106,8 @@ class TrackStage(RunState):
         results = await self._wait(jobs) if jobs else {}
         await self._finish(row, {**refused, **results})
 
-    async def _finish(
-        self, row: ManifestRow, results: Mapping[str, JobResult | BaseException]
-    ) -> None:
-        """Journal how the jobs ended, download the results, emit the row's outcome."""
+    async def _record_ends(self, results: Mapping[str, JobResult | BaseException]) -> list[str]:
+        """Journal how each job ended; the problems of jobs that did not end."""
         journal = self._journal
         assert journal is not None
         problems: list[str] = []
@@ -124,6 +122,15 @@ class TrackStage(RunState):
                 )
             else:
                 problems.append(f"{job_id}: {describe(result)}")
+        return problems
+
+    async def _finish(
+        self, row: ManifestRow, results: Mapping[str, JobResult | BaseException]
+    ) -> None:
+        """Journal how the jobs ended, download the results, emit the row's outcome."""
+        journal = self._journal
+        assert journal is not None
+        problems = await self._record_ends(results)
         jrow = await self._j(journal.row, row.row_id)
         assert jrow is not None
         warnings: list[str] = []

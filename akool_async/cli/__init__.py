@@ -51,7 +51,8 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
-    faceswap_video, faceswap_v4, image, image2video, text2video, tts
+    faceswap_video, faceswap_v4, image, image2video, image2video_batch, image2video_audio,
+    text2video, tts, voice_clone_v3, voice_tts, voice_clone, voice_change
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
   TopView families (one manifest may mix both providers): topview_product_replace,
     topview_product_image2video, topview_video_avatar, topview_image2video,
@@ -148,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="DIR", help="where result files go (required unless --check)"
     )
     batch.add_argument(
-        "--journal", type=Path, metavar="FILE", help="default: DIR/.akool-journal.sqlite"
+        "--journal",
+        metavar="FILE|URL",
+        help="default: DIR/.akool-journal.sqlite; a postgresql:// URL makes this run one worker "
+        "of a fleet sharing the manifest (start the same command on other machines)",
     )
     batch.add_argument("--report", type=Path, metavar="FILE", help="default: DIR/report.json")
     batch.add_argument(
@@ -160,6 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument(
         "--download-concurrency", type=_positive_int, default=4, metavar="N", help="default 4"
+    )
+    batch.add_argument(
+        "--max-running",
+        type=_positive_int,
+        metavar="N",
+        help="at most N jobs on the server at once (the whole fleet's, with a PostgreSQL "
+        "journal), so an interrupted batch leaves few billed jobs behind",
+    )
+    batch.add_argument(
+        "--lease",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="PostgreSQL journal: seconds a worker holds its rows without a heartbeat; a dead "
+        "worker's rows go to the others after this (default 30)",
     )
     batch.add_argument(
         "--max-wait",
@@ -221,12 +240,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="fake server seed (default 7)")
     _add_progress(demo)
 
-    status = sub.add_parser("status", help="show one job's status")
-    status.add_argument("job_id", metavar="ID")
-    status.add_argument("--family", required=True, help="the job's family, e.g. talking_photo")
+    status = sub.add_parser(
+        "status", help="show one job's status, or a fleet's (--journal postgresql://...)"
+    )
+    status.add_argument("job_id", metavar="ID", nargs="?")
+    status.add_argument("--family", help="the job's family, e.g. talking_photo")
+    status.add_argument(
+        "--journal",
+        metavar="URL",
+        help="show the fleet sharing this journal: workers, rows per state, throughput",
+    )
     status.add_argument("--wait", action="store_true", help="track the job to its end")
     status.add_argument("--download", type=Path, metavar="DIR", help="wait, then save the result")
-    status.add_argument("--json", action="store_true", help="with --wait: one JSON document")
+    status.add_argument(
+        "--json", action="store_true", help="with --journal or --wait: one JSON document"
+    )
     _add_connection(status)
 
     sub.add_parser(
@@ -307,7 +335,7 @@ def _batch(args: argparse.Namespace) -> int:
     journal_path = args.journal if args.journal is not None else out_dir / ".akool-journal.sqlite"
     try:
         journal = open_journal(journal_path, manifest, sessions[0].clock)
-    except (JournalError, OSError) as exc:
+    except (JournalError, OSError, ImportError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
     options = BatchOptions(
@@ -318,6 +346,8 @@ def _batch(args: argparse.Namespace) -> int:
         retry_unknown=args.retry_unknown,
         download_concurrency=args.download_concurrency,
         manifest_name=str(args.manifest),
+        max_running=args.max_running,
+        lease=args.lease,
     )
     if args.max_wait is not None:
         options.max_wait = args.max_wait
@@ -356,6 +386,22 @@ def _check_online(args: argparse.Namespace, manifest: Manifest) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.journal is not None:
+        from ._fleet_status import fleet_status, format_fleet_status
+
+        try:
+            status = fleet_status(args.journal)
+        except (JournalError, ImportError) as exc:
+            _error(str(exc))
+            return EXIT_BAD_INPUT
+        print(json.dumps(status, indent=2) if args.json else format_fleet_status(status))
+        return EXIT_OK
+    if args.job_id is None or args.family is None:
+        _error("give a job ID and --family, or --journal URL")
+        return EXIT_BAD_INPUT
+    if args.wait or args.download:
+        return status_wait(args)
+
     async def run() -> int:
         clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
         serving = [p.name for p in PROVIDERS if args.family in p.families]
@@ -413,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(args)
     if args.command == "status":
-        return status_wait(args) if args.wait or args.download else _status(args)
+        return _status(args)
     return EXIT_BAD_INPUT  # pragma: no cover
 
 

@@ -29,6 +29,9 @@ from .._batch import (
     RowConflict,
     run_batch,
 )
+from .._batch.fleet import DEFAULT_LEASE
+from .._batch.journal.opening import is_postgres_url
+from .._batch.journal.opening import open_journal as open_any_journal
 from .._clock import Clock
 from .._errors import AkoolError
 from .._sentinel import NOT_GIVEN, NotGiven
@@ -70,6 +73,8 @@ class BatchOptions:
     max_wait: float | NotGiven | None = NOT_GIVEN
     download_concurrency: int = 4
     manifest_name: str = "manifest"
+    max_running: int | None = None
+    lease: float = DEFAULT_LEASE
 
 
 @define
@@ -172,6 +177,8 @@ async def execute(
         retry_unknown=options.retry_unknown,
         on_progress=display.update,
         download_concurrency=options.download_concurrency,
+        max_running=options.max_running,
+        lease=options.lease,
     )
     with display:
         with anyio.CancelScope() as hard:
@@ -210,6 +217,13 @@ async def execute(
         halted=runner.halted,
         error=None if error is None else (str(error) or type(error).__name__),
     )
+    usage = runner.slot_usage
+    if usage is not None:
+        report["slots"] = {
+            "max_running": usage.limit,
+            "peak_running": usage.max_running,
+            "idle_slot_seconds": round(usage.idle_seconds, 3),
+        }
     try:
         write_report(options.report_path, report)
         report_path: Path | None = options.report_path
@@ -217,15 +231,25 @@ async def execute(
         logger.error("cannot write the report %s: %s", options.report_path, exc)
         report_path = None
     print_summary(report, report_path)
+    if usage is not None:
+        print(
+            f"slots: at most {usage.max_running} of --max-running {usage.limit} jobs on the "
+            f"server; {usage.idle_seconds:.1f} slot-seconds idle while rows waited",
+            flush=True,
+        )
     return code, report
 
 
-def open_journal(path: Path, manifest: Manifest, clock: Clock) -> Journal:
-    """Open the journal for ``manifest``, creating its directory.
+def open_journal(path: str | Path, manifest: Manifest, clock: Clock) -> Journal:
+    """Open the journal for ``manifest``: a ``postgresql://`` URL, or a file (its directory is
+    created).
 
     Raises:
         JournalError: another manifest's journal (ManifestMismatch), or not a journal.
         OSError: the directory cannot be created.
+        ImportError: a PostgreSQL URL without psycopg (``akool-async[fleet]``).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Journal.open(path.absolute(), manifest_digest=manifest.digest, clock=clock)
+    if not is_postgres_url(path):
+        path = Path(path).absolute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return open_any_journal(path, manifest_digest=manifest.digest, clock=clock)

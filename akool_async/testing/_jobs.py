@@ -60,6 +60,7 @@ class Family:
 
 _VIDEO_ERROR: Final = "Create video error, please try again later"
 _FACESWAP_ERROR: Final = "Face swap failed: no face detected"
+_AUDIO_ERROR: Final = "create audio error, please try again later"
 _IMAGE_ERROR: Final = "image generate error,please try again later"
 
 FAMILIES: Final[dict[str, Family]] = {
@@ -78,8 +79,14 @@ FAMILIES: Final[dict[str, Family]] = {
         Family("image", "image", "png", 1015, "Create image error, please try again later", 3),
         Family("image_button", "image", "png", 1108, _IMAGE_ERROR, 3),
         Family("image2video", "image2video", "mp4", 1015, _VIDEO_ERROR, 11),
+        Family("image2video_audio", "image2video", "mp4", 1015, _VIDEO_ERROR, 11),
+        Family("image2video_batch", "image2video", "mp4", 1015, _VIDEO_ERROR, 11),
         Family("text2video", "text2video", "mp4", 1015, _VIDEO_ERROR, 12),
-        Family("tts", "audio", "mp3", 1201, "create audio error, please try again later", 4),
+        Family("tts", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
+        Family("voice_clone_v3", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
+        Family("voice_tts", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
+        Family("voice_clone", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
+        Family("voice_change", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
         Family("moderation", "sentiment analysis", "txt", 1015, "content analysis failed", 1),
     )
 }
@@ -112,7 +119,9 @@ FACESWAP_FAMILIES: Final = frozenset(
     | {"reage_image", "reage_video"}
 )
 #: Families polled through ``image2Video/resultsByIds``.
-I2V_FAMILIES: Final = frozenset({"image2video", "text2video"})
+I2V_FAMILIES: Final = frozenset(
+    {"image2video", "image2video_audio", "image2video_batch", "text2video"}
+)
 
 
 @define(slots=True, eq=False)

@@ -20,9 +20,16 @@ from aiohttp import web
 
 from .._clock import Clock, ScaledClock
 from ._akool import CREATE_ANSWERS, CREATE_ENDPOINTS, STATUS_ROUTES, CreateSpec
-from ._akool._common import AreaHandler
+from ._akool._common import AreaHandler, refused_entry
 from ._config import FakeConfig, apply_patch, config_to_dict
-from ._faults import EndpointRole, FaultPlan, envelope_error, fault_answer, pick_fault
+from ._faults import (
+    API_MESSAGES,
+    EndpointRole,
+    FaultPlan,
+    envelope_error,
+    fault_answer,
+    pick_fault,
+)
 from ._http import ParamError, ServedApp, drop_connection, json_body, json_response, ok, truncate
 from ._jobs import FAMILIES, LANGUAGES, FakeJob, Lifecycle, result_bytes, result_chunks
 from ._stats import FakeStats
@@ -39,6 +46,8 @@ LANGUAGE_PATH: Final = "/api/open/v3/language/list"
 QUOTA_PATH: Final = "/api/open/v3/faceswap/quota/info"
 
 _STATUS_PATHS: Final = frozenset(path for _method, path, _handler in STATUS_ROUTES)
+#: Status paths that carry the id in the path (``/voice/detail/{id}``), by their fixed part.
+_STATUS_PREFIXES: Final = tuple(p.partition("{")[0] for p in _STATUS_PATHS if "{" in p)
 #: Result files up to this size are answered from memory; larger ones are streamed.
 _INLINE_FILE_MAX: Final = 4 * 1024 * 1024
 _FLAG_BASE: Final = "https://static.akool.example/flags"
@@ -48,7 +57,7 @@ _CONTENT_TYPES: Final = {"mp4": "video/mp4", "png": "image/png", "mp3": "audio/m
 def _role(path: str) -> EndpointRole:
     if path in CREATE_ENDPOINTS:
         return "create"
-    if path in _STATUS_PATHS:
+    if path in _STATUS_PATHS or path.startswith(_STATUS_PREFIXES):
         return "status"
     return "other"
 
@@ -296,17 +305,26 @@ class FakeAkool(ServedApp):
         except ParamError as exc:
             return envelope_error(exc.code, exc.msg)
         config = self.config
-        if config.credit < len(spec.variants):
+        variants = spec.variants
+        if spec.partial and 1 <= config.credit < len(variants):
+            variants = variants[: int(config.credit)]
+        if config.credit < len(variants):
             return envelope_error(1006)
-        config.credit -= len(spec.variants)
-        jobs = [self._new_job(spec, variant, body) for variant in spec.variants]
+        config.credit -= len(variants)
+        jobs = [self._new_job(spec, variant, body) for variant in variants]
         stats = self.stats
         stats.creates += 1
         stats.creates_by_family[spec.family] += 1
         stats.jobs_created += len(jobs)
         if config.record_create_bodies:
             stats.create_bodies.append(body)
-        return ok(CREATE_ANSWERS[spec.family](jobs, self.clock.now(), self.base(request)))
+        data = CREATE_ANSWERS[spec.family](jobs, self.clock.now(), self.base(request))
+        if len(variants) < len(spec.variants):
+            data["errorList"] = [
+                refused_entry(1006, API_MESSAGES[1006])
+                for _ in range(len(spec.variants) - len(variants))
+            ]
+        return ok(data)
 
     def _new_job(self, spec: CreateSpec, variant: str, body: dict[str, Any]) -> FakeJob:
         config = self.config

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from akool_async import FaceInfo, FaceMapping, JobStatus, ScaledClock, SwapImage
+from akool_async import FaceInfo, FaceMapping, JobStatus, SwapImage
 
 from .docserver import Endpoint, completed, doc_server, session_on
+from .runs import run_one
 
 pytestmark = pytest.mark.anyio
 
@@ -197,13 +198,7 @@ def _endpoints(create: str, schema: dict[str, Any], answer: dict[str, Any]) -> l
 
 
 async def _run(endpoints: list[Endpoint], create: Any) -> tuple[Any, Any, Any]:
-    async with (
-        doc_server(endpoints) as server,
-        session_on(server, clock=ScaledClock(speed=1000.0)) as session,
-    ):
-        job = await create(session)
-        result = await job
-    return server, job, result
+    return await run_one(endpoints, create)
 
 
 def _check(server: Any, job: Any, result: Any, path: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import os
 import re
 import socket
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, cast
 
@@ -50,81 +50,26 @@ from psycopg.pq import TransactionStatus
 
 from ..._clock import Clock, SystemClock
 from . import JournalError, JournalRow, RowState, UnknownRow, _canonical, _scrub
+from ._pg_fleet import CLAIMABLE, RUNNING_SQL, LeaseLost, NoFreeSlot, holds_job
+from ._pg_schema import _SCHEMA
 from ._sqlite_store import _JOB_COLUMNS, _ROW_COLUMNS
 from .sqlite import Journal, _job_record, _journal_row
 
-__all__ = ["CLAIMABLE", "PG_SCHEMA_VERSION", "PostgresJournal", "WorkerRecord", "open_journal"]
+__all__ = [
+    "CLAIMABLE",
+    "PG_SCHEMA_VERSION",
+    "LeaseLost",
+    "NoFreeSlot",
+    "PostgresJournal",
+    "WorkerRecord",
+]
 
 #: Bump with a migration in :meth:`PostgresJournal._migrate` whenever the schema changes.
 PG_SCHEMA_VERSION: Final = 1
 
-_SCHEMA: Final = """
-CREATE TABLE meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE workers (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    started DOUBLE PRECISION NOT NULL,
-    heartbeat DOUBLE PRECISION NOT NULL,
-    stopped DOUBLE PRECISION
-);
-CREATE TABLE rows (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    row_id TEXT NOT NULL UNIQUE,
-    family TEXT NOT NULL,
-    request TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    create_response TEXT,
-    created_at DOUBLE PRECISION NOT NULL,
-    updated_at DOUBLE PRECISION NOT NULL,
-    claimed_by BIGINT REFERENCES workers (id),
-    lease_until DOUBLE PRECISION
-);
-CREATE INDEX rows_by_state ON rows (state, seq);
-CREATE INDEX rows_by_worker ON rows (claimed_by);
-CREATE TABLE jobs (
-    job_id TEXT PRIMARY KEY,
-    row_id TEXT NOT NULL REFERENCES rows (row_id),
-    idx INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    result_url TEXT,
-    error TEXT,
-    completed_at DOUBLE PRECISION,
-    updated_at DOUBLE PRECISION NOT NULL,
-    file_path TEXT,
-    file_size BIGINT,
-    file_sha256 TEXT,
-    UNIQUE (row_id, idx)
-);
-CREATE TABLE events (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    at DOUBLE PRECISION NOT NULL,
-    row_id TEXT NOT NULL,
-    job_id TEXT,
-    state TEXT NOT NULL,
-    detail TEXT
-);
-CREATE INDEX events_by_row ON events (row_id);
-"""
 _TABLES: Final = frozenset({"meta", "workers", "rows", "jobs", "events"})
 _SCHEMA_NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _NOW: Final = "extract(epoch FROM clock_timestamp())::double precision"
-#: What a worker may claim: every state with work left (CREATING: to record it UNKNOWN).
-CLAIMABLE: Final = frozenset(
-    {
-        RowState.PENDING,
-        RowState.CREATING,
-        RowState.CREATED,
-        RowState.QUEUEING,
-        RowState.PROCESSING,
-        RowState.COMPLETED,
-    }
-)
 
 
 @frozen(slots=True)
@@ -191,7 +136,16 @@ class PostgresJournal(Journal):
     plus worker registration and row claiming with leases. Open with :meth:`open`.
     """
 
-    __slots__ = ("_busy_timeout", "_conninfo", "_lock_key", "_schema")
+    __slots__ = (
+        "_busy_timeout",
+        "_conninfo",
+        "_lock_key",
+        "_max_running",
+        "_schema",
+        "_unknown_hold",
+        "_worker",
+        "_write_check",
+    )
 
     _conn: psycopg.Connection[tuple[Any, ...]]  # type: ignore[assignment]
 
@@ -204,6 +158,10 @@ class PostgresJournal(Journal):
         self._busy_timeout = busy_timeout
         self._lock_key = f"akool_async journal {schema}"
         self._path = name
+        self._worker: int | None = None
+        self._max_running: int | None = None
+        self._unknown_hold = 0.0
+        self._write_check: Callable[[psycopg.Connection[tuple[Any, ...]]], None] | None = None
         super().__init__(cast(sqlite3.Connection, self._connect()), name, clock)
 
     @classmethod
@@ -308,6 +266,8 @@ class PostgresJournal(Journal):
                     conn.execute("BEGIN")
                     key = (self._lock_key,)
                     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", key)
+                    if self._write_check is not None:
+                        self._write_check(conn)
                 else:
                     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 # The inherited SQL uses only execute() and its cursor (fetchone, fetchall,
@@ -514,37 +474,88 @@ class PostgresJournal(Journal):
             ).fetchall()
         return [WorkerRecord(*r) for r in found]
 
+    # -- a worker's own journal: create slots and lease-checked downloads ------------------------
+
+    def bind_worker(
+        self, worker: int, *, max_running: int | None = None, unknown_hold: float = 600.0
+    ) -> None:
+        """Make this journal the given worker's: downloads are journaled only while its lease
+        holds the row, and (with ``max_running``) ``begin_create`` waits for nothing but refuses
+        with :class:`NoFreeSlot` when the fleet has ``max_running`` jobs on the server already.
+
+        Jobs on the server: rows CREATING, jobs CREATED/QUEUEING/PROCESSING, and rows UNKNOWN for
+        ``unknown_hold`` clock seconds (their job, if it exists, may still run).
+        """
+        self._worker = worker
+        self._max_running = max_running
+        self._unknown_hold = unknown_hold
+
+    def running(self) -> int:
+        """How many jobs the fleet has on the server now, as :meth:`bind_worker` counts them."""
+        with self._tx(write=False) as c:
+            found = c.execute(RUNNING_SQL, (self._clock.wall() - self._unknown_hold,)).fetchone()
+        return int(found[0])
+
+    def begin_create(self, row_id: str) -> int:
+        """As :meth:`Journal.begin_create`; a bound worker with ``max_running`` counts first.
+
+        Raises:
+            NoFreeSlot: ``max_running`` jobs are on the server (nothing was written).
+        """
+        limit = self._max_running
+        if limit is None:
+            return super().begin_create(row_id)
+        since = self._clock.wall() - self._unknown_hold
+
+        def check(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+            found = conn.execute(RUNNING_SQL.replace("?", "%s"), (since,)).fetchone()
+            if found is not None and found[0] >= limit:
+                raise NoFreeSlot(f"{found[0]} jobs on the server (--max-running {limit})")
+
+        self._write_check = check
+        try:
+            return super().begin_create(row_id)
+        finally:
+            self._write_check = None
+
+    def record_download(
+        self, job_id: str, path: str | os.PathLike[str], size: int, sha256: str
+    ) -> RowState:
+        """As :meth:`Journal.record_download`; a bound worker must hold the job's row.
+
+        Raises:
+            LeaseLost: the row's lease went to another worker (nothing was written).
+        """
+        worker = self._worker
+        if worker is None:
+            return super().record_download(job_id, path, size, sha256)
+
+        def check(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+            if not holds_job(conn, worker, job_id):
+                raise LeaseLost(f"job {job_id!r}: worker {worker} no longer holds its row")
+
+        self._write_check = check
+        try:
+            return super().record_download(job_id, path, size, sha256)
+        finally:
+            self._write_check = None
+
+    def holdings(self, limit: int = 5) -> dict[int, list[str]]:
+        """Worker id -> up to ``limit`` row ids its live lease holds, in manifest order."""
+        with self._claims() as c:
+            found = c.execute(
+                "SELECT claimed_by, row_id FROM (SELECT claimed_by, row_id, row_number() OVER"
+                " (PARTITION BY claimed_by ORDER BY seq) AS n FROM rows WHERE claimed_by IS NOT"
+                f" NULL AND lease_until > {_NOW}) held WHERE n <= %s ORDER BY claimed_by, n",
+                (limit,),
+            ).fetchall()
+        held: dict[int, list[str]] = {}
+        for worker, row_id in found:
+            held.setdefault(int(worker), []).append(row_id)
+        return held
+
     @staticmethod
     def _live_worker(c: psycopg.Connection[tuple[Any, ...]], worker: int) -> None:
         found = c.execute("SELECT stopped FROM workers WHERE id = %s", (worker,)).fetchone()
         if found is None or found[0] is not None:
             raise UnknownRow(f"no live worker {worker} in the journal")
-
-
-def open_journal(
-    url_or_path: str | os.PathLike[str],
-    *,
-    manifest_digest: str | None = None,
-    allow_manifest_change: bool = False,
-    clock: Clock | None = None,
-) -> Journal:
-    """Open a journal: PostgreSQL for a ``postgresql://`` (or ``postgres://``) URL, else SQLite.
-
-    A URL's fragment names the PostgreSQL schema (``postgresql://host/db#nightly``; default
-    ``akool_async``), so one database can hold several journals.
-    """
-    target = _Conninfo(os.fspath(url_or_path))
-    del url_or_path  # a URL may hold a password: keep it out of traceback frame locals
-    if target.value.startswith(("postgresql://", "postgres://")):
-        return PostgresJournal.open(
-            target,
-            manifest_digest=manifest_digest,
-            allow_manifest_change=allow_manifest_change,
-            clock=clock,
-        )
-    return Journal.open(
-        target.value,
-        manifest_digest=manifest_digest,
-        allow_manifest_change=allow_manifest_change,
-        clock=clock,
-    )

@@ -24,6 +24,7 @@ from . import (
     video,
     video_translation,
     voice,
+    voice_lab,
 )
 from ._common import (
     VIDEO_INFO_PATH,
@@ -51,6 +52,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     image.AREA,
     video.AREA,
     voice.AREA,
+    voice_lab.AREA,
     lists.AREA,
     moderation.AREA,
 )

@@ -31,6 +31,7 @@ __all__ = [
     "FakeArea",
     "derived_hex",
     "failure",
+    "refused_entry",
     "result_url",
     "single_id_area",
     "single_info",
@@ -46,11 +47,16 @@ _MISSING: Final = object()
 
 @frozen(slots=True)
 class CreateSpec:
-    """What a valid create asks for: one job per variant."""
+    """What a valid create asks for: one job per variant.
+
+    ``partial`` creates (the batch video endpoints) start as many of the jobs as the credit
+    pays for and refuse the rest in ``errorList``, instead of refusing the whole create.
+    """
 
     family: str
     variants: tuple[str, ...]
     webhook_url: str | None
+    partial: bool = False
 
 
 #: A create endpoint's body check: the spec of the jobs it starts, or ParamError.
@@ -211,6 +217,11 @@ def derived_hex(job_id: str, salt: str, length: int) -> str:
 def _uuid(job_id: str) -> str:
     h = derived_hex(job_id, "video_id", 32)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def refused_entry(code: int, msg: str) -> dict[str, Any]:
+    """An ``errorList`` entry of a batch create: a video that was not created."""
+    return {"code": code, "msg": msg}
 
 
 def result_url(job: FakeJob, status: int, base: str) -> str:
