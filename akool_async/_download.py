@@ -44,13 +44,19 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._mediatype import MEDIA_KINDS, TEXT_TYPES, MediaKind, NotMedia, check_media, media_format
 from ._transport import _parse_retry_after
 
 __all__ = [
+    "MEDIA_KINDS",
     "DownloadMismatch",
     "DownloadResult",
     "Downloader",
+    "MediaKind",
+    "NotMedia",
+    "StorageError",
     "expiry_warning",
+    "media_format",
     "safe_filename",
     "suffix_from_url",
 ]
@@ -74,6 +80,12 @@ _WINDOWS_RESERVED: Final = frozenset(
 
 class DownloadMismatch(InvalidResponse):
     """The downloaded file is not the one expected (size or sha256). Not retried."""
+
+    retryable = False
+
+
+class StorageError(AkoolError):
+    """The file could not be written (disk full, permissions ...). Not retried."""
 
     retryable = False
 
@@ -179,7 +191,7 @@ def expiry_warning(
 class _PartFile:
     """The temporary file a download streams into. Blocking: call through a worker thread."""
 
-    __slots__ = ("_fd", "committed", "final", "path", "sha", "size")
+    __slots__ = ("_fd", "committed", "final", "head", "path", "sha", "size")
 
     def __init__(self, final: Path) -> None:
         self.final = final
@@ -189,8 +201,12 @@ class _PartFile:
         self.sha = hashlib.sha256()
         self.size = 0
         self.committed = False
+        #: The first bytes written (what the file says it is).
+        self.head = b""
 
     def write(self, data: bytes) -> None:
+        if len(self.head) < 32:
+            self.head += data[: 32 - len(self.head)]
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
@@ -336,8 +352,14 @@ class Downloader:
         *,
         expected_sha256: str | None = None,
         expected_size: int | None = None,
+        media: MediaKind | None = None,
     ) -> DownloadResult:
         """Download ``url`` to ``out_dir / name``, replacing any file there only once complete.
+
+        A body is complete only when its length is known (``Content-Length``, or a chunked body
+        that ended properly) and reached: a body ended by the connection closing could be cut.
+        With ``media``, the body must also be such a file (not served as text, starting with
+        that media's signature, not empty): an error page answered 200 is never saved.
 
         Skipping: when ``expected_sha256`` and/or ``expected_size`` is given and the file already
         there matches every one given, nothing is downloaded (``skipped=True``). With neither,
@@ -349,6 +371,7 @@ class Downloader:
             name: the final file name, e.g. from :func:`safe_filename`.
             expected_sha256: the file's known sha256 (hex), e.g. from the journal.
             expected_size: the file's known size in bytes.
+            media: what kind of media the file must be (``"video"``, ``"image"``, ``"audio"``).
 
         Returns:
             Where the file is, its size and sha256.
@@ -358,6 +381,8 @@ class Downloader:
                 ``expected_sha256`` is not a sha256.
             ResponseTooLarge: the file exceeds ``max_bytes``.
             DownloadMismatch: the file does not match ``expected_size`` / ``expected_sha256``.
+            NotMedia: the body is not a ``media`` file (after retries).
+            StorageError: the file cannot be written (e.g. the disk is full).
             HTTPStatusError: an HTTP error (after retries for 5xx/408/429).
             TransportError: connection errors, timeouts, truncated bodies, after retries.
         """
@@ -367,19 +392,27 @@ class Downloader:
                 raise ValidationError("expected_sha256", "must be 64 hex digits")
         if expected_size is not None and expected_size < 0:
             raise ValidationError("expected_size", f"must be >= 0, got {expected_size}")
-        final = await anyio.to_thread.run_sync(self._final_path, name)
         endpoint = "GET " + _public_url(url)
+        try:
+            final = await anyio.to_thread.run_sync(self._final_path, name)
+        except OSError as exc:
+            raise _storage_error(exc, name, endpoint) from exc
         attempt = 0
         while True:
             try:
                 async with self._limiter:
                     if attempt == 0:
-                        found = await anyio.to_thread.run_sync(
-                            _verify_existing, final, expected_size, expected_sha256
-                        )
+                        try:
+                            found = await anyio.to_thread.run_sync(
+                                _verify_existing, final, expected_size, expected_sha256
+                            )
+                        except OSError as exc:
+                            raise _storage_error(exc, name, endpoint) from exc
                         if found is not None:
                             return DownloadResult(url, final, found[0], found[1], skipped=True)
-                    return await self._fetch(url, final, endpoint, expected_size, expected_sha256)
+                    return await self._fetch(
+                        url, final, endpoint, expected_size, expected_sha256, media
+                    )
             except AkoolError as exc:
                 if not exc.retryable or attempt >= self._retries:
                     raise
@@ -429,6 +462,7 @@ class Downloader:
         endpoint: str,
         expected_size: int | None,
         expected_sha256: str | None,
+        media: MediaKind | None,
     ) -> DownloadResult:
         silence = self._clock.to_real(self._timeout)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=silence, sock_read=silence)
@@ -447,6 +481,19 @@ class Downloader:
                         f"Content-Length {length} exceeds max_bytes {self._max_bytes}",
                         endpoint=endpoint,
                     )
+                chunked = "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
+                if length is None and not chunked and not encoded:
+                    raise InvalidResponse(
+                        "no Content-Length: a connection cut short could not be told from the "
+                        "end of the file",
+                        endpoint=endpoint,
+                    )
+                if media is not None:
+                    mime = resp.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+                    if mime.startswith("text/") or mime in TEXT_TYPES:
+                        raise NotMedia(
+                            f"served as {mime}, not as a {media} file; not saved", endpoint=endpoint
+                        )
                 if length is not None and expected_size is not None and length != expected_size:
                     raise DownloadMismatch(
                         f"Content-Length {length} but {expected_size} bytes expected",
@@ -463,6 +510,8 @@ class Downloader:
                 raise InvalidResponse(
                     f"received {part.size} bytes, Content-Length said {length}", endpoint=endpoint
                 )
+            if media is not None:
+                check_media(media, part.head, part.size, endpoint)
             sha256 = part.sha.hexdigest()
             if expected_size is not None and part.size != expected_size:
                 raise DownloadMismatch(
@@ -484,6 +533,8 @@ class Downloader:
             raise InvalidResponse(f"body cut short: {exc}", endpoint=endpoint) from exc
         except aiohttp.ClientConnectionError as exc:
             raise ConnectError(f"connection failed: {exc}", endpoint=endpoint) from exc
+        except OSError as exc:  # writing the file: a full disk, permissions
+            raise _storage_error(exc, final.name, endpoint) from exc
         except aiohttp.ClientError as exc:
             # The type only: some aiohttp messages quote the full (signed) URL.
             raise TransportError(
@@ -493,6 +544,10 @@ class Downloader:
             # Synchronous on purpose: it must run even in a cancelled task, and is fast.
             if part is not None:
                 part.discard()
+
+
+def _storage_error(exc: OSError, name: str, endpoint: str) -> StorageError:
+    return StorageError(f"cannot write {name}: {exc.strerror or exc}; {endpoint}")
 
 
 def _public_url(url: str) -> str:

@@ -53,6 +53,9 @@ class Provider:
         status_endpoint: the status endpoint most of its families poll, if one is shared.
         base_url_env: the environment variable a base URL comes from, for help texts.
         default_base_url: the base URL used otherwise, for help texts.
+        credential_env: the environment variables of each way to authenticate, in order of
+            preference (e.g. ``(("AKOOL_API_KEY",), ("AKOOL_CLIENT_ID", "AKOOL_CLIENT_SECRET"))``).
+        retryable_codes: error codes (as text) of failures the provider says to try again later.
     """
 
     name: str
@@ -65,6 +68,8 @@ class Provider:
     status_endpoint: StatusEndpoint | None = None
     base_url_env: str | None = None
     default_base_url: str | None = None
+    credential_env: tuple[tuple[str, ...], ...] = ()
+    retryable_codes: frozenset[str] = frozenset()
 
 
 def expected_job_labels(request: Any) -> list[str]:

@@ -15,6 +15,7 @@ from . import _constants as C
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language, parse_snapshot
 from ._akool._created import CreatedJobs, RefusedJob, refusal_error, refused_entries
+from ._akool.aliases import FAMILY_ALIASES, canonical_fields, norm_name
 from ._akool.face_swap import FaceSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
@@ -29,11 +30,11 @@ from ._akool.voice import Tts
 from ._akool.voice_lab import VoiceLab
 from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
-from ._errors import ConfigurationError, CreationUnknown, InvalidResponse
+from ._errors import ConfigurationError, CreationUnknown, InvalidResponse, ValidationError
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import JobSnapshot
-from ._sentinel import NotGiven
+from ._sentinel import NOT_GIVEN, NotGiven
 from ._webhook_receivers import WebhookASGIApp, webhook_app
 from ._webhooks import WebhookEvent, WebhookVerifier
 
@@ -195,6 +196,30 @@ class Session(AkoolLists, BaseSession):
             client_id=client_id, client_secret=client_secret, tolerance=tolerance
         )
         return WebhookASGIApp(verifier, self._on_webhook, path=path)
+
+    def _family(self, name: str) -> Family:
+        """A family by its name or an alias (``lipsync``, ``translation``...)."""
+        if isinstance(name, str) and name not in self.families:
+            name = FAMILY_ALIASES.get(norm_name(name), name)
+        return super()._family(name)
+
+    async def create(
+        self,
+        family_name: str,
+        fields: Mapping[str, Any],
+        *,
+        max_wait: float | NotGiven | None = NOT_GIVEN,
+    ) -> list[Job]:
+        """As :meth:`BaseSession.create`; family and field aliases are accepted as in a
+        manifest (``lipsync``; ``modify_image``, ``modifyImage`` or ``modify_url``...).
+
+        Raises:
+            ValidationError: naming the bad, missing, unknown or twice-given field.
+        """
+        fam = self._family(family_name)
+        if not isinstance(fields, Mapping):
+            raise ValidationError("request", f"must be a mapping, got {type(fields).__name__}")
+        return await super().create(fam.name, canonical_fields(fam.name, fields), max_wait=max_wait)
 
     async def languages(self) -> list[Language]:
         """The languages video translation accepts."""

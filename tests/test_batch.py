@@ -25,6 +25,7 @@ from akool_async._batch import (
     run_batch,
     validate_rows,
 )
+from akool_async._batch.claims import OWNER_FILE
 
 from .helpers import IMG, MP3, MP4, fake_server, fast_config, session_for
 
@@ -338,7 +339,8 @@ async def test_download_names_stay_inside_out_dir(tmp_path: Path) -> None:
         for outcome in outcomes.values():
             assert outcome.ok, outcome
     names = sorted(p.name for p in out.iterdir())
-    assert all(not n.startswith(".") or n == DEFAULT_JOURNAL_NAME for n in names)
+    ours = {DEFAULT_JOURNAL_NAME, DEFAULT_JOURNAL_NAME + ".lock", OWNER_FILE}
+    assert all(not n.startswith(".") or n in ours for n in names)
     for outcome in outcomes.values():
         (file,) = outcome.files
         assert Path(file.path).parent == out.resolve()

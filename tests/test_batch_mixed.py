@@ -103,7 +103,8 @@ def expected(akool: FakeAkool, topview: FakeTopView, outcome: BatchOutcome) -> b
     """What the row's (single) result file must hold, from whichever fake made it."""
     (job_id,) = outcome.job_ids
     if outcome.family.startswith("topview_"):
-        return result_bytes(f"{job_id}-0", topview.config.result_size)
+        (file,) = outcome.files
+        return result_bytes(f"{job_id}-0", topview.config.result_size, Path(file.path).suffix)
     return akool.expected_bytes(job_id)
 
 

@@ -55,8 +55,8 @@ from .helpers import (
 #: A key that must never show up in any output, report or journal.
 SECRET_KEY = "sk-very-secret-0123456789"
 PROGRESS_LINE = re.compile(
-    r"^\[\s*\S+\] \d+/\d+ finished \(\d+%\): created \d+, queueing \d+, processing \d+, "
-    r"downloading \d+, done \d+, failed \d+, unknown \d+, incomplete \d+ \| .+, ETA \S+$"
+    r"^\[\s*\S+\] \d+/\d+ done \(\d+%\): created \d+, queueing \d+, processing \d+, "
+    r"downloading \d+, failed \d+, unknown \d+, incomplete \d+ \| .+, ETA \S+$"
 )
 
 
@@ -226,17 +226,20 @@ def test_missing_credentials_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert not (tmp_path / "out").exists()
 
 
-def test_journal_of_other_manifest_exit_2(
+def test_changed_row_is_refused_naming_it_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A journal made for another manifest is refused (exit 2) rather than mixed up."""
+    """A journaled row whose fields changed is refused (exit 2), named, with the CLI's flags."""
     monkeypatch.setenv("AKOOL_API_KEY", API_KEY)
     journal = tmp_path / "j.sqlite"
-    Journal.open(journal, manifest_digest="0" * 64).close()
+    with Journal.open(journal) as j:
+        j.add_rows([("row-0", "talking_photo", {"talking_photo_url": IMG, "audio_url": MP3})])
     manifest = write_manifest(tmp_path / "m.csv", 1)
     code = main(["batch", str(manifest), "--out", str(tmp_path), "--journal", str(journal)])
     assert code == EXIT_BAD_INPUT
-    assert "made for manifest digest" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "row-0: fields talking_photo_url differ" in err and "--changed-rows=recreate" in err
+    assert "allow_manifest_change" not in err and "=True" not in err
 
 
 @pytest.mark.parametrize(
@@ -263,7 +266,10 @@ def test_help_documents_manifest_and_exit_codes(capsys: pytest.CaptureFixture[st
         main(["batch", "--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for needle in ("exit codes: 0 all done", "3 interrupted", "--retry-unknown", "line-N", "photo"):
+    needles = ("exit codes:", "0  every row done", "3  interrupted", "4  the credentials")
+    for needle in (*needles, "5  the journal", "6  the journal is in use", "--retry-unknown"):
+        assert needle in text
+    for needle in ("--retry-failed", "--changed-rows", "line-N", "photo"):
         assert needle in text
     assert "--api-key" not in text
     assert "fake-server" in build_parser().format_help()
@@ -298,7 +304,7 @@ async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         "demo", "--jobs", "12", "--speed", "400", "--out", str(out), "--progress", "plain"
     )
     report = read_report(out)
-    assert code == (EXIT_OK if report["counts"]["failed"] == 0 else EXIT_FAILED)
+    assert report["exit_code"] == code  # the process and its report agree
     assert report["counts"]["total"] == 12
     assert report["counts"]["done"] + report["counts"]["failed"] == 12
     assert (out / "demo-manifest.csv").is_file()
@@ -310,7 +316,7 @@ async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     # Reusing the folder: the earlier run's files are cleaned away first.
     (out / "stale.txt").write_text("old")
     again = await run_main("demo", "--jobs", "2", "--speed", "400", "--out", str(out))
-    assert again in (EXIT_OK, EXIT_FAILED) and read_report(out)["counts"]["total"] == 2
+    assert again == read_report(out)["exit_code"] and read_report(out)["counts"]["total"] == 2
     assert not (out / "stale.txt").exists()
     # A folder that is not a demo's is refused, untouched.
     other = tmp_path / "mine"

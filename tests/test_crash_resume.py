@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 
 from akool_async._batch import DEFAULT_JOURNAL_NAME, Journal, RowState
+from akool_async._batch.claims import OWNER_FILE
 from akool_async.testing._jobs import result_bytes
 
 from .helpers import fake_server_stats, standalone_fake_server
@@ -241,13 +242,13 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, seed: int) -> None
             path = Path(file["path"])
             assert path.parent == out.resolve()
             data = path.read_bytes()
-            expected = result_bytes(file["job_id"], RESULT_SIZE)
+            expected = result_bytes(file["job_id"], RESULT_SIZE, path.suffix)
             assert len(data) == RESULT_SIZE == file["size"]
             assert hashlib.sha256(data).hexdigest() == hashlib.sha256(expected).hexdigest()
             assert file["sha256"] == hashlib.sha256(expected).hexdigest()
             on_disk.add(path.name)
     leftovers = {p.name for p in out.iterdir()} - on_disk
-    leftovers -= {DEFAULT_JOURNAL_NAME, "report.json"}
+    leftovers -= {DEFAULT_JOURNAL_NAME, DEFAULT_JOURNAL_NAME + ".lock", OWNER_FILE, "report.json"}
     assert leftovers == set(), leftovers
 
     # Downloaded once: a file journaled before a kill is never fetched again; a transfer is

@@ -266,7 +266,8 @@ GENERIC_CASES: list[tuple[str, str, dict[str, Any], str]] = [
         {**MINIMAL_FIELDS["talking_photo"], "colour": "red"},
         "colour",
     ),
-    ("api-spelling", "lip_sync", {**MINIMAL_FIELDS["lip_sync"], "webhookUrl": IMG}, "webhookUrl"),
+    # Aliases are accepted (as in manifests), but not together with the field they stand for.
+    ("alias-and-field", "lip_sync", {**MINIMAL_FIELDS["lip_sync"], "video": MP4}, "video_url"),
     ("missing-required", "talking_photo", {"talking_photo_url": IMG}, "audio_url"),
     ("required-none", "tts", {"input_text": "x", "voice_id": None, "rate": "1%"}, "voice_id"),
     ("tts-old-name", "tts", {"input_text": "x", "voice_code": "v", "rate": "1%"}, "voice_code"),

@@ -29,7 +29,8 @@ from .._errors import (
     ValidationError,
 )
 from .._job import Job
-from .journal import JournalError
+from .journal import JournalError, StateError
+from .journal._pg_fleet import LeaseLost, NoFreeSlot
 from .manifest import ManifestRow
 from .outcomes import BatchOutcome, OutcomeState, describe
 from .progress import Phase
@@ -49,6 +50,35 @@ class CreateStage(RunState):
     """Creates rows' jobs with the journal's intent/answer protocol."""
 
     async def _create(self, row: ManifestRow) -> list[Job] | None:
+        """Create a row's jobs; None if the row ended without jobs (its outcome is emitted).
+
+        Until an answer proves a session's credentials, its creates go one at a time: a wrong
+        key is refused once, not once per row in flight.
+        """
+        session = self._route[row.row_id]
+        if session in self._proven:
+            return await self._create_row(row)
+        lock = self._probes.setdefault(session, anyio.Lock())
+        async with lock:
+            reason = self._halted_for(row) or (self._stop_reason if self._stopping else None)
+            if reason is not None:
+                self._emit(
+                    BatchOutcome(
+                        row.row_id,
+                        row.family,
+                        OutcomeState.INCOMPLETE,
+                        error=f"not started ({reason})",
+                    )
+                )
+                return None
+            if session in self._proven:
+                return await self._create_row(row)
+            jobs = await self._create_row(row)
+            if jobs is not None or self._halted_for(row) is None:
+                self._proven.add(session)
+            return jobs
+
+    async def _create_row(self, row: ManifestRow) -> list[Job] | None:
         """Create a row's jobs with the journal's intent/answer protocol; None if it ended."""
         journal = self._journal
         assert journal is not None
@@ -57,7 +87,7 @@ class CreateStage(RunState):
         while True:
             try:
                 await self._begin_create(row_id)
-            except JournalError as exc:  # e.g. another runner took the row
+            except (StateError, NoFreeSlot, LeaseLost) as exc:  # another runner took the row
                 self._emit(
                     BatchOutcome(row_id, row.family, OutcomeState.INCOMPLETE, error=str(exc))
                 )
@@ -110,8 +140,10 @@ class CreateStage(RunState):
             with anyio.CancelScope(shield=True):
                 await self._j(journal.record_created, row_id, ids, raw)
         except JournalError:
-            # The jobs exist and are billed: make sure their ids are not lost with the journal.
+            # The jobs exist and are billed: make sure their ids are not lost with the journal
+            # (the log, and the report, list them).
             logger.critical("row %s: created jobs %s but could not journal them", row_id, ids)
+            self.unjournaled[row_id] = ids
             raise
         for job in jobs:
             self._progress.job_status[job.id] = job.status
@@ -135,6 +167,8 @@ class CreateStage(RunState):
             self._emit(BatchOutcome(row.row_id, row.family, OutcomeState.FAILED, error=reason))
             return False
         session = self._route[row.row_id]
+        if isinstance(exc, AuthenticationError) and self.auth_error is None:
+            self.auth_error = exc
         if isinstance(exc, (*_FATAL_REFUSALS, SessionClosed)):
             # Every other create at this provider would be refused the same way; jobs already
             # created go on, and so do the other providers' rows.
@@ -143,6 +177,9 @@ class CreateStage(RunState):
                     "create refused (%s); no more %s rows are created", reason, session.provider
                 )
                 self._halts[session] = f"create refused: {reason}"
+            if isinstance(exc, AuthenticationError) and len(self._halts) == len(self.sessions):
+                # Every request would be refused the same way, polls included: stop now.
+                self.stop(f"credentials refused: {reason}")
         elif (
             attempt < self._create_retries and not self._stopping and self._halted_for(row) is None
         ):

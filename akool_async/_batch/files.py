@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -13,7 +14,14 @@ from typing import Final
 
 import anyio
 
-from .._download import Downloader, expiry_warning, safe_filename, suffix_from_url
+from .._download import (
+    MEDIA_KINDS,
+    Downloader,
+    MediaKind,
+    expiry_warning,
+    safe_filename,
+    suffix_from_url,
+)
 from .._errors import AkoolError
 from .journal import FileRecord, JournalRow, RowState
 from .manifest import ManifestRow, result_stems
@@ -52,16 +60,28 @@ def result_name(stem: str, url: str, family: str) -> str:
 
 
 def files_intact_one(file: FileRecord) -> bool:
-    """Whether a journaled file is still there with its size (blocking, one ``stat``)."""
+    """Whether a journaled file is still there with its size and sha256 (blocking: reads it).
+
+    A file of the right size whose bytes changed (corrupted, overwritten) is not intact.
+    """
     try:
-        return os.stat(file.path).st_size == file.size
+        if os.stat(file.path).st_size != file.size:
+            return False
+        with open(file.path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() == file.sha256
     except OSError:
         return False
 
 
 def files_intact(row: JournalRow) -> bool:
-    """Whether every file the journal lists for ``row`` is still there with its size."""
+    """Whether every file the journal lists for ``row`` is still there, unchanged (blocking)."""
     return all(files_intact_one(f) for f in row.files)
+
+
+def media_kind(family: str) -> MediaKind | None:
+    """The kind of media a family's results are (from its result suffix), if known."""
+    fam = known_families().get(family)
+    return MEDIA_KINDS.get(fam.result_suffix) if fam is not None else None
 
 
 def remove_part_files(out_dir: Path, *, idle_for: float | None = None) -> None:
@@ -117,6 +137,7 @@ async def download_row(
                 result_name(stem, url, row.family),
                 expected_sha256=old.sha256 if old is not None else None,
                 expected_size=old.size if old is not None else None,
+                media=media_kind(row.family),
             )
         except AkoolError as exc:
             logger.warning("row %s: download of job %s failed: %s", row.row_id, job_id, exc)
@@ -128,9 +149,11 @@ async def download_row(
         for stem, job in zip(stems, journaled.jobs, strict=True):
             old = job.file
             if job.state is RowState.DOWNLOADED and old is not None:
-                if files_intact_one(old):
+                if await anyio.to_thread.run_sync(files_intact_one, old):
                     continue
-                logger.warning("row %s: %s is missing; downloading it again", row.row_id, old.path)
+                logger.warning(
+                    "row %s: %s is missing or changed; downloading it again", row.row_id, old.path
+                )
             elif job.state is not RowState.COMPLETED:
                 continue
             if job.result_url is None:

@@ -35,28 +35,25 @@ URL with a host``.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import json
-import math
 import os
-import types
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Literal, Union, get_args, get_origin
+from typing import Any, Final, Literal
 
-import attrs
 from attrs import frozen
 
 from .._download import safe_filename
 from .._errors import AkoolError, ValidationError
-from .._family import Family
-from .._provider import Provider, expected_job_labels
-from .providers import lookup, providers
+from .._provider import expected_job_labels
+from .fields import _build_all, _family_name, _lookup, _norm_key, _normalise_fields
+from .providers import lookup
 
 __all__ = [
+    "MAX_LINE_BYTES",
     "MAX_ROW_ID_LENGTH",
     "Manifest",
     "ManifestError",
@@ -70,15 +67,14 @@ __all__ = [
 
 #: Longest row id accepted.
 MAX_ROW_ID_LENGTH: Final = 100
+#: Longest manifest line accepted by default, in bytes (a row is a few hundred bytes).
+MAX_LINE_BYTES: Final = 1 << 20
 #: Problems listed in a :class:`ManifestError` message (all are kept in ``.problems``).
 _MESSAGE_PROBLEMS: Final = 20
 
 ManifestFormat = Literal["csv", "jsonl"]
 
-_COMMON_ALIASES: Final[Mapping[str, str]] = {"webhookurl": "webhook_url"}
 _ID_KEYS: Final = frozenset({"id", "row_id"})
-_TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
-_FALSE: Final = frozenset({"false", "no", "n", "0", "off"})
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -171,123 +167,6 @@ class Manifest:
         return frozenset(r.provider for r in self.rows)
 
 
-# -- field conversion ----------------------------------------------------------------------------
-
-_Kind = Literal["str", "bool", "int", "float", "list"]
-
-
-def _kind_of(tp: Any) -> _Kind:
-    """The value kind a request attribute takes (``None`` aside)."""
-    if get_origin(tp) in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        tp = args[0] if len(args) == 1 else str
-    if tp is bool:
-        return "bool"
-    if tp is int:
-        return "int"
-    if tp is float:
-        return "float"
-    if get_origin(tp) in (tuple, list):
-        return "list"
-    return "str"
-
-
-@functools.cache
-def _field_kinds(family: str) -> Mapping[str, _Kind]:
-    """Per field of the family's request class, the kind of value it takes."""
-    cls = _lookup(family)[1].request_type
-    attrs.resolve_types(cls)
-    return {a.name: _kind_of(a.type) for a in attrs.fields(cls)}
-
-
-def _norm_key(key: str) -> str:
-    return key.strip().lower().replace("-", "_").replace(" ", "_")
-
-
-def _lookup(family: str) -> tuple[Provider, Family]:
-    found = lookup(family)
-    if found is None:
-        raise KeyError(family)
-    return found
-
-
-def _family_name(value: Any) -> str:
-    """The canonical family name, or raise ValidationError."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError("family", "is required")
-    key = _norm_key(value)
-    for p in providers():
-        name = p.family_aliases.get(key, key)
-        if lookup(name) is not None:
-            return name
-    known = sorted(name for p in providers() for name in p.families)
-    raise ValidationError("family", f"unknown family {value!r}; known: {', '.join(known)}")
-
-
-def _from_text(name: str, kind: _Kind, text: str) -> Any:
-    """A CSV cell converted to what the field takes (text stays text)."""
-    if kind == "bool":
-        low = text.lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValidationError(name, f"must be true or false, got {text!r}")
-    if kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValidationError(name, f"must be an integer, got {text!r}") from None
-    if kind == "float":
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValidationError(name, f"must be a number, got {text!r}") from None
-        if not math.isfinite(number):
-            raise ValidationError(name, f"must be a finite number, got {text!r}")
-        return number
-    if kind == "list":
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                raise ValidationError(name, f"is not a valid JSON array: {exc}") from None
-        return [part.strip() for part in text.split("|") if part.strip()]
-    return text
-
-
-def _normalise_fields(family: str, raw: Mapping[str, Any], *, from_text: bool) -> dict[str, Any]:
-    """Canonical field names and typed values; aliases resolved; empty values dropped."""
-    provider = _lookup(family)[0]
-    aliases = {**_COMMON_ALIASES, **provider.field_aliases(family)}
-    kinds = _field_kinds(family)
-    out: dict[str, Any] = {}
-    given_as: dict[str, str] = {}
-    for key, value in raw.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        if not isinstance(key, str):
-            raise ValidationError(repr(key), "field names must be text")
-        norm = _norm_key(key)
-        name = aliases.get(norm, norm)
-        if name in out:
-            raise ValidationError(name, f"given twice (as {given_as[name]!r} and {key!r})")
-        kind = kinds.get(name)
-        if isinstance(value, str):
-            value = value.strip()
-            if from_text and kind is not None:
-                value = _from_text(name, kind, value)
-        if name == "language" and isinstance(value, list | tuple):
-            if not all(isinstance(v, str) for v in value):
-                raise ValidationError(name, "must list language codes as text")
-            value = ",".join(v.strip() for v in value)
-        if kind == "list" and isinstance(value, str):
-            value = [value]  # one image URL in JSON: a list of one
-        out[name] = value
-        given_as[name] = key
-    return out
-
-
 def _row_id(value: Any, line: int) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return f"line-{line}"
@@ -358,13 +237,18 @@ class _Collector:
             row_id = None
         try:
             family = _family_name(family_value)
-            fields = _normalise_fields(family, rest, from_text=from_text)
-            provider, fam = _lookup(family)
-            request = provider.build_request(fam.request_type, fields)
-            fields = {name: provider.plain(value) for name, value in fields.items()}
         except ValidationError as exc:
             self.problem(line, exc.field, exc.problem)
             return
+        found: list[ValidationError] = []
+        fields = _normalise_fields(family, rest, from_text=from_text, problems=found)
+        provider, fam = _lookup(family)
+        request = _build_all(provider, fam, fields, found)
+        for bad in found:
+            self.problem(line, bad.field, bad.problem)
+        if request is None or found:
+            return
+        fields = {name: provider.plain(value) for name, value in fields.items()}
         if row_id is None or not self._unique(row_id, _stems(row_id, request), line):
             return
         self.rows.append(ManifestRow(row_id, family, fields, self.source, line))
@@ -512,10 +396,49 @@ def parse_manifest(
     return collector.result()
 
 
+def _read_bounded(path: Path, source: str, limit: int) -> tuple[str, list[ManifestProblem]]:
+    """The file's text with every line longer than ``limit`` bytes blanked (and a problem for
+    each): a huge line is skipped as it is read, never held in memory.
+
+    Raises:
+        OSError: the file cannot be read.
+        UnicodeDecodeError: it is not UTF-8.
+    """
+    problems: list[ManifestProblem] = []
+    parts: list[bytes] = []
+    with path.open("rb") as f:
+        number = 0
+        while line := f.readline(limit + 1):
+            number += 1
+            if len(line) > limit and not line.endswith(b"\n"):
+                while (rest := f.readline(1 << 16)) and not rest.endswith(b"\n"):
+                    pass
+                problems.append(
+                    ManifestProblem(
+                        source,
+                        number,
+                        None,
+                        f"line longer than {limit} bytes; rows are far smaller",
+                    )
+                )
+                parts.append(b"\n")
+                continue
+            parts.append(line)
+    return b"".join(parts).decode("utf-8"), problems
+
+
 def load_manifest(
-    path: str | os.PathLike[str], *, format: ManifestFormat | None = None
+    path: str | os.PathLike[str],
+    *,
+    format: ManifestFormat | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Manifest:
     """Read and validate a manifest file (``.csv``, ``.jsonl``/``.ndjson``, else guessed).
+
+    Args:
+        path: the file.
+        format: ``"csv"`` or ``"jsonl"``; None: from the suffix, else guessed.
+        max_line_bytes: longer lines are refused (each cited), without reading them whole.
 
     Raises:
         ManifestError: the file cannot be read, or has problems (each cited by line).
@@ -526,11 +449,20 @@ def load_manifest(
         suffix = p.suffix.lower()
         format = "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else None
     try:
-        text = p.read_text(encoding="utf-8")
+        text, problems = _read_bounded(p, source, max_line_bytes)
     except UnicodeDecodeError as exc:
         raise ManifestError([ManifestProblem(source, 0, None, f"not UTF-8 text: {exc}")]) from None
     except OSError as exc:
         raise ManifestError(
             [ManifestProblem(source, 0, None, f"cannot read: {exc.strerror or exc}")]
         ) from None
-    return parse_manifest(text, source=source, format=format)
+    try:
+        manifest = parse_manifest(text, source=source, format=format)
+    except ManifestError as exc:
+        if not problems:
+            raise
+        rest = [q for q in exc.problems if not (q.line == 0 and q.problem == "no rows")]
+        raise ManifestError(sorted([*problems, *rest], key=lambda q: q.line)) from None
+    if problems:
+        raise ManifestError(problems)
+    return manifest

@@ -16,6 +16,7 @@ __all__ = [
     "OutcomeState",
     "describe",
     "failure_reason",
+    "first_leaf",
     "outcome_of",
 ]
 
@@ -147,6 +148,13 @@ def outcome_of(
         warnings=tuple(warnings),
         resumed=resumed,
     )
+
+
+def first_leaf(exc: BaseException) -> BaseException:
+    """The first exception of a (nested) group: what a person is told first."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def describe(exc: BaseException) -> str:

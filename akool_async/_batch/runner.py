@@ -45,14 +45,13 @@ from .._errors import (
 )
 from .._jobmodels import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
+from .claims import RetryFailed, claim_out_dir, rows_to_retry
 from .fleet import DEFAULT_LEASE, FleetJournal, FleetStage
-from .journal import JournalBackend, JournalRow, RowState
+from .journal import ChangedRows, JournalBackend, JournalError, JournalRow, RowState
 from .journal.opening import is_postgres_url, open_journal
 from .journal.sqlite import Journal
 from .manifest import (
     Manifest,
-    ManifestError,
-    ManifestProblem,
     ManifestRow,
     validate_rows,
 )
@@ -61,10 +60,11 @@ from .outcomes import (
     BatchProgress,
     OutcomeState,
     describe,
+    first_leaf,
     outcome_of,
 )
 from .progress import Phase
-from .providers import family_provider
+from .route import route_rows
 from .state import IN_FLIGHT
 
 if TYPE_CHECKING:
@@ -89,6 +89,8 @@ DEFAULT_JOURNAL_NAME: Final = ".akool-journal.sqlite"
 DEFAULT_BATCH_CONCURRENCY: Final = 8
 #: Result downloads in flight at once.
 DEFAULT_DOWNLOAD_CONCURRENCY: Final = 4
+#: Real seconds between two checks that the journal is still there (while nothing is written).
+JOURNAL_CHECK_INTERVAL: Final = 1.0
 #: Extra create attempts, within one run, for a row the server refused with "try later".
 DEFAULT_CREATE_RETRIES: Final = 2
 
@@ -128,6 +130,8 @@ class BatchRunner(FleetStage):
         create_retries: int = DEFAULT_CREATE_RETRIES,
         max_running: int | None = None,
         lease: float = DEFAULT_LEASE,
+        changed_rows: ChangedRows = "refuse",
+        retry_failed: RetryFailed | None = None,
     ) -> None:
         """Validate every row (nothing is sent yet). See :func:`run_batch` for the arguments.
 
@@ -151,11 +155,15 @@ class BatchRunner(FleetStage):
             raise ValidationError("lease", f"must be > 0 seconds, got {lease!r}")
         if not isinstance(max_wait, NotGiven) and max_wait is not None and not max_wait > 0:
             raise ValidationError("max_wait", "must be > 0 seconds, or None to wait forever")
+        if changed_rows not in ("refuse", "recreate", "keep"):
+            raise ValidationError("changed_rows", "must be 'refuse', 'recreate' or 'keep'")
+        if retry_failed not in (None, "retryable", "all"):
+            raise ValidationError("retry_failed", "must be None, 'retryable' or 'all'")
         manifest = rows if isinstance(rows, Manifest) else validate_rows(rows)
         super().__init__(
             sessions,
             manifest,
-            _route(sessions, manifest.rows),
+            route_rows(sessions, manifest.rows),
             out_dir=out_dir,
             max_wait=max_wait,
             download=download,
@@ -165,6 +173,10 @@ class BatchRunner(FleetStage):
         self._setup_fleet(max_running, lease)
         self.concurrency = concurrency
         self.retry_unknown = retry_unknown
+        self.changed_rows: ChangedRows = changed_rows
+        self.retry_failed: RetryFailed | None = retry_failed
+        #: Failed rows sent back to pending because of ``retry_failed``.
+        self.retried_failed: list[str] = []
         self._download_concurrency = download_concurrency
         self._journal_arg = journal
         if journal is not None and not isinstance(journal, str | os.PathLike):
@@ -293,6 +305,7 @@ class BatchRunner(FleetStage):
                 streams = [(s, s.events()) for s in self.sessions]
                 for s, events in streams:
                     tg.start_soon(self._watch, s, events)
+                tg.start_soon(self._check_journal)
                 try:
                     await self._run()
                 finally:
@@ -300,13 +313,28 @@ class BatchRunner(FleetStage):
                         await events.aclose()
                     tg.cancel_scope.cancel()
         except Exception as exc:
-            self._error = _unwrap(exc)
+            self._error = self._fatal or first_leaf(exc)
             logger.error("batch aborted: %s", describe(self._error))
         finally:
             self._finished = True
             if self._own_journal and self._journal is not None:
                 with anyio.CancelScope(shield=True):
                     await self._j(self._journal.close)
+
+    async def _check_journal(self) -> None:
+        """Read the journal every real second while the run waits: a journal deleted or replaced
+        under the run is noticed even when nothing is being written."""
+        while True:
+            await anyio.sleep(JOURNAL_CHECK_INTERVAL)
+            journal = self._journal
+            if journal is None or self._stopping:
+                continue
+            try:
+                await self._j(journal.counts)
+            except JournalError as exc:
+                if self._fatal is None:
+                    self._fatal = exc
+                    self.stop(f"error: {exc}")
 
     async def _open_journal(self) -> JournalBackend:
         if self._journal is not None:
@@ -324,23 +352,29 @@ class BatchRunner(FleetStage):
         if not memory:
             await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
         self._journal = await anyio.to_thread.run_sync(
-            lambda: Journal.open(
-                ":memory:" if memory else path,
-                manifest_digest=self.manifest.digest,
-                clock=self.session.clock,
-            )
+            lambda: Journal.open(":memory:" if memory else path, clock=self.session.clock)
         )
         return self._journal
 
     async def _run(self) -> None:
         journal = await self._open_journal()
+        # One journal, one writer: a second run on it is refused before it writes anything.
+        await self._j(journal.lock_writer)
+        if not journal.path.startswith(":memory:"):
+            await anyio.to_thread.run_sync(claim_out_dir, self.out_dir, journal.path)
         rows = self.manifest.rows
-        await self._j(journal.add_rows, [(r.row_id, r.family, dict(r.fields)) for r in rows])
+        await self._j(
+            journal.add_rows,
+            [(r.row_id, r.family, dict(r.fields)) for r in rows],
+            changed=self.changed_rows,
+        )
+        wanted = self._rows.keys()
+        if self.retry_failed is not None:
+            await self._retry_failed(journal)
         if isinstance(journal, FleetJournal):
             await self._run_fleet(journal)
             return
         plan = await self._j(journal.to_resume)
-        wanted = self._rows.keys()
 
         # An intent with no answer: the create may have reached Akool. Never sent again by itself.
         leftovers = [r.row_id for r in plan.creating if r.row_id in wanted]
@@ -370,6 +404,11 @@ class BatchRunner(FleetStage):
             )
 
         current = {r.row_id: r for r in await self._j(journal.rows) if r.row_id in wanted}
+        if self.changed_rows == "keep":
+            rows = self._kept_rows(current)
+        finished = await anyio.to_thread.run_sync(
+            lambda: {i for i, r in current.items() if self._finished_before(r)}
+        )
         follow_up: list[JournalRow] = []
         for row in rows:
             jrow = current[row.row_id]
@@ -382,7 +421,7 @@ class BatchRunner(FleetStage):
                 self.unknown_rows.append(row.row_id)
                 self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
-            elif self._finished_before(jrow):
+            elif row.row_id in finished:
                 self._progress.skipped += 1
                 self._emit(outcome_of(jrow, download=self.download, resumed=True), notify=False)
             else:
@@ -406,9 +445,9 @@ class BatchRunner(FleetStage):
         async with anyio.create_task_group() as work:
             self._work = work
             for jrow in follow_up:
-                work.start_soon(self._resume_held, self._rows[jrow.row_id], jrow)
+                work.start_soon(self._guard, self._resume_held, self._rows[jrow.row_id], jrow)
             for _ in range(min(self.concurrency, len(self._pending))):
-                work.start_soon(self._create_worker)
+                work.start_soon(self._guard, self._create_worker)
         # Rows never started (stopped, or a fatal refusal) still get their outcome.
         for row in self._pending[self._next_pending :]:
             reason = self._halted_for(row) or self._stop_reason or "stopped"
@@ -418,6 +457,38 @@ class BatchRunner(FleetStage):
                 )
             )
         await self._measure_slots(journal)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _kept_rows(self, current: Mapping[str, JournalRow]) -> tuple[ManifestRow, ...]:
+        """The manifest's rows, those changed since journaled as journaled (``changed_rows``
+        ``"keep"``)."""
+        kept = []
+        for row in self.manifest.rows:
+            jrow = current[row.row_id]
+            if jrow.family != row.family or dict(jrow.request) != dict(row.fields):
+                row = ManifestRow(row.row_id, jrow.family, jrow.request, row.source, row.line)
+                self._rows[row.row_id] = row
+            kept.append(row)
+        return tuple(kept)
+
+    async def _retry_failed(self, journal: JournalBackend) -> None:
+        """Send the failed rows ``retry_failed`` asks for back to pending."""
+        assert self.retry_failed is not None
+        chosen, partial = rows_to_retry(
+            await self._j(journal.rows, [RowState.FAILED]), self._rows, self.retry_failed
+        )
+        if partial:
+            logger.warning(
+                "%d failed row(s) are not created again: a job of theirs completed and would be "
+                "paid twice: %s",
+                len(partial),
+                ", ".join(partial[:20]),
+            )
+        if chosen:
+            await self._j(journal.mark_failed_for_retry, chosen)
+            logger.info("creating %d failed row(s) again: %s", len(chosen), ", ".join(chosen[:20]))
+        self.retried_failed = chosen
 
     async def _create_worker(self) -> None:
         while (
@@ -453,38 +524,6 @@ class BatchRunner(FleetStage):
             self._work.start_soon(self._finish, row, results)
 
 
-def _route(sessions: Sequence[BaseSession], rows: Sequence[ManifestRow]) -> dict[str, BaseSession]:
-    """Row id -> the session serving the row's family.
-
-    Raises:
-        ManifestError: rows whose family no session serves (each cited by line).
-        ValidationError: two sessions serve a family the rows use.
-    """
-    route: dict[str, BaseSession] = {}
-    problems: list[ManifestProblem] = []
-    for row in rows:
-        serving = [s for s in sessions if row.family in s.families]
-        if len(serving) > 1:
-            raise ValidationError(
-                "session",
-                f"{len(serving)} sessions serve family {row.family!r}; give one per provider",
-            )
-        if serving:
-            route[row.row_id] = serving[0]
-            continue
-        given = ", ".join(sorted({s.provider for s in sessions}))
-        try:
-            provider = family_provider(row.family)
-        except KeyError:  # a ManifestRow built by hand, never validated
-            problem = f"no session serves {row.family!r} (sessions: {given})"
-        else:
-            problem = f"no {provider} session was given for {row.family!r} (sessions: {given})"
-        problems.append(ManifestProblem(row.source, row.line, "family", problem))
-    if problems:
-        raise ManifestError(problems)
-    return route
-
-
 class BatchOptions(TypedDict, total=False):
     """The optional arguments of :func:`run_batch` (and ``session.batch``)."""
 
@@ -498,6 +537,8 @@ class BatchOptions(TypedDict, total=False):
     create_retries: int
     max_running: int | None
     lease: float
+    changed_rows: ChangedRows
+    retry_failed: RetryFailed | None
 
 
 def run_batch(
@@ -538,6 +579,13 @@ def run_batch(
             limit holds for the whole fleet. ``batch.slot_usage`` then says how slots were used.
         lease: real seconds a fleet worker's claim on a row lasts without a heartbeat (a worker
             that dies loses its rows after this); PostgreSQL journals only.
+        changed_rows: what to do with rows journaled by an earlier run whose family or fields
+            changed since: ``"refuse"`` (ManifestError-like RowsChanged naming each, nothing
+            sent), ``"recreate"`` (create them again with the new fields), ``"keep"`` (keep what
+            was journaled). New rows are always created; finished rows stay finished.
+        retry_failed: create again the rows an earlier run left FAILED: ``"retryable"`` (those
+            the provider said to try again later, e.g. Akool's 1015/1205/1211) or ``"all"``.
+            A row with a completed job is not created again.
 
     Returns:
         The runner (an async context manager and async iterator of :class:`BatchOutcome`).
@@ -546,5 +594,7 @@ def run_batch(
         ManifestError: a row is invalid, or no session serves its family (every problem is
             listed); nothing was sent.
         ValidationError: an argument is out of range, or two sessions serve one family.
+        JournalLocked: (when the run starts) another process writes the journal.
+        OutDirTaken: (when the run starts) another journal's batch owns ``out_dir``.
     """
     return BatchRunner(session, rows, out_dir=out_dir, **options)

@@ -7,9 +7,10 @@ are each a :class:`RunState`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -21,7 +22,7 @@ from .._download import Downloader
 from .._sentinel import NotGiven
 from .journal import JournalBackend, RowState
 from .manifest import Manifest, ManifestRow
-from .outcomes import BatchOutcome, BatchProgress
+from .outcomes import BatchOutcome, BatchProgress, describe, first_leaf
 from .progress import OUTCOME_PHASE, Progress
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ __all__ = ["IN_FLIGHT", "RunState"]
 IN_FLIGHT: Final = frozenset({RowState.CREATED, RowState.QUEUEING, RowState.PROCESSING})
 
 T = TypeVar("T")
+
+logger = logging.getLogger("akool_async.batch")
 
 
 class RunState:
@@ -74,6 +77,35 @@ class RunState:
         self._rng = random.Random()
         #: Rows whose create outcome is unknown (lost answers), as found or caused by this run.
         self.unknown_rows: list[str] = []
+        #: Jobs created but not journaled (the journal failed right after the answer), by row.
+        self.unjournaled: dict[str, list[str]] = {}
+        #: The credentials were refused (the run stopped at the first such answer).
+        self.auth_error: BaseException | None = None
+        # The first error that stopped the run (raised once everything in flight has ended).
+        self._fatal: Exception | None = None
+        # Sessions whose credentials an answer proved; until then one create at a time.
+        self._proven: set[BaseSession] = set()
+        self._probes: dict[BaseSession, anyio.Lock] = {}
+
+    async def _guard(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        """Run a stage; an error in it stops the run gracefully instead of cancelling the rest.
+
+        Creates already sent get their answers (nothing in flight becomes *unknown* because of
+        another row's error); the first error is raised once the run has wound down.
+        """
+        try:
+            await fn(*args)
+        except Exception as exc:
+            leaf = first_leaf(exc)
+            if self._fatal is None:
+                self._fatal = leaf if isinstance(leaf, Exception) else exc
+                self.stop(f"error: {describe(leaf)}")
+            else:
+                logger.error("also: %s", describe(leaf))
+
+    def stop(self, reason: str = "stopped") -> None:
+        """End the run gracefully (see :meth:`BatchRunner.stop`)."""
+        raise NotImplementedError
 
     async def _j(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a journal call in a worker thread (it blocks on SQLite and fsync)."""

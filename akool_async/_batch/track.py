@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Final
 
 import anyio
 
-from .._errors import AkoolError, EventsLagged, JobFailed, JobNotFound
+from .._errors import AkoolError, AuthenticationError, EventsLagged, JobFailed, JobNotFound
 from .._job import Job
 from .._jobmodels import JobResult, JobStatus
 from .files import download_row, files_intact
-from .journal import JournalError, JournalRow, RowState
+from .journal import JournalError, JournalRow, RowState, StateError, UnknownRow
 from .manifest import ManifestRow
 from .outcomes import describe, failure_reason, outcome_of
 from .progress import Phase
@@ -71,8 +71,12 @@ class TrackStage(RunState):
             if state is not None and journal is not None:
                 try:
                     await self._j(journal.record_status, event.job_id, state)
-                except JournalError as exc:
+                except (StateError, UnknownRow) as exc:
                     logger.warning("journal: %s", exc)
+                except JournalError as exc:  # lost, full, broken: nothing more can be recorded
+                    if self._fatal is None:
+                        self._fatal = exc
+                        self.stop(f"error: {exc}")
 
     async def _wait(self, jobs: Sequence[Job]) -> dict[str, JobResult | BaseException]:
         """Wait for the jobs to end (or the run to stop); what each ended with."""
@@ -122,6 +126,9 @@ class TrackStage(RunState):
                 )
             else:
                 problems.append(f"{job_id}: {describe(result)}")
+                if isinstance(result, AuthenticationError) and self.auth_error is None:
+                    self.auth_error = result
+                    self.stop(f"credentials refused: {describe(result)}")
         return problems
 
     async def _finish(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,29 +20,56 @@ from typing import Any
 import anyio
 
 from .._base import BaseSession
-from .._batch import JournalError, Manifest, ManifestError, load_manifest
+from .._batch import (
+    DEFAULT_JOURNAL_NAME,
+    Journal,
+    JournalError,
+    JournalLocked,
+    Manifest,
+    ManifestError,
+    RowsChanged,
+    load_manifest,
+)
+from .._batch.claims import OutDirTaken
+from .._batch.journal._lockfile import current_holder, describe_holder
+from .._batch.journal.opening import is_postgres_url
 from .._batch.online_check import check_manifest_online
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
-from .._version import __version__
+from .._version import __version__ as version
 from ._display import DEFAULT_LOG_INTERVAL, make_display
-from ._families import add_family_commands
-from ._misc import add_misc_commands, status_wait
+from ._help import fields_help
+from ._misc import add_at_hand_commands, add_status_parser, status_wait
 from ._run import (
+    EXIT_AUTH,
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_JOURNAL,
+    EXIT_LOCKED,
     EXIT_OK,
     BatchOptions,
     execute,
+    exit_code_for,
     open_journal,
     setup_logging,
 )
+from ._signals import Interrupted, handled, received
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "build_parser", "main"]
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_JOURNAL",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "build_parser",
+    "main",
+]
 
 _BATCH_EPILOG = """\
 manifest (CSV with a header row, or JSON Lines; one job request per row):
@@ -58,11 +86,8 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
     topview_product_image2video, topview_video_avatar, topview_image2video,
     topview_text2video, topview_text2image; fields in snake_case or TopView's camelCase
     (product_image_file_id or productImageFileId, noticeUrl)
-  fields: the SDK's names (talking_photo_url, audio_url, video_url, url, language ...);
-    aliases: photo/image -> talking_photo_url and audio -> audio_url (talking_photo),
-    video/audio (lip_sync), video -> url and languages/lang -> language (video_translation),
-    avatar/text/voice (talking_avatar), text/voice (tts), image -> image_url (image2video),
-    webhookUrl, sourceImage, targetImage, modifyImage/modifyVideo (API spellings)
+  fields: the SDK's names, as session.create and the Python methods take them (listed
+    per family below, with the other spellings accepted everywhere alike)
   id: optional (default line-N); unique ignoring case; names the result files.
   Names are case-insensitive; empty cells are "not given"; '#' lines are comments.
   The whole manifest is checked before any request; errors cite file:line.
@@ -72,9 +97,23 @@ journal and resume:
   command again to resume: finished rows are skipped, created jobs are tracked again (never
   created twice). A row whose create answer was lost is "unknown": it is listed and not
   created again unless --retry-unknown (the first job may exist: you may pay twice).
+  One journal has one writer: a second run on it is refused (exit 6) naming the first.
+  A manifest may grow: new rows are created, finished rows stay finished; a row whose
+  fields changed is refused unless --changed-rows=recreate (create it again) or =keep.
+  Failed rows stay failed unless --retry-failed (those the provider said to try again
+  later, e.g. Akool 1015/1201/1205/1211) or --retry-failed=all.
+  An output directory belongs to one journal: another journal's run is refused there.
 
-exit codes: 0 all done, 1 some rows failed/unknown/not finished, 2 bad input,
-  3 interrupted (run again to resume)
+exit codes:
+  0  every row done
+  1  some rows failed, are unknown or not finished (see the summary and the report)
+  2  bad input: manifest, arguments, changed rows, an unreadable journal, an output
+     directory owned by another journal; nothing was sent
+  3  interrupted (SIGINT/SIGTERM); run the same command again to resume
+  4  the credentials were refused (AKOOL_API_KEY ...); nothing more was sent
+  5  the journal or the output directory failed during the run (deleted, replaced, disk
+     full); the run stopped, the summary and the report say what was done
+  6  the journal is in use by another run
 
 credentials (environment only, each needed only if the manifest has that provider's rows):
   Akool: AKOOL_API_KEY, or AKOOL_CLIENT_ID + AKOOL_CLIENT_SECRET
@@ -133,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="akool-async",
         description="Akool video generation from the command line.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     batch = sub.add_parser(
@@ -141,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every job of a manifest (CSV or JSONL), journaled and resumable",
         description="Create, track and download every job of a manifest. Resumable: run the "
         "same command again after an interruption or a crash.",
-        epilog=_BATCH_EPILOG,
+        epilog=_BATCH_EPILOG + "\n" + fields_help(PROVIDERS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     batch.add_argument("manifest", type=Path, metavar="MANIFEST", help="a .csv or .jsonl file")
@@ -200,6 +239,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="create again the rows whose create answer was lost (they may be billed twice)",
     )
     batch.add_argument(
+        "--retry-failed",
+        nargs="?",
+        const="retryable",
+        choices=("retryable", "all"),
+        metavar="WHICH",
+        help="create again the rows an earlier run left failed: those the provider said to try "
+        "again later (default), or 'all'",
+    )
+    batch.add_argument(
+        "--changed-rows",
+        choices=("refuse", "recreate", "keep"),
+        default="refuse",
+        help="rows journaled earlier whose fields changed in the manifest: refuse the run "
+        "(default, naming them), recreate them with the new fields, or keep what was journaled",
+    )
+    batch.add_argument(
         "--no-download", action="store_true", help="only collect the result URLs (7-day expiry)"
     )
     batch.add_argument(
@@ -240,30 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="fake server seed (default 7)")
     _add_progress(demo)
 
-    status = sub.add_parser(
-        "status", help="show one job's status, or a fleet's (--journal postgresql://...)"
-    )
-    status.add_argument("job_id", metavar="ID", nargs="?")
-    status.add_argument("--family", help="the job's family, e.g. talking_photo")
-    status.add_argument(
-        "--journal",
-        metavar="URL",
-        help="show the fleet sharing this journal: workers, rows per state, throughput",
-    )
-    status.add_argument("--wait", action="store_true", help="track the job to its end")
-    status.add_argument("--download", type=Path, metavar="DIR", help="wait, then save the result")
-    status.add_argument(
-        "--json", action="store_true", help="with --journal or --wait: one JSON document"
-    )
-    _add_connection(status)
+    add_status_parser(sub, _add_connection)
 
     sub.add_parser(
         "fake-server",
         help="run the fake Akool server (python -m akool_async.testing; see its --help)",
         add_help=False,
     )
-    add_misc_commands(sub, _add_connection)
-    add_family_commands(sub, _add_connection)
+    add_at_hand_commands(sub, _add_connection)
     return parser
 
 
@@ -290,16 +329,44 @@ def _error(message: str) -> None:
     print(f"akool-async: error: {message}", file=sys.stderr, flush=True)
 
 
+def _credentials_in_use(provider: Provider) -> str:
+    """The environment variables the provider's session takes its credentials from."""
+    for names in provider.credential_env:
+        if all(os.environ.get(n, "").strip() for n in names):
+            return " and ".join(names)
+    return " and ".join(provider.credential_env[0]) if provider.credential_env else provider.name
+
+
+def _missing_credentials(provider: Provider) -> str | None:
+    """A message naming the environment variables to set, if none of the ways is set."""
+    ways = provider.credential_env
+    if not ways or any(all(os.environ.get(n, "").strip() for n in names) for names in ways):
+        return None
+    options = " or ".join(" and ".join(names) for names in ways)
+    return f"no {provider.name} credentials: set {options} in the environment"
+
+
 def _sessions(
     args: argparse.Namespace, names: Sequence[str], clock: Clock | None, **kwargs: Any
 ) -> list[BaseSession]:
     """One session per provider named, in PROVIDERS order, with credentials from the environment
-    (ConfigurationError if some are missing)."""
-    return [
-        p.session_from_env(base_url=getattr(args, f"base_url_{p.name}"), clock=clock, **kwargs)
-        for p in PROVIDERS
-        if p.name in names
-    ]
+    (ConfigurationError if some are missing, naming the environment variables)."""
+    sessions = []
+    for p in PROVIDERS:
+        if p.name not in names:
+            continue
+        try:
+            session = p.session_from_env(
+                base_url=getattr(args, f"base_url_{p.name}"), clock=clock, **kwargs
+            )
+        except ConfigurationError as exc:
+            missing = _missing_credentials(p)
+            # A session's own message may give Python advice (``api_key=``): name the variables.
+            if missing is not None and "=" in str(exc):
+                raise ConfigurationError(missing) from None
+            raise
+        sessions.append(session)
+    return sessions
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -332,12 +399,27 @@ def _batch(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
-    journal_path = args.journal if args.journal is not None else out_dir / ".akool-journal.sqlite"
+    journal_path = args.journal if args.journal is not None else out_dir / DEFAULT_JOURNAL_NAME
     try:
-        journal = open_journal(journal_path, manifest, sessions[0].clock)
-    except (JournalError, OSError, ImportError) as exc:
-        _error(str(exc))
+        journal = open_journal(
+            journal_path,
+            manifest,
+            sessions[0].clock,
+            out_dir=out_dir,
+            changed_rows=args.changed_rows,
+        )
+    except RowsChanged as exc:
+        listed = "\n".join(f"  {row_id}: {what}" for row_id, what in exc.changes.items())
+        _error(
+            f"{len(exc.changes)} row(s) of {args.manifest} changed since they were journaled in "
+            f"{journal_path}; nothing was sent:\n{listed}\nPass --changed-rows=recreate to "
+            "create them again with the new fields (they may be billed again), or "
+            "--changed-rows=keep to keep what was journaled."
+        )
         return EXIT_BAD_INPUT
+    except (JournalError, OutDirTaken, OSError, ImportError) as exc:
+        _error(str(exc))
+        return exit_code_for(exc) if isinstance(exc, JournalLocked) else EXIT_BAD_INPUT
     options = BatchOptions(
         out_dir=out_dir,
         report_path=args.report if args.report is not None else out_dir / "report.json",
@@ -348,25 +430,65 @@ def _batch(args: argparse.Namespace) -> int:
         manifest_name=str(args.manifest),
         max_running=args.max_running,
         lease=args.lease,
+        changed_rows=args.changed_rows,
+        retry_failed=args.retry_failed,
     )
     if args.max_wait is not None:
         options.max_wait = args.max_wait
     display = make_display(args.progress, interval=args.log_interval)
     setup_logging(args.verbose, display)
 
-    async def run() -> int:
+    async def run() -> tuple[int, dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
             for session in sessions:
                 await stack.enter_async_context(session)
-            code, _ = await execute(sessions, manifest, journal, options, display)
-            return code
+            return await execute(sessions, manifest, journal, options, display)
 
     try:
-        return anyio.run(run)
-    except KeyboardInterrupt:  # a signal before our handler was installed
-        return EXIT_INTERRUPTED
+        code, report = anyio.run(run)
     finally:
         journal.close()
+    if code == EXIT_AUTH:
+        providers = {r["family"] for r in report["rows"]}
+        names = [p for p in PROVIDERS if p.families.keys() & providers] or list(PROVIDERS)
+        env = " / ".join(_credentials_in_use(p) for p in names)
+        _error(f"the credentials in {env} were refused: {report['auth_error']}; check them")
+    return code
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is (or only holds) an interruption by a signal."""
+    if isinstance(exc, Interrupted | KeyboardInterrupt):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_interrupted(e) for e in exc.exceptions)
+    return False
+
+
+def _journal_status(path: Path) -> int:
+    """Rows per state of a journal, and the run writing it if any (reads only)."""
+    if not path.is_file():
+        _error(f"no journal at {path}")
+        return EXIT_BAD_INPUT
+    try:
+        with Journal.open(path) as journal:
+            counts = journal.counts()
+            holder = current_holder(journal.path + ".lock")
+    except JournalError as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    print(
+        json.dumps(
+            {
+                "journal": str(path),
+                "rows": sum(counts.values()),
+                "states": {state.value: n for state, n in counts.items() if n},
+                "writer": None if holder is None else describe_holder(holder),
+            },
+            indent=2,
+        )
+    )
+    return EXIT_OK
 
 
 def _check_online(args: argparse.Namespace, manifest: Manifest) -> int:
@@ -387,6 +509,8 @@ def _check_online(args: argparse.Namespace, manifest: Manifest) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     if args.journal is not None:
+        if not is_postgres_url(args.journal):
+            return _journal_status(Path(args.journal))
         from ._fleet_status import fleet_status, format_fleet_status
 
         try:
@@ -397,7 +521,7 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2) if args.json else format_fleet_status(status))
         return EXIT_OK
     if args.job_id is None or args.family is None:
-        _error("give a job ID and --family, or --journal URL")
+        _error("status needs a job ID and --family, or --journal FILE|URL")
         return EXIT_BAD_INPUT
     if args.wait or args.download:
         return status_wait(args)
@@ -448,12 +572,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return fake_main(args_list[1:], prog="akool-async fake-server")
     args = build_parser().parse_args(args_list)
-    handler = getattr(args, "handler", None)
-    if handler is not None:  # the family commands and the account reads
-        code: int = handler(args)
-        return code
+    if getattr(args, "handler", None) is not None:  # family commands, account reads
+        return int(args.handler(args))
     if args.command == "batch":
-        return _batch(args)
+        with handled():
+            try:
+                code = _batch(args)
+            except BaseException as exc:
+                if not _interrupted(exc):
+                    raise
+                print("akool-async: interrupted; run the same command again", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            return EXIT_INTERRUPTED if received() else code
     if args.command == "demo":
         from ._demo import run_demo
 

@@ -33,14 +33,21 @@ def printable(text: str) -> str:
     )
 
 
-def _rate_eta(progress: BatchProgress, elapsed: float) -> tuple[float | None, float | None]:
-    """Rows finished per real second in this run, and the seconds left at that rate."""
-    finished = progress.finished - progress.skipped
-    if elapsed <= 0 or finished <= 0:
+def _rate_eta(
+    progress: BatchProgress, elapsed: float, *, ended: bool = False
+) -> tuple[float | None, float | None]:
+    """Rows this run brought to an end per real second, and the seconds left at that rate.
+
+    Only this run's work counts: rows an earlier run finished (``skipped``) and rows merely left
+    incomplete (stopped, interrupted) are not throughput. No ETA once the run has ended.
+    """
+    p = progress
+    worked = p.done + p.failed + p.unknown - p.skipped
+    if elapsed <= 0 or worked <= 0:
         return None, None
-    rate = finished / elapsed
-    left = progress.total - progress.finished
-    return rate, left / rate
+    rate = worked / elapsed
+    left = p.pending + p.creating + p.queueing + p.processing + p.downloading
+    return rate, None if ended else left / rate
 
 
 def _fmt_seconds(seconds: float | None) -> str:
@@ -56,17 +63,17 @@ def _fmt_seconds(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def progress_line(progress: BatchProgress, elapsed: float) -> str:
-    """One plain line: finished share, every phase, throughput and ETA."""
+def progress_line(progress: BatchProgress, elapsed: float, *, ended: bool = False) -> str:
+    """One plain line: rows done (the share the summary will show), every phase, rate, ETA."""
     p = progress
-    share = 100.0 * p.finished / p.total if p.total else 100.0
-    rate, eta = _rate_eta(p, elapsed)
+    share = 100.0 * p.done / p.total if p.total else 100.0
+    rate, eta = _rate_eta(p, elapsed, ended=ended)
     speed = f"{rate:.1f} rows/s" if rate is not None else "- rows/s"
     return (
-        f"[{_fmt_seconds(elapsed):>6}] {p.finished}/{p.total} finished ({share:.0f}%): "
+        f"[{_fmt_seconds(elapsed):>6}] {p.done}/{p.total} done ({share:.0f}%): "
         f"created {p.created}, queueing {p.queueing}, processing {p.processing}, "
-        f"downloading {p.downloading}, done {p.done}, failed {p.failed}, unknown {p.unknown}, "
-        f"incomplete {p.incomplete} | {speed}, ETA {_fmt_seconds(eta)}"
+        f"downloading {p.downloading}, failed {p.failed}, unknown {p.unknown}, "
+        f"incomplete {p.incomplete} | {speed}, ETA {_fmt_seconds(eta) if not ended else '-'}"
     )
 
 
@@ -91,6 +98,9 @@ class Display(Protocol):
     def message(self, text: str) -> None:
         """A line for the person watching (interruptions, hints)."""
 
+    def finish(self, progress: BatchProgress, *, stopped: bool) -> None:
+        """The run ended (``stopped``: before every row could end): the final frame."""
+
     async def run(self) -> None:
         """Periodic output until cancelled."""
 
@@ -98,8 +108,8 @@ class Display(Protocol):
 class PlainDisplay:
     """Periodic log lines, for pipes, files and CI logs.
 
-    A line every ``interval`` real seconds while something changes, and one at every 10 % of
-    rows finished; failed and unknown rows are reported as they finish.
+    A line every ``interval`` real seconds while something changes (never more often), and a
+    final one; failed and unknown rows are reported as they finish.
     """
 
     def __init__(
@@ -114,9 +124,9 @@ class PlainDisplay:
         self._quiet = quiet
         self._progress: BatchProgress | None = None
         self._printed: BatchProgress | None = None
-        self._decile = -1
         self._start = time.monotonic()
         self._clock = SystemClock()
+        self._final = False
 
     @property
     def stream(self) -> TextIO:
@@ -132,9 +142,9 @@ class PlainDisplay:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._changed():
+        if not self._final and self._changed():
             assert self._progress is not None
-            self._print(self._progress)
+            self._print(self._progress, ended=True)
 
     def _changed(self) -> bool:
         """Whether the counts moved since the last line (time passing alone is no news)."""
@@ -143,21 +153,23 @@ class PlainDisplay:
             return False
         return then is None or attrs.evolve(now, elapsed=0.0) != attrs.evolve(then, elapsed=0.0)
 
-    def _print(self, progress: BatchProgress) -> None:
+    def _print(self, progress: BatchProgress, *, ended: bool = False) -> None:
         if self._quiet:
             return
         self._printed = progress
-        print(progress_line(progress, time.monotonic() - self._start), file=self.stream, flush=True)
+        line = progress_line(progress, time.monotonic() - self._start, ended=ended)
+        print(line, file=self.stream, flush=True)
 
     def update(self, progress: BatchProgress) -> None:
         self._progress = progress
-        if progress.total:
-            decile = 10 * progress.finished // progress.total
-            if decile > self._decile:
-                first = self._decile < 0
-                self._decile = decile
-                if not first or decile > 0:
-                    self._print(progress)
+
+    def finish(self, progress: BatchProgress, *, stopped: bool) -> None:
+        self._progress = progress
+        self._final = True
+        self._print(progress, ended=True)
+        left = progress.total - progress.done - progress.failed
+        if stopped and left and not self._quiet:
+            print(f"stopped with {left} row(s) not finished", file=self.stream, flush=True)
 
     def outcome(self, outcome: BatchOutcome) -> None:
         if self._quiet or outcome.resumed:
@@ -183,7 +195,11 @@ class PlainDisplay:
 
 
 class RichDisplay:
-    """Live progress bars on a terminal (rich)."""
+    """Live progress bars on a terminal (rich).
+
+    The bars count what the summary will count (done, failed, the rest), the rate and ETA are
+    this run's own (see :func:`_rate_eta`), and nothing spins once the run has ended.
+    """
 
     def __init__(self, console: Any | None = None) -> None:
         from rich.console import Console
@@ -191,49 +207,31 @@ class RichDisplay:
             BarColumn,
             MofNCompleteColumn,
             Progress,
-            ProgressColumn,
-            SpinnerColumn,
             TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
-            TimeRemainingColumn,
         )
-        from rich.text import Text
-
-        class _RateColumn(ProgressColumn):
-            def render(self, task: Any) -> Text:
-                speed = task.finished_speed or task.speed
-                if not task.fields.get("rate") or speed is None:
-                    return Text("")
-                return Text(f"{speed:.1f} rows/s", style="progress.data.speed")
-
-        class _EtaColumn(TimeRemainingColumn):
-            def render(self, task: Any) -> Text:
-                if not task.fields.get("rate"):
-                    return Text("")
-                return super().render(task)
 
         self.console = console if console is not None else Console(stderr=True)
         self._progress = Progress(
-            SpinnerColumn(),
             TextColumn("{task.description:<10}"),
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
-            _RateColumn(),
             TimeElapsedColumn(),
-            _EtaColumn(),
             TextColumn("{task.fields[detail]}"),
             console=self.console,
             transient=False,
             refresh_per_second=8,
         )
+        self._start = time.monotonic()
+        self._ended = False
         self._created: Any = None
-        self._finished: Any = None
         self._done: Any = None
         self._failed: Any = None
 
     def __enter__(self) -> RichDisplay:
+        self._start = time.monotonic()
         self._progress.start()
         return self
 
@@ -249,32 +247,43 @@ class RichDisplay:
         if self._created is not None:
             return
         add = self._progress.add_task
-        self._created = add("created", total=total, detail="", rate=False)
-        self._finished = add("finished", total=total, detail="", rate=True)
-        self._done = add("[green]done", total=total, detail="", rate=False)
-        self._failed = add("[red]failed", total=total, detail="", rate=False)
+        self._created = add("created", total=total, detail="")
+        self._done = add("[green]done", total=total, detail="")
+        self._failed = add("[red]failed", total=total, detail="")
 
     def update(self, progress: BatchProgress) -> None:
         p = progress
         self._ensure(p.total)
         up = self._progress.update
+        rate, eta = _rate_eta(p, time.monotonic() - self._start, ended=self._ended)
+        speed = f"{rate:.1f} rows/s" if rate is not None else "- rows/s"
         up(
             self._created,
             completed=p.created,
-            detail=f"queueing {p.queueing}  processing {p.processing}",
+            detail=f"queueing {p.queueing}  processing {p.processing}  downloading {p.downloading}",
         )
         up(
-            self._finished,
-            completed=p.finished,
-            detail=f"downloading {p.downloading}" + (f"  skipped {p.skipped}" if p.skipped else ""),
+            self._done,
+            completed=p.done,
+            detail=f"{speed}  ETA {_fmt_seconds(eta) if not self._ended else '-'}"
+            + (f"  skipped {p.skipped}" if p.skipped else ""),
         )
-        up(self._done, completed=p.done)
         up(
             self._failed,
             completed=p.failed,
             detail=(f"unknown {p.unknown}  " if p.unknown else "")
             + (f"incomplete {p.incomplete}" if p.incomplete else ""),
         )
+
+    def finish(self, progress: BatchProgress, *, stopped: bool) -> None:
+        self._ended = True
+        self.update(progress)
+        for task in (self._created, self._done, self._failed):
+            if task is not None:  # freeze the elapsed time of every bar
+                self._progress.stop_task(task)
+        left = progress.total - progress.done - progress.failed
+        if stopped and left:
+            self.console.print(f"stopped with {left} row(s) not finished", highlight=False)
 
     def outcome(self, outcome: BatchOutcome) -> None:
         if outcome.resumed:
@@ -322,6 +331,9 @@ class NullDisplay:
 
     def message(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
+
+    def finish(self, progress: BatchProgress, *, stopped: bool) -> None:
+        return None
 
     async def run(self) -> None:
         clock = SystemClock()

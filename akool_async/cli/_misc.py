@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -16,9 +17,10 @@ from .._clock import Clock, ScaledClock
 from .._errors import AkoolError, ConfigurationError, ValidationError
 from .._providers import PROVIDERS
 from .._session import Session
+from ._families import add_family_commands
 from ._jobs import JobLine, emit, wait_all
 
-__all__ = ["add_misc_commands", "status_wait"]
+__all__ = ["add_at_hand_commands", "add_misc_commands", "add_status_parser", "status_wait"]
 
 _EXIT_BAD_INPUT = 2
 _EXIT_FAILED = 1
@@ -54,6 +56,37 @@ def add_misc_commands(sub: Any, add_connection: Callable[[argparse.ArgumentParse
         choices=MODEL_TYPES,
         help="1501 image to video (default), 1502 text to video, 2101 character swap; repeatable",
     )
+
+
+def add_at_hand_commands(
+    sub: Any, add_connection: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """The account reads and lists, then one command per family."""
+    add_misc_commands(sub, add_connection)
+    add_family_commands(sub, add_connection)
+
+
+def add_status_parser(sub: Any, add_connection: Callable[[argparse.ArgumentParser], None]) -> None:
+    """``status``: one job (``--wait``, ``--download DIR``), a journal, or a fleet."""
+    status = sub.add_parser(
+        "status",
+        help="show one job's status, a batch journal's (read-only, even while a run writes it), "
+        "or a fleet's (--journal postgresql://...)",
+    )
+    status.add_argument("job_id", metavar="ID", nargs="?", help="a job id (with --family)")
+    status.add_argument("--family", help="the job's family, e.g. talking_photo")
+    status.add_argument(
+        "--journal",
+        metavar="FILE|URL",
+        help="show a batch journal's rows per state; for a postgresql:// journal, the fleet "
+        "sharing it: workers, rows per state, throughput",
+    )
+    status.add_argument("--wait", action="store_true", help="track the job to its end")
+    status.add_argument("--download", type=Path, metavar="DIR", help="wait, then save the result")
+    status.add_argument(
+        "--json", action="store_true", help="with --journal or --wait: one JSON document"
+    )
+    add_connection(status)
 
 
 def _clock(args: argparse.Namespace) -> Clock | None:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from .._batch import BatchOutcome, JournalRow, OutcomeState, RowState
+from .._batch import BatchOutcome, JournalRow, ManifestRow, OutcomeState, RowState
+from .._batch.claims import retryable_failure
 from ._display import printable
 
 __all__ = ["REPORT_VERSION", "build_report", "print_summary", "write_report"]
@@ -34,6 +35,11 @@ def _iso(wall: float) -> str:
     return datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
 
 
+def _unread(row: ManifestRow) -> JournalRow:
+    """A row the journal could not give back (it failed): only what the manifest says."""
+    return JournalRow(row.row_id, row.family, dict(row.fields), RowState.PENDING, 0, (), None, 0, 0)
+
+
 def _row_entry(jrow: JournalRow, outcome: BatchOutcome | None, download: bool) -> dict[str, Any]:
     if outcome is not None:
         state, error, warnings = outcome.state, outcome.error, list(outcome.warnings)
@@ -43,17 +49,19 @@ def _row_entry(jrow: JournalRow, outcome: BatchOutcome | None, download: bool) -
             state = OutcomeState.DONE
         error = None if state is OutcomeState.DONE else (jrow.error or "not finished")
         warnings = []
+    files = jrow.files or (outcome.files if outcome is not None else ())
     return {
         "id": jrow.row_id,
         "family": jrow.family,
         "state": state.value,
-        "job_ids": list(jrow.job_ids),
+        "job_ids": list(jrow.job_ids or (outcome.job_ids if outcome is not None else ())),
         "files": [
-            {"job_id": f.job_id, "path": f.path, "size": f.size, "sha256": f.sha256}
-            for f in jrow.files
+            {"job_id": f.job_id, "path": f.path, "size": f.size, "sha256": f.sha256} for f in files
         ],
-        "urls": list(jrow.result_urls),
+        "urls": list(jrow.result_urls or (outcome.urls if outcome is not None else ())),
         "error": error,
+        # The provider said to try again later: --retry-failed creates it again.
+        "retryable": state is OutcomeState.FAILED and retryable_failure(jrow),
         "warnings": warnings,
         "attempts": jrow.attempts,
         "resumed": outcome.resumed if outcome is not None else False,
@@ -62,7 +70,8 @@ def _row_entry(jrow: JournalRow, outcome: BatchOutcome | None, download: bool) -
 
 def build_report(
     *,
-    rows: Sequence[JournalRow],
+    rows: Sequence[JournalRow] | None,
+    manifest_rows: Sequence[ManifestRow],
     order: Sequence[str],
     outcomes: Mapping[str, BatchOutcome],
     manifest: str,
@@ -76,11 +85,22 @@ def build_report(
     exit_code: int,
     download: bool,
     retried_unknown: Sequence[str] = (),
+    retried_failed: Sequence[str] = (),
+    unjournaled: Mapping[str, Sequence[str]] | None = None,
     halted: str | None = None,
     error: str | None = None,
+    auth_error: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON report: counts, then every manifest row (in manifest order) with its files."""
-    by_id = {r.row_id: r for r in rows}
+    """The JSON report: counts, then every manifest row (in manifest order) with its files.
+
+    ``rows`` is None when the journal could not be read: the rows are reported from this run's
+    outcomes (and the manifest) alone.
+    """
+    by_id = (
+        {r.row_id: r for r in rows}
+        if rows is not None
+        else {r.row_id: _unread(r) for r in manifest_rows}
+    )
     entries = [_row_entry(by_id[i], outcomes.get(i), download) for i in order if i in by_id]
     counts = {state.value: 0 for state in OutcomeState}
     for entry in entries:
@@ -97,10 +117,16 @@ def build_report(
         "interrupted": interrupted,
         "exit_code": exit_code,
         "error": error,
+        "auth_error": auth_error,
         "halted": halted,
         "counts": {"total": len(entries), **counts},
         "unknown_rows": [e["id"] for e in entries if e["state"] == OutcomeState.UNKNOWN.value],
         "retried_unknown": list(retried_unknown),
+        "retried_failed": list(retried_failed),
+        "retryable_rows": [e["id"] for e in entries if e["retryable"]],
+        # Jobs created (and billed) whose ids the journal could not record: only here and in
+        # the log. Track them with `akool-async status ID --family FAMILY`.
+        "unjournaled_jobs": {k: list(v) for k, v in (unjournaled or {}).items()},
         "rows": entries,
     }
 
@@ -130,7 +156,23 @@ def _advice(report: Mapping[str, Any]) -> list[str]:
             "TopView) account, then re-run with --retry-unknown to create them again (they may "
             "be billed twice)."
         )
-    if report["interrupted"] or counts["incomplete"]:
+    retryable = report.get("retryable_rows", [])
+    if retryable:
+        lines.append(
+            f"{len(retryable)} failed row(s) are retryable (the provider said to try again "
+            "later): run again with --retry-failed to create them again."
+        )
+    if counts["failed"] > len(retryable):
+        lines.append(
+            f"{counts['failed'] - len(retryable)} failed row(s) are not retryable as they are "
+            "(fix them, or use --retry-failed=all to create every failed row again)."
+        )
+    if report.get("unjournaled_jobs"):
+        jobs = ", ".join(f"{r}: {','.join(j)}" for r, j in report["unjournaled_jobs"].items())
+        lines.append(f"Jobs created but not journaled (they exist and are billed): {jobs}")
+    if report.get("auth_error"):
+        lines.append("Nothing more was sent: fix the credentials, then run the same command again.")
+    elif report["interrupted"] or counts["incomplete"]:
         lines.append("Run the same command again to resume: finished rows are skipped.")
     return lines
 
@@ -162,7 +204,8 @@ def print_summary(
     print(f"  {'total':<11}{counts['total']:>7}", file=out)
     shown = problems[:_LISTED]
     for row, state in shown:
-        line = f"  {state.value:<11}{row['id']}  {row['family']}  {row['error'] or ''}"
+        tag = " [retryable]" if row.get("retryable") else ""
+        line = f"  {state.value:<11}{row['id']}  {row['family']}  {row['error'] or ''}{tag}"
         print(printable(line), file=out)
     if len(problems) > len(shown):
         print(f"  ... and {len(problems) - len(shown)} more (see the report)", file=out)
@@ -211,11 +254,12 @@ def _print_rich(
         detail.add_column("family")
         detail.add_column("error", overflow="fold")
         for row, state in problems[:_LISTED]:
+            tag = " [retryable]" if row.get("retryable") else ""
             detail.add_row(
                 state.value,
                 escape(printable(row["id"])),
                 row["family"],
-                escape(printable(row["error"] or "")),
+                escape(printable((row["error"] or "") + tag)),
             )
         console.print(detail)
         if len(problems) > _LISTED:

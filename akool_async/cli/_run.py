@@ -24,24 +24,34 @@ from .._batch import (
     BatchOutcome,
     BatchRunner,
     Journal,
+    JournalCorrupt,
+    JournalError,
+    JournalLocked,
     Manifest,
     OutcomeState,
     RowConflict,
     run_batch,
 )
+from .._batch.claims import OutDirTaken, RetryFailed, claim_out_dir
 from .._batch.fleet import DEFAULT_LEASE
+from .._batch.journal import ChangedRows
 from .._batch.journal.opening import is_postgres_url
 from .._batch.journal.opening import open_journal as open_any_journal
 from .._clock import Clock
-from .._errors import AkoolError
+from .._download import StorageError
+from .._errors import ValidationError
 from .._sentinel import NOT_GIVEN, NotGiven
+from . import _signals
 from ._display import Display, RichDisplay
 from ._report import build_report, print_summary, write_report
 
 __all__ = [
+    "EXIT_AUTH",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_JOURNAL",
+    "EXIT_LOCKED",
     "EXIT_OK",
     "BatchOptions",
     "execute",
@@ -57,6 +67,13 @@ EXIT_FAILED: Final = 1
 EXIT_BAD_INPUT: Final = 2
 #: Interrupted (SIGINT/SIGTERM); the journal is consistent, run again to resume.
 EXIT_INTERRUPTED: Final = 3
+#: The provider refused the credentials (a wrong or revoked key): nothing more was sent.
+EXIT_AUTH: Final = 4
+#: The journal or the output directory failed during the run (deleted or replaced, disk full,
+#: I/O error): the run stopped; what was recorded up to then stays valid.
+EXIT_JOURNAL: Final = 5
+#: Another run is writing the journal: nothing was done.
+EXIT_LOCKED: Final = 6
 
 logger = logging.getLogger("akool_async.batch")
 
@@ -75,6 +92,11 @@ class BatchOptions:
     manifest_name: str = "manifest"
     max_running: int | None = None
     lease: float = DEFAULT_LEASE
+    changed_rows: ChangedRows = "refuse"
+    retry_failed: RetryFailed | None = None
+    #: Failed rows are expected (the demo's fake fails a few on purpose): they do not make the
+    #: exit code 1 (unknown and unfinished rows still do).
+    failures_ok: bool = False
 
 
 @define
@@ -120,30 +142,60 @@ async def _watch_signals(
             signals = stack.enter_context(anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM))
         except (NotImplementedError, ValueError, RuntimeError):  # pragma: no cover  # Windows
             return
-        async for _ in signals:
-            if not state.interrupted:
-                state.interrupted = True
-                display.message(
-                    "interrupted: journaling the creates in flight, then stopping "
-                    "(press Ctrl-C again to abort at once)"
-                )
-                runner.stop("interrupted")
-            else:
-                state.aborted = True
-                display.message("aborting")
-                hard.cancel()
+        try:
+            await _signal_loop(signals, runner, hard, display, state)
+        finally:
+            # The receiver is gone: a signal from now on must not cut the summary short.
+            stack.close()
+            _signals.note_late()
+
+
+async def _signal_loop(
+    signals: Any, runner: BatchRunner, hard: anyio.CancelScope, display: Display, state: _RunState
+) -> None:
+    async for _ in signals:
+        if not state.interrupted:
+            state.interrupted = True
+            display.message(
+                "interrupted: journaling the creates in flight, then stopping "
+                "(press Ctrl-C again to abort at once)"
+            )
+            runner.stop("interrupted")
+        else:
+            state.aborted = True
+            display.message("aborting")
+            hard.cancel()
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code an error that ended (or prevented) a run means."""
+    if isinstance(error, JournalLocked):
+        return EXIT_LOCKED
+    if isinstance(error, JournalCorrupt | RowConflict | OutDirTaken | ValidationError):
+        return EXIT_BAD_INPUT
+    if isinstance(error, JournalError | StorageError | OSError):
+        return EXIT_JOURNAL
+    return EXIT_FAILED
 
 
 def _exit_code(
-    outcomes: Mapping[str, BatchOutcome], total: int, state: _RunState, error: BaseException | None
+    outcomes: Mapping[str, BatchOutcome],
+    total: int,
+    state: _RunState,
+    error: BaseException | None,
+    runner: BatchRunner,
+    failures_ok: bool = False,
 ) -> int:
+    if runner.auth_error is not None:
+        return EXIT_AUTH
+    if error is not None and exit_code_for(error) != EXIT_FAILED:
+        return exit_code_for(error)
     if state.interrupted:
         return EXIT_INTERRUPTED
-    if isinstance(error, RowConflict):
-        return EXIT_BAD_INPUT
     if error is not None:
         return EXIT_FAILED
-    done = sum(1 for o in outcomes.values() if o.state is OutcomeState.DONE)
+    ok = (OutcomeState.DONE, OutcomeState.FAILED) if failures_ok else (OutcomeState.DONE,)
+    done = sum(1 for o in outcomes.values() if o.state in ok)
     return EXIT_OK if done == total else EXIT_FAILED
 
 
@@ -179,6 +231,8 @@ async def execute(
         download_concurrency=options.download_concurrency,
         max_running=options.max_running,
         lease=options.lease,
+        changed_rows=options.changed_rows,
+        retry_failed=options.retry_failed,
     )
     with display:
         with anyio.CancelScope() as hard:
@@ -190,17 +244,24 @@ async def execute(
                         async for outcome in runner:
                             outcomes[outcome.row_id] = outcome
                             display.outcome(outcome)
-                except (AkoolError, OSError) as exc:
+                except Exception as exc:  # every failure ends with the summary and the report
                     error = exc
+                    if not isinstance(exc, JournalError | StorageError | OSError):
+                        logger.exception("the batch ended with an unexpected error")
                 tg.cancel_scope.cancel()
-        if hard.cancelled_caught:
+        if hard.cancelled_caught or _signals.received():
             state.interrupted = True
-        display.update(runner.progress)
-    code = _exit_code(outcomes, len(manifest.rows), state, error)
+        display.finish(runner.progress, stopped=runner.stopped or error is not None)
+    code = _exit_code(outcomes, len(manifest.rows), state, error, runner, options.failures_ok)
+    rows = None
     with anyio.CancelScope(shield=True):
-        rows = await anyio.to_thread.run_sync(journal.rows)
+        try:
+            rows = await anyio.to_thread.run_sync(journal.rows)
+        except Exception as exc:  # e.g. the journal was deleted: report what this run saw
+            logger.error("cannot read the journal for the report: %s", exc)
     report = build_report(
         rows=rows,
+        manifest_rows=manifest.rows,
         order=[r.row_id for r in manifest.rows],
         outcomes=outcomes,
         manifest=options.manifest_name,
@@ -214,8 +275,11 @@ async def execute(
         exit_code=code,
         download=options.download,
         retried_unknown=runner.retried_unknown,
+        retried_failed=runner.retried_failed,
+        unjournaled=runner.unjournaled,
         halted=runner.halted,
         error=None if error is None else (str(error) or type(error).__name__),
+        auth_error=None if runner.auth_error is None else str(runner.auth_error),
     )
     usage = runner.slot_usage
     if usage is not None:
@@ -227,7 +291,7 @@ async def execute(
     try:
         write_report(options.report_path, report)
         report_path: Path | None = options.report_path
-    except OSError as exc:
+    except OSError as exc:  # a full disk must not hide the summary
         logger.error("cannot write the report %s: %s", options.report_path, exc)
         report_path = None
     print_summary(report, report_path)
@@ -240,16 +304,41 @@ async def execute(
     return code, report
 
 
-def open_journal(path: str | Path, manifest: Manifest, clock: Clock) -> Journal:
-    """Open the journal for ``manifest``: a ``postgresql://`` URL, or a file (its directory is
-    created).
+def open_journal(
+    path: str | Path,
+    manifest: Manifest,
+    clock: Clock,
+    *,
+    out_dir: Path | None = None,
+    changed_rows: ChangedRows = "refuse",
+) -> Journal:
+    """Open the journal for ``manifest`` (a ``postgresql://`` URL, or a file whose directory is
+    created) as its only writer, and journal the manifest's rows.
+
+    Everything a run would refuse is refused here, before any request: another run writing the
+    journal, an output directory another journal owns, rows changed since they were journaled.
 
     Raises:
-        JournalError: another manifest's journal (ManifestMismatch), or not a journal.
+        JournalLocked: another process writes the journal.
+        OutDirTaken: ``out_dir`` belongs to another journal's batch.
+        RowsChanged: rows changed and ``changed_rows`` is ``"refuse"``.
+        JournalError: not a journal, a newer schema, unreadable rows.
         OSError: the directory cannot be created.
         ImportError: a PostgreSQL URL without psycopg (``akool-async[fleet]``).
     """
     if not is_postgres_url(path):
         path = Path(path).absolute()
         path.parent.mkdir(parents=True, exist_ok=True)
-    return open_any_journal(path, manifest_digest=manifest.digest, clock=clock)
+    journal = open_any_journal(path, clock=clock)
+    try:
+        journal.lock_writer()
+        if out_dir is not None:
+            claim_out_dir(out_dir, journal.path)
+        journal.add_rows(
+            [(r.row_id, r.family, dict(r.fields)) for r in manifest.rows], changed=changed_rows
+        )
+        journal.rows()  # every row readable (exit 2 now rather than a traceback later)
+    except BaseException:
+        journal.close()
+        raise
+    return journal

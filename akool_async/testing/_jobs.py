@@ -197,17 +197,34 @@ class FakeJob(TimedJob):
 _BLOCK = 64 * 1024
 
 
-def result_bytes(job_id: str, size: int) -> bytes:
-    """The deterministic content of a job's result file (``size`` bytes)."""
+#: The first bytes of a result file, per extension: what a real file of that type starts with.
+_MAGIC: Final[dict[str, bytes]] = {
+    "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
+    "mov": b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    "mp3": b"ID3\x04\x00\x00\x00\x00\x00\x00",
+}
+
+
+def result_bytes(job_id: str, size: int, ext: str = "") -> bytes:
+    """The deterministic content of a job's result file (``size`` bytes).
+
+    With ``ext`` (``"mp4"``, ``"png"``, ``"mp3"`` ...), it starts as a real file of that type does.
+    """
     seed = hashlib.sha256(job_id.encode()).digest()
     block = seed * (_BLOCK // len(seed))
     if size <= _BLOCK:
-        return block[:size]
-    whole, rest = divmod(size, _BLOCK)
-    return block * whole + block[:rest]
+        body = block[:size]
+    else:
+        whole, rest = divmod(size, _BLOCK)
+        body = block * whole + block[:rest]
+    magic = _MAGIC.get(ext.lower().lstrip("."), b"")[:size]
+    return magic + body[len(magic) :]
 
 
-def result_chunks(job_id: str, size: int) -> list[tuple[bytes, int]]:
+def result_chunks(job_id: str, size: int, ext: str = "") -> list[tuple[bytes, int]]:
     """``(block, count)`` pieces that concatenate to :func:`result_bytes` (for streaming)."""
     seed = hashlib.sha256(job_id.encode()).digest()
     block = seed * (_BLOCK // len(seed))
@@ -215,6 +232,11 @@ def result_chunks(job_id: str, size: int) -> list[tuple[bytes, int]]:
     pieces = [(block, whole)] if whole else []
     if rest:
         pieces.append((block[:rest], 1))
+    magic = _MAGIC.get(ext.lower().lstrip("."), b"")
+    if magic and pieces:
+        first, count = pieces[0]
+        head = [(magic[: len(first)] + first[len(magic) :], 1)]
+        pieces = head + ([(first, count - 1)] if count > 1 else []) + pieces[1:]
     return pieces
 
 

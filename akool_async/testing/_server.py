@@ -207,7 +207,7 @@ class FakeAkool(ServedApp):
 
     def expected_bytes(self, job_id: str) -> bytes:
         """The exact content ``GET /files/...`` serves for ``job_id``."""
-        return result_bytes(job_id, self.config.result_size)
+        return result_bytes(job_id, self.config.result_size, self.jobs[job_id].ext)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -403,13 +403,13 @@ class FakeAkool(ServedApp):
         if request.method == "GET":
             self.stats.downloads[job_id] += 1
         if size <= _INLINE_FILE_MAX:
-            return web.Response(body=result_bytes(job_id, size), content_type=content_type)
+            return web.Response(body=result_bytes(job_id, size, ext), content_type=content_type)
         response = web.StreamResponse(headers={"Content-Type": content_type})
         response.content_length = size
         try:
             await response.prepare(request)
             if request.method == "GET":
-                for block, count in result_chunks(job_id, size):
+                for block, count in result_chunks(job_id, size, ext):
                     for _ in range(count):
                         await response.write(block)
             await response.write_eof()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import struct
 from typing import Final, Literal
 
+from .._mediatype import sniff_format
+
 __all__ = [
     "FORMATS",
     "MAX_UPLOAD_BYTES",
@@ -67,37 +69,6 @@ def normalise_format(value: str) -> str | None:
 def kind_of(fmt: str) -> MediaKind:
     """The kind of an accepted format."""
     return FORMATS[fmt]
-
-
-def sniff_format(head: bytes) -> str | None:
-    """The format the first bytes of a file announce, or None if unrecognised."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head.startswith(b"BM") and len(head) >= 26:
-        return "bmp"
-    if head[:4] == b"RIFF" and len(head) >= 12:
-        tag = head[8:12]
-        if tag == b"WEBP":
-            return "webp"
-        if tag == b"WAVE":
-            return "wav"
-        if tag == b"AVI ":
-            return "avi"
-        return None
-    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
-        if head[4:8] == b"ftyp":
-            brand = head[8:12]
-            if brand.startswith(b"M4A") or brand.startswith(b"M4B"):
-                return "m4a"
-            if brand == b"qt  ":
-                return "mov"
-            return "mp4"
-        return "mov"
-    return None
 
 
 def same_format(declared: str, sniffed: str) -> bool:

@@ -15,6 +15,7 @@ from .. import _constants as C
 from .._base import SessionOptions
 from .._errors import ConfigurationError
 from .._provider import Provider
+from ._errors import TOPVIEW_CODES
 from ._families import TOPVIEW_FAMILIES
 from ._models import UploadedFile, build_request, camel
 from ._session import TopViewSession
@@ -59,4 +60,6 @@ TOPVIEW_PROVIDER: Final = Provider(
     plain=_plain,
     base_url_env="TOPVIEW_BASE_URL",
     default_base_url=C.TOPVIEW_BASE_URL,
+    credential_env=(_ENV,),
+    retryable_codes=frozenset(str(code) for code, cls in TOPVIEW_CODES.items() if cls.retryable),
 )

@@ -31,23 +31,28 @@ import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, Protocol, Self
+from typing import Any, Final, Literal, Protocol, Self
 
 from attrs import frozen
 
 from ..._errors import AkoolError
 
 __all__ = [
+    "ChangedRows",
     "Event",
     "FileRecord",
     "JobRecord",
     "JournalBackend",
+    "JournalCorrupt",
     "JournalError",
+    "JournalLocked",
+    "JournalLost",
     "JournalRow",
     "ManifestMismatch",
     "ResumePlan",
     "RowConflict",
     "RowState",
+    "RowsChanged",
     "SecretInRequest",
     "StateError",
     "UnknownRow",
@@ -90,8 +95,23 @@ _JOB_RANK: Final[Mapping[RowState, int]] = {
 _IN_FLIGHT: Final = frozenset({RowState.CREATED, RowState.QUEUEING, RowState.PROCESSING})
 _STATUS_STATES: Final = frozenset(_IN_FLIGHT | {RowState.COMPLETED, RowState.FAILED})
 
+#: What ``add_rows`` does with a row journaled before with another family or request: refuse
+#: the whole call (naming every such row), create it again with the new request (its earlier
+#: jobs stay in the events), or keep the journaled request.
+ChangedRows = Literal["refuse", "recreate", "keep"]
+
 _SHA256_RE: Final = re.compile(r"[0-9a-f]{64}")
 _REDACTED: Final = "[redacted]"
+
+
+def _state_of(value: Any, what: str) -> RowState:
+    """A stored state, or JournalCorrupt naming ``what`` (e.g. ``row 'a'``)."""
+    try:
+        return RowState(value)
+    except ValueError:
+        raise JournalCorrupt(
+            f"{what} has an unknown state {value!r} (written by another program or version?)"
+        ) from None
 
 
 def derive_row_state(job_states: Sequence[RowState]) -> RowState:
@@ -145,6 +165,51 @@ class RowConflict(JournalError, ValueError):
     def __init__(self, row_id: str, detail: str) -> None:
         self.row_id = row_id
         super().__init__(f"row {row_id!r}: {detail}")
+
+
+class RowsChanged(RowConflict):
+    """Rows already journaled are given with another family or request (nothing was written).
+
+    Attributes:
+        changes: row id -> what differs, for every such row, in manifest order.
+    """
+
+    def __init__(self, changes: Mapping[str, str]) -> None:
+        self.changes = dict(changes)
+        first = next(iter(self.changes))
+        listed = "; ".join(f"{row_id!r}: {d}" for row_id, d in list(self.changes.items())[:20])
+        more = len(self.changes) - 20
+        JournalError.__init__(
+            self,
+            f"{len(self.changes)} row(s) changed since they were journaled: {listed}"
+            + (f"; and {more} more" if more > 0 else ""),
+        )
+        self.row_id = first
+
+
+class JournalLocked(JournalError):
+    """Another live process is writing this journal (one journal has one writer).
+
+    Attributes:
+        path: the journal.
+        holder: what the lock says of its holder (``pid``, ``host``, ``since``), may be empty.
+    """
+
+    def __init__(self, path: str, holder: Mapping[str, Any], described: str) -> None:
+        self.path = path
+        self.holder = dict(holder)
+        super().__init__(
+            f"journal {path} is in use by {described}; one journal has one writer: wait for that "
+            "run to end (or stop it) and run again"
+        )
+
+
+class JournalLost(JournalError):
+    """The journal file was deleted or replaced while open: nothing more can be recorded."""
+
+
+class JournalCorrupt(JournalError):
+    """The journal holds something this version cannot read (an unknown state, bad JSON)."""
 
 
 class SecretInRequest(JournalError, ValueError):
@@ -345,8 +410,25 @@ class JournalBackend(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def add_rows(self, rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> int:
-        """Record ``(row_id, family, request)`` rows not yet known; how many were new."""
+    def lock_writer(self) -> None:
+        """Become the journal's only writer until :meth:`close` (again: a no-op).
+
+        Raises:
+            JournalLocked: another live process holds it (a dead one's lock is taken over).
+        """
+        ...
+
+    def add_rows(
+        self,
+        rows: Iterable[tuple[str, str, Mapping[str, Any]]],
+        *,
+        changed: ChangedRows = "refuse",
+    ) -> int:
+        """Record ``(row_id, family, request)`` rows not yet known; how many were new.
+
+        Rows already journaled with the same family and request are left as they are; rows
+        journaled with another one are handled as ``changed`` says (RowsChanged if refused).
+        """
         ...
 
     def begin_create(self, row_id: str) -> int:
@@ -390,6 +472,10 @@ class JournalBackend(Protocol):
 
     def mark_unknown_for_retry(self, row_ids: Iterable[str]) -> int:
         """Send UNKNOWN (or CREATING) rows back to PENDING; how many moved."""
+        ...
+
+    def mark_failed_for_retry(self, row_ids: Iterable[str]) -> int:
+        """Send FAILED rows back to PENDING (their failed jobs stay in the events); how many."""
         ...
 
     def rows(self, states: Collection[RowState] | None = None) -> list[JournalRow]:

@@ -15,7 +15,17 @@ from types import TracebackType
 from typing import Final, Self
 
 from ..._clock import Clock, SystemClock
-from . import JournalError, ManifestMismatch, RowState, UnknownRow, derive_row_state
+from . import (
+    JournalError,
+    JournalLocked,
+    JournalLost,
+    ManifestMismatch,
+    RowState,
+    UnknownRow,
+    _state_of,
+    derive_row_state,
+)
+from ._lockfile import WriterLock, describe_holder
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -84,7 +94,7 @@ class SQLiteStore:
     transaction. Open with :meth:`open`; use as a context manager or call :meth:`close`.
     """
 
-    __slots__ = ("_clock", "_closed", "_conn", "_lock", "_path")
+    __slots__ = ("_clock", "_closed", "_conn", "_identity", "_lock", "_path", "_writer")
 
     def __init__(self, conn: sqlite3.Connection, path: str, clock: Clock) -> None:
         """Use :meth:`open`."""
@@ -93,6 +103,10 @@ class SQLiteStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._closed = False
+        self._writer: WriterLock | None = None
+        # The file's identity when opened: a journal deleted or replaced under a run is noticed
+        # at its next transaction instead of the run writing on into an unlinked file.
+        self._identity: tuple[int, int] | None = None
 
     @classmethod
     def open(
@@ -143,6 +157,7 @@ class SQLiteStore:
             conn.execute("PRAGMA foreign_keys=ON")
             journal = cls(conn, spath, clock if clock is not None else SystemClock())
             journal._migrate()
+            journal._identity = _identity(spath)
             # WAL lets reports read while the runner writes. Set after _migrate, so a foreign
             # SQLite file is refused before anything about it changes.
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -164,12 +179,42 @@ class SQLiteStore:
         """The journal's file path."""
         return self._path
 
+    @property
+    def lock_path(self) -> str | None:
+        """The writer lock's file (``<journal>.lock``), None for an in-memory journal."""
+        return None if self._identity is None else self._path + ".lock"
+
+    def lock_writer(self) -> None:
+        """Become the journal's only writer until :meth:`close` (again: a no-op).
+
+        The lock is an OS lock on ``<journal>.lock``: released when this process ends, however
+        it ends, so a lock file left by a dead run is taken over. Readers (reports, status) need
+        no lock.
+
+        Raises:
+            JournalLocked: another live process holds it (named by pid and host).
+            JournalError: the lock file cannot be written (e.g. a full disk).
+        """
+        lock_path = self.lock_path
+        if lock_path is None or (self._writer is not None and self._writer.held):
+            return
+        writer = WriterLock(lock_path)
+        try:
+            holder = writer.acquire()
+        except OSError as exc:
+            raise JournalError(f"cannot lock journal {self._path}: {exc}") from exc
+        if holder is not None:
+            raise JournalLocked(self._path, holder, describe_holder(holder))
+        self._writer = writer
+
     def close(self) -> None:
-        """Close the journal; safe to call twice."""
+        """Close the journal (releasing the writer lock); safe to call twice."""
         with self._lock:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                if self._writer is not None:
+                    self._writer.release()
 
     def __enter__(self) -> Self:
         return self
@@ -193,6 +238,12 @@ class SQLiteStore:
         with self._lock:
             if self._closed:
                 raise JournalError(f"journal {self._path} is closed")
+            if self._identity is not None and _identity(self._path) != self._identity:
+                raise JournalLost(
+                    f"journal {self._path} was deleted or replaced while in use; nothing more "
+                    "can be recorded (the run stops; restore the file, or start again with a "
+                    "new journal knowing that rows created so far would be created again)"
+                )
             conn = self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -264,7 +315,7 @@ class SQLiteStore:
         found = c.execute("SELECT state FROM rows WHERE row_id=?", (row_id,)).fetchone()
         if found is None:
             raise UnknownRow(f"no row {row_id!r} in the journal")
-        return RowState(found[0])
+        return _state_of(found[0], f"row {row_id!r}")
 
     def _set_row(
         self,
@@ -284,7 +335,7 @@ class SQLiteStore:
         """Store the row state derived from its jobs (and log it if it changed)."""
         old = self._row_state(c, row_id)
         states = [
-            RowState(s)
+            _state_of(s, f"a job of row {row_id!r}")
             for (s,) in c.execute("SELECT state FROM jobs WHERE row_id=? ORDER BY idx", (row_id,))
         ]
         new = derive_row_state(states)
@@ -294,3 +345,14 @@ class SQLiteStore:
             )
             self._event(c, now, row_id, None, new)
         return new
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """``(device, inode)`` of the journal file; None for an in-memory journal (or no file)."""
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (st.st_dev, st.st_ino)

@@ -49,7 +49,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
 from ..._clock import Clock, SystemClock
-from . import JournalError, JournalRow, RowState, UnknownRow, _canonical, _scrub
+from . import ChangedRows, JournalError, JournalRow, RowState, UnknownRow, _canonical, _scrub
 from ._pg_fleet import CLAIMABLE, RUNNING_SQL, LeaseLost, NoFreeSlot, holds_job
 from ._pg_schema import _SCHEMA
 from ._sqlite_store import _JOB_COLUMNS, _ROW_COLUMNS
@@ -326,7 +326,12 @@ class PostgresJournal(Journal):
                 (repr(self._clock.wall()), str(PG_SCHEMA_VERSION)),
             )
 
-    def add_rows(self, rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> int:
+    def add_rows(
+        self,
+        rows: Iterable[tuple[str, str, Mapping[str, Any]]],
+        *,
+        changed: ChangedRows = "refuse",
+    ) -> int:
         """As :meth:`Journal.add_rows`; rows all journaled already are checked in one read.
 
         Every worker of a fleet adds the whole manifest when it starts; this way the second and
@@ -349,7 +354,7 @@ class PostgresJournal(Journal):
                 )
                 if {r: (f, body) for r, f, body in found} == wanted:
                     return 0
-        return super().add_rows(given)
+        return super().add_rows(given, changed=changed)
 
     # -- workers and leases --------------------------------------------------------------------
 

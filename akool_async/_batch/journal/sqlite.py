@@ -19,19 +19,22 @@ from . import (
     _JOB_RANK,
     _SHA256_RE,
     _STATUS_STATES,
+    ChangedRows,
     Event,
     FileRecord,
     JobRecord,
+    JournalCorrupt,
     JournalError,
     JournalRow,
     ResumePlan,
-    RowConflict,
+    RowsChanged,
     RowState,
     SecretInRequest,
     StateError,
     UnknownRow,
     _canonical,
     _scrub,
+    _state_of,
 )
 from ._sqlite_store import _JOB_COLUMNS, _ROW_COLUMNS, SCHEMA_VERSION, SQLiteStore
 
@@ -50,19 +53,30 @@ class Journal(SQLiteStore):
 
     # -- writes --------------------------------------------------------------------------------
 
-    def add_rows(self, rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> int:
+    def add_rows(
+        self,
+        rows: Iterable[tuple[str, str, Mapping[str, Any]]],
+        *,
+        changed: ChangedRows = "refuse",
+    ) -> int:
         """Journal manifest rows as PENDING, in one transaction; rows already there are kept.
+
+        A manifest may grow: new rows are added, rows journaled with the same family and request
+        keep their state (finished rows stay finished).
 
         Args:
             rows: ``(row_id, family, request)`` triples; ``request`` is the create body as given
                 by the manifest (JSON-serialisable, without credentials).
+            changed: what to do with a row journaled with another family or request:
+                ``"refuse"`` (raise RowsChanged naming every such row, writing nothing),
+                ``"recreate"`` (journal the new request as PENDING: it is created again; its
+                earlier job ids stay in the events), or ``"keep"`` (keep the journaled row).
 
         Returns:
             How many rows were new.
 
         Raises:
-            RowConflict: a row id is already journaled with another family or request (nothing
-                is written).
+            RowsChanged: rows changed and ``changed="refuse"`` (nothing is written).
             SecretInRequest: a request holds a credential-like field (nothing is written).
             ValueError: an empty row id or family, or a request that is not JSON.
         """
@@ -88,26 +102,18 @@ class Journal(SQLiteStore):
 
         added = 0
         now = self._clock.wall()
+        changes: dict[str, str] = {}
         with self._tx() as c:
             for row_id, family, body in prepared:
                 found = c.execute(
                     "SELECT family, request FROM rows WHERE row_id=?", (row_id,)
                 ).fetchone()
                 if found is not None:
-                    if found[0] != family:
-                        raise RowConflict(
-                            row_id, f"journaled as family {found[0]!r}, now given as {family!r}"
-                        )
-                    if found[1] != body:
-                        old, new = json.loads(found[1]), json.loads(body)
-                        keys = sorted(
-                            k for k in old.keys() | new.keys() if old.get(k) != new.get(k)
-                        )
-                        raise RowConflict(
-                            row_id,
-                            f"request differs from the journaled one in {', '.join(keys)}; "
-                            "a changed row needs a new row id (or a new journal)",
-                        )
+                    if found[0] == family and found[1] == body:
+                        continue
+                    changes[row_id] = _difference(row_id, found[0], found[1], family, body)
+                    if changed == "recreate":
+                        self._recreate(c, now, row_id, family, body)
                     continue
                 c.execute(
                     "INSERT INTO rows (row_id, family, request, state, created_at, updated_at)"
@@ -116,7 +122,23 @@ class Journal(SQLiteStore):
                 )
                 self._event(c, now, row_id, None, RowState.PENDING)
                 added += 1
+            if changes and changed == "refuse":
+                raise RowsChanged(changes)
         return added
+
+    def _recreate(self, c: Any, now: float, row_id: str, family: str, body: str) -> None:
+        """Journal a changed row's new request as PENDING; its earlier jobs go to the events."""
+        old = [j for (j,) in c.execute("SELECT job_id FROM jobs WHERE row_id=?", (row_id,))]
+        c.execute("DELETE FROM jobs WHERE row_id=?", (row_id,))
+        c.execute(
+            "UPDATE rows SET family=?, request=?, state=?, error=NULL, create_response=NULL,"
+            " updated_at=? WHERE row_id=?",
+            (family, body, RowState.PENDING.value, now, row_id),
+        )
+        detail = "request changed: created again" + (
+            f" (earlier jobs: {','.join(old)})" if old else ""
+        )
+        self._event(c, now, row_id, None, RowState.PENDING, detail)
 
     def begin_create(self, row_id: str) -> int:
         """Record the intent to create a PENDING row; call *before* sending the create request.
@@ -285,9 +307,9 @@ class Journal(SQLiteStore):
             ).fetchone()
             if found is None:
                 raise UnknownRow(f"no job {job_id!r} in the journal")
-            row_id, current = found[0], RowState(found[1])
+            row_id, current = found[0], _state_of(found[1], f"job {job_id!r}")
             if current not in _IN_FLIGHT or _JOB_RANK[state] <= _JOB_RANK[current]:
-                return RowState(found[2])
+                return _state_of(found[2], f"row {row_id!r}")
             c.execute(
                 "UPDATE jobs SET state=?, result_url=?, error=?, completed_at=?, updated_at=?"
                 " WHERE job_id=?",
@@ -325,7 +347,7 @@ class Journal(SQLiteStore):
             found = c.execute("SELECT row_id, state FROM jobs WHERE job_id=?", (job_id,)).fetchone()
             if found is None:
                 raise UnknownRow(f"no job {job_id!r} in the journal")
-            row_id, current = found[0], RowState(found[1])
+            row_id, current = found[0], _state_of(found[1], f"job {job_id!r}")
             if current not in (RowState.COMPLETED, RowState.DOWNLOADED):
                 raise StateError(row_id, current, f"record a download for job {job_id!r}")
             c.execute(
@@ -362,6 +384,40 @@ class Journal(SQLiteStore):
                     (RowState.PENDING.value, now, row_id),
                 )
                 self._event(c, now, row_id, None, RowState.PENDING, "retry after unknown outcome")
+        return len(ids)
+
+    def mark_failed_for_retry(self, row_ids: Iterable[str]) -> int:
+        """Send FAILED rows back to PENDING, for ``--retry-failed``: they are created again.
+
+        Their failed jobs leave the row (their ids stay in the events). All rows change or none.
+
+        Returns:
+            How many rows changed.
+
+        Raises:
+            UnknownRow: a row id is not in the journal.
+            StateError: a row is not FAILED, or has a job that completed (it would be paid twice).
+        """
+        ids = list(dict.fromkeys(row_ids))
+        now = self._clock.wall()
+        with self._tx() as c:
+            for row_id in ids:
+                state = self._row_state(c, row_id)
+                done = c.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE row_id=? AND state IN (?, ?)",
+                    (row_id, RowState.COMPLETED.value, RowState.DOWNLOADED.value),
+                ).fetchone()[0]
+                if state is not RowState.FAILED or done:
+                    raise StateError(row_id, state, "retry it as failed")
+            for row_id in ids:
+                old = [j for (j,) in c.execute("SELECT job_id FROM jobs WHERE row_id=?", (row_id,))]
+                c.execute("DELETE FROM jobs WHERE row_id=?", (row_id,))
+                c.execute(
+                    "UPDATE rows SET state=?, error=NULL, updated_at=? WHERE row_id=?",
+                    (RowState.PENDING.value, now, row_id),
+                )
+                detail = "retry after failure" + (f" (failed jobs: {','.join(old)})" if old else "")
+                self._event(c, now, row_id, None, RowState.PENDING, detail)
         return len(ids)
 
     # -- reads ---------------------------------------------------------------------------------
@@ -405,7 +461,7 @@ class Journal(SQLiteStore):
         counts = dict.fromkeys(RowState, 0)
         with self._tx(write=False) as c:
             for state, n in c.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"):
-                counts[RowState(state)] = n
+                counts[_state_of(state, f"{n} row(s)")] = n
         return counts
 
     def to_resume(self) -> ResumePlan:
@@ -442,7 +498,10 @@ class Journal(SQLiteStore):
             args += (row_id,)
         with self._tx(write=False) as c:
             found = c.execute(sql + " ORDER BY seq", args).fetchall()
-        return [Event(s, at, r, j, RowState(st), d) for s, at, r, j, st, d in found]
+        return [
+            Event(s, at, r, j, _state_of(st, f"an event of row {r!r}"), d)
+            for s, at, r, j, st, d in found
+        ]
 
     def manifest_digest(self) -> str | None:
         """The manifest digest the journal was made for, if one was given."""
@@ -451,14 +510,41 @@ class Journal(SQLiteStore):
         return None if found is None else str(found[0])
 
 
+def _difference(row_id: str, old_family: str, old: str, family: str, new: str) -> str:
+    """What differs between a journaled row and the manifest's, in a few words."""
+    if old_family != family:
+        return f"family {old_family!r} is now {family!r}"
+    try:
+        before, after = json.loads(old), json.loads(new)
+    except ValueError:
+        raise JournalCorrupt(f"row {row_id!r}: its journaled request is not JSON") from None
+    if not isinstance(before, dict):
+        raise JournalCorrupt(f"row {row_id!r}: its journaled request is not a JSON object")
+    keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return f"fields {', '.join(keys)} differ"
+
+
 def _job_record(r: Sequence[Any]) -> JobRecord:
-    _, job_id, state, url, error, completed_at, path, size, sha = r
+    row_id, job_id, state, url, error, completed_at, path, size, sha = r
     file = FileRecord(job_id, path, size, sha) if path is not None else None
-    return JobRecord(job_id, RowState(state), url, error, completed_at, file)
+    return JobRecord(
+        job_id,
+        _state_of(state, f"job {job_id!r} of row {row_id!r}"),
+        url,
+        error,
+        completed_at,
+        file,
+    )
 
 
 def _journal_row(r: Sequence[Any], jobs: Iterable[JobRecord]) -> JournalRow:
     row_id, family, request, state, attempts, error, created_at, updated_at = r
+    try:
+        body = json.loads(request)
+    except (TypeError, ValueError):
+        body = None
+    if not isinstance(body, dict):
+        raise JournalCorrupt(f"row {row_id!r}: its journaled request is not a JSON object")
     jobs = tuple(jobs)
     if error is None:
         reasons = [f"{j.job_id}: {j.error or 'failed'}" for j in jobs if j.state is RowState.FAILED]
@@ -466,8 +552,8 @@ def _journal_row(r: Sequence[Any], jobs: Iterable[JobRecord]) -> JournalRow:
     return JournalRow(
         row_id=row_id,
         family=family,
-        request=json.loads(request),
-        state=RowState(state),
+        request=body,
+        state=_state_of(state, f"row {row_id!r}"),
         attempts=attempts,
         jobs=jobs,
         error=error,

@@ -322,7 +322,8 @@ class FakeTopView(ServedApp):
         if job is None or job.status(self.clock.now()) != 3:
             raise web.HTTPNotFound(text="not found")
         self.stats.downloads[task_id] += 1
-        return web.Response(body=result_bytes(stem, self.config.result_size))
+        ext = name.rpartition(".")[2]
+        return web.Response(body=result_bytes(stem, self.config.result_size, ext))
 
     # -- callbacks ---------------------------------------------------------------------------
 
