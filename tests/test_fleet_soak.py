@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from akool_async._batch import RowState
+from akool_async._batch.claims import OWNER_FILE
 from akool_async._batch.journal.postgres import PostgresJournal
 from akool_async._batch.slots import slot_usage
 from akool_async.testing._jobs import result_bytes
@@ -153,10 +154,11 @@ def test_three_workers_two_killed(
             assert job.file is not None
             path = Path(job.file.path)
             data = path.read_bytes()
-            expected = hashlib.sha256(result_bytes(job.job_id, RESULT_SIZE)).hexdigest()
+            ext = path.suffix.lstrip(".")  # the fake's files start as their type does
+            expected = hashlib.sha256(result_bytes(job.job_id, RESULT_SIZE, ext)).hexdigest()
             assert hashlib.sha256(data).hexdigest() == expected == job.file.sha256
             names.add(path.name)
-    assert names == {p.name for p in out.iterdir()}
+    assert names == {p.name for p in out.iterdir()} - {OWNER_FILE}  # the run's ownership mark
 
     # --max-running held at all times (journal order: every create intent is counted under the
     # journal's write lock).
