@@ -244,7 +244,7 @@ def test_two_manifests_cannot_share_an_output_directory(tmp_path: Path, fake: st
     out = tmp_path / "out"
     a = manifest(tmp_path / "a.csv", 2)
     b = tmp_path / "b.jsonl"
-    b.write_text('{"family": "tts", "text": "hi", "voice": "v1"}\n')
+    b.write_text('{"family": "tts", "text": "hi", "voice": "v1", "rate": "100%"}\n')
     assert run(cmd(a, out, fake, "--journal", str(tmp_path / "a.sqlite"))).returncode == EXIT_OK
     before = {p.name: p.read_bytes() for p in out.glob("r*")}
     proc = run(cmd(b, out, fake, "--journal", str(tmp_path / "b.sqlite")))
@@ -314,7 +314,7 @@ def test_sigterm_before_the_run_exits_3(tmp_path: Path, fake: str) -> None:
 def test_huge_manifest_line_fails_check_without_reading_it_whole(tmp_path: Path) -> None:
     """A 64 MB line fails --check (exit 2, citing the line) with far less memory than its size."""
     small, man = tmp_path / "s.jsonl", tmp_path / "m.jsonl"
-    row = '{"id": "a", "family": "tts", "text": "hi", "voice": "v1"}\n'
+    row = '{"id": "a", "family": "tts", "text": "hi", "voice": "v1", "rate": "100%"}\n'
     small.write_text(row)
     with man.open("w") as f:
         f.write(row)
