@@ -19,6 +19,13 @@ from ._akool._created import CreatedJobs, RefusedJob
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
 from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
+from ._akool.talking_avatar import AudioElement, AvatarElement, ImageElement
+from ._akool.video_translation import (
+    FailedLanguage,
+    StudioVoice,
+    TranslationFailed,
+    TranslationJobs,
+)
 from ._akool.voice_lab import VoiceChangeOptions, VoiceCloneOptions, VoiceOptions
 from ._backoff import PollPolicy
 from ._base import SessionOptions
@@ -95,9 +102,11 @@ __all__ = [
     "APIError",
     "AccountBanned",
     "AkoolError",
+    "AudioElement",
     "AudioSplits",
     "AuthenticationError",
     "Avatar",
+    "AvatarElement",
     "BatchOptions",
     "BatchOutcome",
     "BatchProgress",
@@ -119,10 +128,12 @@ __all__ = [
     "EventsLagged",
     "FaceInfo",
     "FaceMapping",
+    "FailedLanguage",
     "Family",
     "FileRecord",
     "GenerationUnavailable",
     "HTTPStatusError",
+    "ImageElement",
     "InsufficientCredit",
     "InvalidResponse",
     "InvalidWebhook",
@@ -163,9 +174,12 @@ __all__ = [
     "SessionClosed",
     "SessionOptions",
     "StatusEndpoint",
+    "StudioVoice",
     "SwapImage",
     "SystemClock",
     "Throttled",
+    "TranslationFailed",
+    "TranslationJobs",
     "TransportError",
     "ValidationError",
     "Voice",

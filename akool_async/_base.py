@@ -69,6 +69,7 @@ class SessionOptions(TypedDict, total=False):
     max_connections: int
     max_inflight_polls: int
     poll_policy: PollPolicy | None
+    poll_model: Mapping[str, Any] | None
     webhook_url: str | None
     webhook_backstop: float
     clock: Clock | None
@@ -173,6 +174,9 @@ class BaseSession:
             max_tracked=o.get("max_tracked_jobs", C.MAX_TRACKED_JOBS),
             provider=self.provider,
         )
+        poll_model = o.get("poll_model")
+        if poll_model is not None:
+            self.load_poll_model(poll_model)
         self._tg: TaskGroup | None = None
         self._run_scope: anyio.CancelScope | None = None
         self._stopped = anyio.Event()
@@ -426,6 +430,21 @@ class BaseSession:
     def notify(self, job_id: str, payload: Mapping[str, Any] | None = None) -> bool:
         """Tell the scheduler a job changed (webhooks call this); it confirms with one poll."""
         return self.scheduler.notify(job_id, payload)
+
+    def export_poll_model(self) -> dict[str, Any]:
+        """What the scheduler learned of each family's durations, as JSON-able data."""
+        return self.scheduler.export_model()
+
+    def load_poll_model(self, data: Mapping[str, Any]) -> None:
+        """Start from an :meth:`export_poll_model` dict (families already learning keep theirs).
+
+        Raises:
+            ConfigurationError: ``data`` is not such a dict (the message says what is wrong).
+        """
+        try:
+            self.scheduler.load_model(data)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     def events(self, *, max_buffer: int = 1000) -> EventStream:
         """A bounded stream of every job's de-duplicated status transitions."""

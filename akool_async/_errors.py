@@ -270,12 +270,15 @@ _CODE_TABLE: dict[int | str, type[APIError]] = {
     1003: ParameterError,
     1005: Throttled,
     1006: InsufficientCredit,
+    1007: MediaRejected,
+    1103: InsufficientCredit,
     1104: InsufficientCredit,
     1008: NotFound,
     1009: PermissionDenied,
     1015: GenerationUnavailable,
     1101: AuthenticationError,
     1102: AuthenticationError,
+    1109: AuthenticationError,
     1200: AccountBanned,
     1201: GenerationUnavailable,
     1202: MediaRejected,
@@ -283,9 +286,12 @@ _CODE_TABLE: dict[int | str, type[APIError]] = {
     1204: MediaRejected,
     1205: GenerationUnavailable,
     1207: MediaRejected,
+    1208: MediaRejected,
     1209: MediaRejected,
     1210: MediaRejected,
     1211: GenerationUnavailable,
+    1213: PermissionDenied,
+    1221: PermissionDenied,
 }
 
 

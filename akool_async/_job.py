@@ -44,6 +44,10 @@ class PollState:
         solo: poll this job alone (a batch request was refused because of one of its ids).
         running_seen: when a poll last saw the job still running.
         ended_by: when a webhook said it ended (to learn when it really ended).
+        origin: when its age counts from (creation, or when it got a plan slot).
+        probe: its polls teach the family's duration model (see ``_planning``).
+        tail_polls: polls made past the family's high quantile.
+        queued_seen: when a poll last saw it queueing (status 1).
     """
 
     __slots__ = (
@@ -51,9 +55,13 @@ class PollState:
         "ended_by",
         "errors",
         "final",
+        "origin",
         "polls_in_status",
+        "probe",
+        "queued_seen",
         "running_seen",
         "solo",
+        "tail_polls",
     )
 
     def __init__(self) -> None:
@@ -64,6 +72,10 @@ class PollState:
         self.solo = False
         self.running_seen: float | None = None
         self.ended_by: float | None = None
+        self.origin = 0.0
+        self.probe = False
+        self.tail_polls = 0
+        self.queued_seen: float | None = None
 
 
 class Job:

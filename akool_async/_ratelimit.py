@@ -3,16 +3,27 @@
 Every request (creates and polls alike) takes a token. When the API throttles (HTTP 429 or code
 1005) the whole session pauses (honouring Retry-After) and its rate is halved; each success
 afterwards adds a little back until the configured rate is reached again.
+
+When the budget binds, status polls go first: a poll that finds a job finished frees a plan
+slot and lets its file download, and the scheduler places few polls, so creates are delayed by
+little while every create waiting could otherwise hold each poll back by minutes.
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 import anyio
 
 from ._clock import Clock
 from ._constants import MAX_RETRY_AFTER, MIN_RATE
 
-__all__ = ["RateBudget"]
+__all__ = ["RateBudget", "budget_waits"]
+
+#: While set (the scheduler sets it around one status request), :meth:`RateBudget.acquire` adds
+#: the clock seconds it waited for a token to its first item: a timing that includes our own
+#: waits must not teach the duration model.
+budget_waits: ContextVar[list[float] | None] = ContextVar("akool_budget_waits", default=None)
 
 
 class RateBudget:
@@ -49,6 +60,9 @@ class RateBudget:
         self._stamp = clock.now()
         self._pause_until = float("-inf")
         self._lock = anyio.Lock()
+        #: Urgent requests (polls) waiting; the others wait while there are any.
+        self._urgent = 0
+        self._calm = anyio.Event()
         #: Times the session was told to slow down.
         self.throttle_events = 0
         #: Requests granted.
@@ -73,18 +87,43 @@ class RateBudget:
             return 0.0
         return max((1.0 - self._tokens) / self.rate, 1e-6)
 
-    async def acquire(self) -> None:
-        """Wait for a token (first come, first served)."""
-        if not self._lock.locked() and self._try_take(self._clock.now()) == 0.0:
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Wait for a token. ``urgent`` requests (status polls) are served before the others
+        when the budget binds; within a class, first come first served."""
+        if (
+            not self._lock.locked()
+            and (urgent or not self._urgent)
+            and self._try_take(self._clock.now()) == 0.0
+        ):
             self.granted += 1
             return
-        async with self._lock:
+        start = self._clock.now()
+        if urgent:
+            self._urgent += 1
+        try:
             while True:
-                wait = self._try_take(self._clock.now())
-                if wait == 0.0:
-                    self.granted += 1
-                    return
-                await self._clock.sleep(wait)
+                if not urgent and self._urgent:
+                    await self._calm.wait()
+                    continue
+                async with self._lock:
+                    if not urgent and self._urgent:
+                        continue
+                    while True:
+                        wait = self._try_take(self._clock.now())
+                        if wait == 0.0:
+                            self.granted += 1
+                            break
+                        await self._clock.sleep(wait)
+                break
+        finally:
+            if urgent:
+                self._urgent -= 1
+                if not self._urgent:
+                    self._calm.set()
+                    self._calm = anyio.Event()
+        waits = budget_waits.get()
+        if waits is not None:
+            waits[0] += self._clock.now() - start
 
     def throttled(self, retry_after: float | None = None) -> None:
         """The server said slow down: pause everyone and halve the rate."""

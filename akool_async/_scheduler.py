@@ -5,8 +5,10 @@ whose family has a batch status endpoint (up to 100 ids a request), and hands ea
 fixed pool of ``max_inflight`` workers, which bounds the requests in flight; each request takes a
 token from the session's rate budget inside the transport. Results update the jobs, emit
 de-duplicated status events, resolve finished jobs and push the others back on the heap at a
-time chosen by the poll policy (status-aware growth, jitter, learned family durations, clamped to
-the job's deadline).
+time chosen by the family's plan (``_planning``: probes teach a survival model per family, the
+others are polled where it says their end is likely, with one knob, a target p95 delay),
+clamped to the job's deadline. The account's plan queue is inferred (``PlanQueue``): jobs
+believed queued behind the plan's cap are not polled blindly; those that just got a slot are.
 
 Failure isolation: a transient poll failure (5xx, timeout, reset, truncated JSON, throttling)
 reschedules the jobs of that request with their own backoff; 1008 shortly after creation is
@@ -30,8 +32,9 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from . import _constants as C
-from ._backoff import DurationModel, PollPolicy, retry_delay
+from ._backoff import PollPolicy, retry_delay
 from ._clock import Clock
+from ._durations import PlanQueue
 from ._errors import (
     AccountBanned,
     AkoolError,
@@ -52,6 +55,9 @@ from ._events import EventHub, EventStream
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import JobEvent, JobResult, JobSnapshot, JobStatus, parse_audio_splits
+from ._learning import Learning
+from ._planning import FamilyPlan
+from ._ratelimit import budget_waits
 
 __all__ = ["EventStream", "FetchStatus", "Scheduler", "SchedulerStats"]
 
@@ -87,7 +93,7 @@ class SchedulerStats:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-class Scheduler:
+class Scheduler(Learning):
     """Polls every tracked job of a session. Owned and started by the session.
 
     Args:
@@ -132,7 +138,13 @@ class Scheduler:
         self.max_inflight = max_inflight
         self.jobs: dict[str, Job] = {}
         self._reserved = 0
-        self.models: dict[str, DurationModel] = {}
+        #: What the scheduler learned per family (see ``_planning``).
+        self.plans: dict[str, FamilyPlan] = {}
+        self._place = self.policy.placement()
+        self._saved: dict[str, dict[str, Any]] = {}
+        #: The account's plan queue, inferred from what polls show.
+        self.queue: PlanQueue[str] = PlanQueue()
+        self._queued: dict[str, Job] = {}
         self.stats = SchedulerStats()
         self._heap: list[tuple[float, int, Job]] = []
         self._seq = 0
@@ -187,6 +199,7 @@ class Scheduler:
             job.snapshot = _slim(snapshot) if snapshot.raw else snapshot
             job.status = snapshot.status
             job.media_duration = snapshot.media_duration
+        self._track(job, now)
         if self._early.pop(job.id, None) is not None:
             delay = 0.0  # a webhook already said something: confirm at once
         elif job.webhook:
@@ -199,6 +212,7 @@ class Scheduler:
     def stop(self, job: Job) -> None:
         """Stop tracking ``job``; its waiters get JobStopped."""
         if self.jobs.pop(job.id, None) is not None:
+            self._left(job, self.clock.now(), job.poll_state.running_seen)
             job.settle(None, JobStopped(job.id))
             self.hub.publish([], [job.id])
 
@@ -269,12 +283,15 @@ class Scheduler:
                 self._inflight += 1
                 if self._inflight > self.peak_inflight:
                     self.peak_inflight = self._inflight
+                waits = [0.0]
+                token = budget_waits.set(waits)
                 try:
-                    await self._poll(endpoint, fam, jobs)
+                    await self._poll(endpoint, fam, jobs, waits)
                 except Exception as exc:  # a bug must not stop polling: retry these jobs later
                     log.exception("handling a status answer for %d job(s) raised", len(jobs))
                     self._on_error([j for j in jobs if not j.done()], exc, False)
                 finally:
+                    budget_waits.reset(token)
                     self._inflight -= 1
 
     async def _sleep_until_due(self) -> None:
@@ -355,7 +372,9 @@ class Scheduler:
         out.extend((job.spec.status, job.spec, [job]) for job in singles)
         return out
 
-    async def _poll(self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job]) -> None:
+    async def _poll(
+        self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], waits: list[float]
+    ) -> None:
         live = [j for j in jobs if not j.done()]
         if not live:
             return
@@ -375,19 +394,23 @@ class Scheduler:
             self._on_error(live, exc, len(jobs) > 1)
         else:
             now = self.clock.now()
+            # A poll that waited on our own rate budget dates an end too loosely to learn from.
+            clean = waits[0] <= 0.1 * self._place.spacing
             for job in live:
                 snap = found.get(job.id)
                 if snap is None:
                     self._on_missing(job, now, None)
                 else:
-                    self._apply(job, snap, now, events)
+                    self._apply(job, snap, now, events, clean)
         # Never waits: a subscriber that reads slowly (or not at all) loses its oldest events,
         # and learns how many, rather than holding back polls and deadlines.
         self.hub.publish(events, [j.id for j in live if j.done()])
 
     # -- outcomes -------------------------------------------------------------------------
 
-    def _apply(self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent]) -> None:
+    def _apply(
+        self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent], clean: bool = True
+    ) -> None:
         if job.done():
             return
         job.poll_state.errors = 0
@@ -410,23 +433,21 @@ class Scheduler:
                 )
         else:
             job.poll_state.polls_in_status += 1
+        ps = job.poll_state
         if not status.terminal:
-            job.poll_state.running_seen = now
-            job.poll_state.ended_by = None
+            if self.policy.fixed_interval is None:
+                self._seen(job, status, previous, now)
+            ps.running_seen = now
+            ps.ended_by = None
         if status == JobStatus.COMPLETED:
             assert snap.result_url is not None
-            if job.learn:
-                # It ended between the last poll that saw it running and this one: learn the
-                # midpoint, not the detection time (which carries the polling delay).
-                # A webhook dates the end to within its delivery time.
-                seen, by = job.poll_state.running_seen, job.poll_state.ended_by
-                if by is not None:
-                    end, gap = by, 0.0
-                elif seen is not None:
-                    end, gap = (seen + now) / 2.0, now - seen
-                else:
-                    end, gap = now, None
-                self._model(job.spec).observe(end - job.created_at, job.media_duration, gap=gap)
+            plan = self.plans.get(job.spec.name)
+            if plan is not None:
+                # It ended between the last poll that saw it running and this one (the plan
+                # learns the midpoint); a webhook dated it to within its delivery time.
+                if plan.ended(job, now, clean=clean, exact=ps.ended_by) and job.learn:
+                    self._replan(plan, now)
+                self._freed(job, now)
             result = JobResult(
                 id=job.id,
                 family=job.spec.name,
@@ -513,36 +534,9 @@ class Scheduler:
             return
         self.jobs.pop(job.id, None)
         self.stats.resolved += 1
+        if result is None:  # a completion was already learned from (see _apply)
+            self._left(job, self.clock.now(), job.poll_state.running_seen)
         job.settle(result, exc)
-
-    # -- learning ---------------------------------------------------------------------------
-
-    def _model(self, fam: Family) -> DurationModel:
-        model = self.models.get(fam.name)
-        if model is None:
-            model = self.models[fam.name] = DurationModel()
-        return model
-
-    def _next_delay(self, job: Job, now: float) -> float:
-        model = self.models.get(job.spec.name)
-        estimate = None if model is None else model.estimate(job.media_duration)
-        if estimate is None:
-            if job.status is None and job.polls == 0:
-                return self.policy.first_delay(self.rng)
-            return self.policy.cold_delay(job.status, job.poll_state.polls_in_status, self.rng)
-        mu, sigma = estimate
-        return self.policy.warm_delay(now - job.created_at, mu, sigma, self.rng)
-
-    def _backstop_delay(self, job: Job, now: float) -> float:
-        """A webhook job's safety poll: no sooner than the backstop interval, nor before the job
-        is well past its expected end (mu + 3 sigma), when the family's durations are known."""
-        delay = self.webhook_backstop * (0.75 + 0.25 * self.rng.random())
-        model = self.models.get(job.spec.name)
-        estimate = None if model is None else model.estimate(job.media_duration)
-        if estimate is not None:
-            mu, sigma = estimate
-            delay = max(delay, mu + 3.0 * sigma - (now - job.created_at))
-        return delay
 
     # -- shutdown ---------------------------------------------------------------------------
 
@@ -555,12 +549,6 @@ class Scheduler:
         self._heap.clear()
         self._gathering.clear()
         self.hub.close()
-
-    def expected_duration(self, family: str, media: float | None = None) -> float | None:
-        """What the scheduler has learned of a family's duration (None while learning)."""
-        model = self.models.get(family)
-        est = None if model is None else model.estimate(media)
-        return None if est is None else est[0]
 
 
 _NO_RAW: Mapping[str, Any] = MappingProxyType({})

@@ -25,7 +25,12 @@ from ._akool.reage import Reage
 from ._akool.talking_avatar import TalkingAvatar
 from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
-from ._akool.video_translation import VideoTranslation
+from ._akool.video_translation import (
+    VideoTranslation,
+    VideoTranslationRequest,
+    collect_failures,
+    created_translations,
+)
 from ._akool.voice import Tts
 from ._akool.voice_lab import VoiceLab
 from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
@@ -78,7 +83,9 @@ class Session(AkoolLists, BaseSession):
         burst: the rate budget's bucket size.
         max_connections: connection pool size.
         max_inflight_polls: status requests in flight at once.
-        poll_policy: poll delays (see :class:`PollPolicy`).
+        poll_policy: where status polls go: one knob, a target p95 detection delay (see
+            :class:`PollPolicy`).
+        poll_model: what an earlier session learned (:meth:`export_poll_model`), to start warm.
         webhook_url: default ``webhookUrl`` for every create; such jobs are polled only as a slow
             backstop and resolved by :meth:`notify`.
         webhook_backstop: poll interval (clock seconds) of jobs that expect a webhook.
@@ -267,6 +274,8 @@ class Session(AkoolLists, BaseSession):
         self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
     ) -> list[Job]:
         """Create as the base does; the answer's refused entries ride on the jobs' list."""
+        if isinstance(request, VideoTranslationRequest):
+            return await self._create_translation(fam, request, max_wait=max_wait)
         notes = _CreateNotes()
         token = _NOTES.set(notes)
         try:
@@ -298,11 +307,27 @@ class Session(AkoolLists, BaseSession):
             )
         return CreatedJobs(jobs, notes.refused)
 
+    async def _create_translation(
+        self, fam: Family, request: VideoTranslationRequest, *, max_wait: float | NotGiven | None
+    ) -> list[Job]:
+        """A translation answers per language: the failed ones are reported beside the jobs."""
+        with collect_failures(request) as pending:
+            try:
+                jobs = await super()._create(fam, request, max_wait=max_wait)
+            except CreationUnknown:
+                if pending.refused:  # every language failed: nothing was created
+                    raise pending.refused[0] from None
+                raise
+        return pending.jobs(jobs)
+
     def _created(
         self, fam: Family, envelope: Mapping[str, Any]
     ) -> list[tuple[str, JobSnapshot | None]]:
         out: list[tuple[str, JobSnapshot | None]] = []
-        objects = _created_objects(fam, envelope.get("data"))
+        if fam.created_ids == "all_results":
+            objects = created_translations(envelope, f"POST {fam.create_path}")
+        else:
+            objects = _created_objects(fam, envelope.get("data"))
         notes = _NOTES.get()
         if fam.created_ids == "success_list" and notes is not None:
             notes.refused.extend(refused_entries(envelope.get("data")))

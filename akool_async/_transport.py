@@ -255,7 +255,7 @@ class Transport:
             # getToken (the one unauthenticated request) jumps the queue: every request waiting
             # on a new token waits behind it, and one a few seconds old may already be expired.
             if not waited and authenticate:
-                await self.budget.acquire()
+                await self.budget.acquire(urgent=kind == "poll")
             waited = False
             # Outside the try: a failed getToken is its own (already retried) error. This
             # request was never sent, so it is neither a 1101 to refresh on nor CreationUnknown.

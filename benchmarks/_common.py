@@ -226,14 +226,7 @@ def fixed_policy(interval: float, *, first_poll: float | None = None) -> PollPol
     The first poll lands uniformly in ``[interval, first_poll]`` (``first_poll`` defaults to
     ``interval``: no spread), which spreads jobs tracked together over the interval.
     """
-    return PollPolicy(
-        first_poll=interval if first_poll is None else first_poll,
-        queueing_base=interval,
-        processing_base=interval,
-        growth=1.0,
-        cap=interval,
-        min_delay=interval,
-    )
+    return PollPolicy(fixed_interval=interval, first_poll=first_poll, min_delay=interval)
 
 
 # -- numbers ----------------------------------------------------------------------------------
@@ -433,3 +426,20 @@ async def wait_until(predicate: Callable[[], bool], *, tick: float = 0.002) -> N
     # Polling on purpose: the state lives in code under test, which offers nothing to await.
     while not predicate():  # noqa: ASYNC110 (see above)
         await asyncio.sleep(tick)
+
+
+def mu_sigma(model: Any, media: float | None) -> tuple[float, float] | None:
+    """A survival model's median and half its 16-84 % range (a deviation), or None."""
+    if model is None:
+        return None
+    mid = model.quantile(0.5, media)
+    lo, hi = model.quantile(0.16, media), model.quantile(0.84, media)
+    if mid is None or lo is None or hi is None:
+        return None
+    return mid, max(0.0, (hi - lo) / 2.0)
+
+
+def family_model(scheduler: Any, family: str) -> Any:
+    """The scheduler's survival model of ``family`` (None while it has none)."""
+    plan = scheduler.plans.get(family)
+    return None if plan is None else plan.model

@@ -40,7 +40,7 @@ import aiohttp
 import attrs
 
 from akool_async import Job, PollPolicy, ScaledClock
-from akool_async._backoff import DurationModel
+from akool_async._durations import SurvivalModel
 
 from ._common import (
     API_KEY,
@@ -52,8 +52,10 @@ from ._common import (
     BenchResult,
     FakeProcess,
     Level,
+    family_model,
     fmt,
     md_table,
+    mu_sigma,
     percentiles,
     session_for,
 )
@@ -310,7 +312,7 @@ async def _create_wave(session: Any, n: int, learned: dict[str, float]) -> list[
 
 
 def _replay(truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Feed a fresh DurationModel this wave's *true* durations, in completion and random order.
+    """Feed a fresh SurvivalModel this wave's *true* durations, in completion and random order.
 
     No detection delay is involved (gap 0), so any gap between the estimates and the truth comes
     from the model itself, and any gap between the two orders from the order in which finished
@@ -321,11 +323,12 @@ def _replay(truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
     random.Random(1).shuffle(shuffled)
     out: dict[str, Any] = {}
     for name, order in (("completion_order", samples), ("random_order", shuffled)):
-        model = DurationModel()
+        model: SurvivalModel[int] = SurvivalModel(rng=random.Random(1))
         try:
-            for _, duration, media in order:
-                model.observe(duration, media)
-            out[name] = {str(m): model.estimate(m) for m in MEDIA_PROBES}
+            for i, (_, duration, media) in enumerate(order):
+                model.start(i, 0.0, media)
+                model.finish(i, duration, exact=True)
+            out[name] = {str(m): mu_sigma(model, m) for m in MEDIA_PROBES}
         except (TypeError, AttributeError):  # the model's API changed: skip the replay
             out[name] = None
     return out
@@ -334,8 +337,8 @@ def _replay(truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def _policy_prediction(
     truth: dict[str, dict[str, Any]],
     jobs: Sequence[Job],
-    model: DurationModel | None,
-    policy: PollPolicy,
+    model: Any,
+    policy: Any,
 ) -> dict[str, float] | None:
     """Requests/job the warm policy should send, from each job's true end and the model.
 
@@ -346,13 +349,13 @@ def _policy_prediction(
     end of the wave (the scheduler's changed a little during it), and the widening past
     mu + 2 sigma is ignored, so this is an estimate.
     """
-    if model is None:
-        return None
+    if model is None or not hasattr(policy, "lead"):
+        return None  # the placement this estimate describes is not the one in use
     predicted: list[float] = []
     ahead: list[float] = []
     for job in jobs:
         t = truth.get(job.id)
-        est = model.estimate(job.media_duration) if t is not None else None
+        est = mu_sigma(model, job.media_duration) if t is not None else None
         if t is None or est is None:
             continue
         mu, sigma = est
@@ -389,15 +392,15 @@ class _LongestDelay:
         if delay > self.scheduler.policy.cap:
             self.over_cap += 1
         if self.longest is None or delay > self.longest["delay"]:
-            model = self.scheduler.models.get(job.family)
-            est = model.estimate(job.media_duration) if model is not None else None
+            model = family_model(self.scheduler, job.family)
+            est = mu_sigma(model, job.media_duration)
             self.longest = {
                 "delay": delay,
                 "elapsed": now - job.created_at,
                 "media": job.media_duration,
                 "mu": est[0] if est else None,
                 "sigma": est[1] if est else None,
-                "samples": len(model._samples) if model is not None else 0,
+                "samples": model.events if model is not None else 0,
             }
         return delay
 
@@ -416,8 +419,7 @@ async def _trace_model(
     sched = session.scheduler
     start = sched.clock.now()
     while True:
-        model = sched.models.get("talking_photo")
-        est = model.estimate(16.0) if model is not None else None
+        est = mu_sigma(family_model(sched, "talking_photo"), 16.0)
         trace.append(
             {
                 "t": sched.clock.now() - start,
@@ -487,10 +489,8 @@ async def run_scheduler(
             requests, polls = await _status_requests(fake)
             delays, durations = _delays(truth, learned, speed)
             expected = session.scheduler.expected_duration("talking_photo", 16.0)
-            model = session.scheduler.models.get("talking_photo")
-            estimates = {
-                m: (model.estimate(m) if model is not None else None) for m in MEDIA_PROBES
-            }
+            model = family_model(session.scheduler, "talking_photo")
+            estimates = {m: mu_sigma(model, m) for m in MEDIA_PROBES}
             outcomes.append(
                 Outcome(
                     label,
@@ -902,7 +902,7 @@ def _report(
         f"time):\n\n{media_table}\n\n"
         f"What the scheduler learned against the fake server's true duration model (queue "
         f"time uniform, processing = factor x media x (1 +- jitter)); the last two columns "
-        f"feed a fresh `DurationModel` the first wave's true durations (no detection delay) in "
+        f"feed a fresh `SurvivalModel` the first wave's true durations (no detection delay) in "
         f"the order the jobs finished, and shuffled:\n\n{model_table}\n\n"
         f"How predictable durations are: the default mix (+-{jitter * 100:g} % processing "
         f"noise) and the same first wave, warm wave and matched fixed loop against a server "

@@ -72,7 +72,7 @@ async def _track_many(n: int, how: str) -> dict[str, Any]:
     import gc
     import tracemalloc
 
-    far = PollPolicy(first_poll=1e9, min_delay=1e9 - 1)
+    far = PollPolicy(fixed_interval=1e9)
     # Nothing is ever sent (the first poll is 30 years away): no server is needed.
     async with Session(
         api_key="bench", base_url="http://127.0.0.1:9", poll_policy=far, seed=1
@@ -154,17 +154,10 @@ async def _cpu_per_poll(n: int, polls: int, rate: float) -> dict[str, Any]:
 
     speed = 1000.0
     clock = ScaledClock(speed)
-    # Each job is polled after U(0, interval): mean interval/2, so n jobs ask rate polls/s.
-    interval = 2.0 * n / rate * speed
-    policy = PollPolicy(
-        # U(0, interval/2) first: the same rate as the steady state's U(0, interval).
-        first_poll=interval / 2,
-        queueing_base=interval,
-        processing_base=interval,
-        growth=1.0,
-        cap=interval,
-        min_delay=0.001,
-    )
+    # Each job is polled every interval (the first poll spread over it), so n jobs ask rate
+    # polls/s.
+    interval = n / rate * speed
+    policy = PollPolicy(fixed_interval=interval, first_poll=0.0, min_delay=0.001)
     scheduler = Scheduler(fetch, clock=clock, max_inflight=16, policy=policy, rng=random.Random(1))
     async with anyio.create_task_group() as tg:
         await tg.start(scheduler.run)

@@ -46,7 +46,9 @@ from ._common import (
     BenchResult,
     FakeProcess,
     Level,
+    family_model,
     md_table,
+    mu_sigma,
     percentiles,
     session_for,
 )
@@ -107,11 +109,8 @@ async def _variant(p: Params, final_only: bool) -> list[dict[str, Any]]:
             async with session_for(fake, clock=clock, seed=1, webhook_url=url) as session:
                 holder.append(session)
                 for wave in ("first wave", "warm wave"):
-                    model = session.scheduler.models.get("talking_photo")
-                    known = {
-                        str(m): (model.estimate(m) if model is not None else None)
-                        for m in MEDIA_PROBES
-                    }
+                    model = family_model(session.scheduler, "talking_photo")
+                    known = {str(m): mu_sigma(model, m) for m in MEDIA_PROBES}
                     await fake.reset_stats()
                     before = dict(events)
                     sched0 = session.scheduler.stats.as_dict()

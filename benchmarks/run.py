@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "b7": "benchmarks.b7_webhooks",
     "b8": "benchmarks.b8_policy",
     "b9": "benchmarks.b9_fleet",
+    "b10": "benchmarks.b10_scenarios",
 }
 
 OUT_DIR = Path(__file__).resolve().parent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -449,3 +450,16 @@ async def test_runner_arguments_checked(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError):
             await runner.__anext__()
     assert not os.listdir(tmp_path)
+
+
+async def test_the_journal_carries_the_poll_model_to_the_next_run(tmp_path: Path) -> None:
+    """A run saves what the scheduler learned in its journal; the next run's session loads it."""
+    async with fake_server() as fake, session_for(fake) as session:
+        await collect(session, photo_rows(6), tmp_path)
+        learned = session.export_poll_model()
+    with Journal.open(tmp_path / DEFAULT_JOURNAL_NAME) as journal:
+        saved = journal.meta("poll_model")
+    assert saved is not None and json.loads(saved) == learned
+    async with fake_server() as fake, session_for(fake) as fresh:
+        await collect(fresh, photo_rows(6), tmp_path)
+        assert fresh.export_poll_model()["families"].keys() == learned["families"].keys()

@@ -90,7 +90,7 @@ def test_error_for_code_covers_api_table(code: int) -> None:
     assert exc.retryable is retry
 
 
-@pytest.mark.parametrize("code", [0, 999, 1001, 1007, 1100, 1206, 9999, "1003", "oops"])
+@pytest.mark.parametrize("code", [0, 999, 1001, 1012, 1100, 1206, 9999, "1003", "oops"])
 def test_unknown_codes_are_plain_api_error(code: int | str) -> None:
     """Codes outside the table (and string look-alikes) map to APIError itself."""
     assert error_for_code(code) is APIError
@@ -191,7 +191,7 @@ async def test_every_code_over_http(code: int) -> None:
     assert fake.stats.requests[f"GET {QUOTA}"] == (3 if code == 1005 else 1)
 
 
-@pytest.mark.parametrize("code", [4242, 1007, 99999])
+@pytest.mark.parametrize("code", [4242, 1012, 99999])
 async def test_unknown_code_over_http_is_plain_api_error(code: int) -> None:
     """An unknown code over HTTP raises APIError itself, carrying the code."""
     async with pair() as (fake, session):

@@ -50,6 +50,13 @@ IMG = "https://cdn.example.com/face.jpg"
 MP3 = "https://cdn.example.com/voice.mp3"
 MP4 = "https://cdn.example.com/clip.mp4"
 TP_BODY: dict[str, Any] = {"talking_photo_url": IMG, "audio_url": MP3}
+TALKING_AVATAR = "/api/open/v3/talkingavatar/create"
+#: Elements of a talking-avatar body as ``talking-avatar.mdx`` shows them.
+_PLACED = {"scale_x": 1, "scale_y": 1, "offset_x": 1920, "offset_y": 1080}
+TA_AVATAR = {"type": "avatar", "avatar_id": "dvp_Tristan", "width": 1080, "height": 1080, **_PLACED}
+TA_OWN_AVATAR = {"type": "avatar", "url": MP4, **_PLACED}
+TA_AUDIO = {"type": "audio", "input_text": "Hi", "voice_id": "v1"}
+TA_TEXT_BODY = {"width": 3840, "height": 2160, "avatar_from": 2, "elements": [TA_AVATAR, TA_AUDIO]}
 
 Json = dict[str, Any]
 
@@ -219,7 +226,7 @@ FAMILY_CASES: list[tuple[str, str, Json, str, str, str, str]] = [
     (
         "talking_avatar",
         "/api/open/v3/talkingavatar/create",
-        {"avatar_id": "dvp_Tristan", "type": 1, "input_text": "Hi", "voice_id": "v1"},
+        TA_TEXT_BODY,
         "video",
         "video_status",
         "video",
@@ -228,7 +235,11 @@ FAMILY_CASES: list[tuple[str, str, Json, str, str, str, str]] = [
     (
         "talking_avatar",
         "/api/open/v3/talkingavatar/create",
-        {"avatar_id": "dvp_Tristan", "type": 2, "url": MP3, "width": 1280, "height": 720},
+        {
+            **TA_TEXT_BODY,
+            "avatar_from": 3,
+            "elements": [TA_OWN_AVATAR, {"type": "audio", "url": MP3}],
+        },
         "video",
         "video_status",
         "video",
@@ -489,13 +500,13 @@ async def test_talking_photo_create_matches_seed_shape(http: aiohttp.ClientSessi
 async def test_translation_creates_one_job_per_language(
     fake: FakeAkool, http: aiohttp.ClientSession
 ) -> None:
-    """language "ja,fr,de" makes three jobs listed in all_results, each billed and pollable."""
+    """language "ja,fr,de" makes three jobs, one envelope each in all_results beside data."""
     credit = fake.config.credit
     created = await post_json(http, TRANSLATE, {"url": MP4, "language": "ja,fr,de"})
-    data = created["data"]
-    results = data["all_results"]
+    assert created["data"] == {}
+    assert [r["code"] for r in created["all_results"]] == [1000, 1000, 1000]
+    results = [r["data"] for r in created["all_results"]]
     assert [r["language"] for r in results] == ["ja", "fr", "de"]
-    assert results[0]["_id"] == data["_id"] and data["language"] == "ja"
     assert all(r["video_status"] == 1 for r in results)
     assert len({r["_id"] for r in results}) == 3
     assert fake.config.credit == credit - 3
@@ -645,14 +656,29 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (TRANSLATE, {"url": MP4, "language": "ja", "speaker_num": 11}, "speaker_num"),
     (TRANSLATE, {"url": MP4, "language": "ja", "caption_type": 5}, "caption_type"),
     (TRANSLATE, {"url": MP4, "language": "ja", "lipsync": "yes"}, "lipsync"),
-    ("/api/open/v3/talkingavatar/create", {"type": 1}, "avatar_id is required"),
+    (TALKING_AVATAR, {**TA_TEXT_BODY, "width": 1280}, "width"),
+    (TALKING_AVATAR, {**TA_TEXT_BODY, "avatar_from": 1}, "avatar_from"),
+    (TALKING_AVATAR, {**TA_TEXT_BODY, "elements": [TA_AVATAR]}, "audio element"),
     (
-        "/api/open/v3/talkingavatar/create",
-        {"avatar_id": "a", "type": 1, "input_text": "hi"},
+        TALKING_AVATAR,
+        {**TA_TEXT_BODY, "elements": [TA_AVATAR, {"type": "audio", "input_text": "hi"}]},
         "voice_id is required",
     ),
-    ("/api/open/v3/talkingavatar/create", {"avatar_id": "a", "type": 2}, "url is required"),
-    ("/api/open/v3/talkingavatar/create", {"avatar_id": "a", "type": 3}, "type"),
+    (
+        TALKING_AVATAR,
+        {**TA_TEXT_BODY, "elements": [{**TA_AVATAR, "avatar_id": ""}, TA_AUDIO]},
+        "avatar_id is required",
+    ),
+    (
+        TALKING_AVATAR,
+        {**TA_TEXT_BODY, "elements": [{**TA_AVATAR, "scale_x": None}, TA_AUDIO]},
+        "elements[0].scale_x is required",
+    ),
+    (
+        TALKING_AVATAR,
+        {**TA_TEXT_BODY, "elements": [{"type": "video", "url": MP4}, TA_AVATAR, TA_AUDIO]},
+        "elements[0].type",
+    ),
     (
         "/api/open/v3/faceswap/highquality/specifyimage",
         {"sourceImage": [{"path": IMG}], "modifyImage": IMG},

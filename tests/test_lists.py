@@ -68,7 +68,9 @@ async def test_models_and_effects() -> None:
     assert {m.type for m in models} == {1501, 1502}
     assert fake.stats.requests["GET /api/open/v4/aigModel/list"] == 2
     assert effects and all(e.effect_code for e in effects)
-    assert all(lang.need_voice_id is False for lang in languages)
+    # The fake's af-ZA needs a voice id (translation's partial-failure case); the rest do not.
+    assert {lang.lang_code for lang in languages if lang.need_voice_id} == {"af-ZA"}
+    assert all(lang.need_voice_id is not None for lang in languages)
 
 
 @pytest.mark.parametrize(

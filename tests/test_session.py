@@ -117,18 +117,23 @@ async def test_video_translation_comma_string() -> None:
 
 
 async def test_talking_avatar_text_and_audio() -> None:
-    """talking_avatar sends type 1 for text + voice and type 2 for an audio URL."""
+    """talking_avatar sends the documented canvas: avatar, background and audio elements."""
     async with pair() as (fake, session):
         spoken = await session.talking_avatar.create(
-            avatar_id="dvp_Tristan", input_text="hello", voice_id="v1", width=1280, height=720
+            avatar_id="dvp_Tristan", input_text="hello", voice_id="v1", background_url="#1A2B3C"
         )
-        played = await session.talking_avatar.create(avatar_id="dvp_Tristan", audio_url=MP3)
+        played = await session.talking_avatar.create(avatar_url=MP4, audio_url=MP3)
         results = await session.gather([spoken, played])
     assert_completed(fake, spoken, results[0], "talking_avatar")
     assert_completed(fake, played, results[1], "talking_avatar")
     first, second = fake.stats.create_bodies
-    assert first["type"] == 1 and first["input_text"] == "hello" and first["voice_id"] == "v1"
-    assert second["type"] == 2 and second["url"] == MP3 and "input_text" not in second
+    assert (first["width"], first["height"], first["avatar_from"]) == (3840, 2160, 2)
+    assert [e["type"] for e in first["elements"]] == ["image", "avatar", "audio"]
+    assert first["elements"][0]["url"] == "#1A2B3C"
+    assert first["elements"][2] == {"type": "audio", "input_text": "hello", "voice_id": "v1"}
+    assert second["avatar_from"] == 3
+    assert second["elements"][0]["url"] == MP4 and "avatar_id" not in second["elements"][0]
+    assert second["elements"][1] == {"type": "audio", "url": MP3}
 
 
 async def test_faceswap_image_video_and_v4() -> None:

@@ -154,12 +154,12 @@ RESOURCE_CASES: list[tuple[str, Call, str]] = [
     (
         "ta-bad-audio-url",
         lambda s: s.talking_avatar.create(avatar_id="a", audio_url="voice.mp3"),
-        "url",
+        "audio_url",
     ),
     (
-        "ta-width-too-small",
-        lambda s: s.talking_avatar.create(avatar_id="a", audio_url=MP3, width=10),
-        "width",
+        "ta-bad-background",
+        lambda s: s.talking_avatar.create(avatar_id="a", audio_url=MP3, background_url="red"),
+        "background_url",
     ),
     (
         "fs-empty-source",
@@ -291,7 +291,8 @@ GENERIC_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("language-int", "video_translation", {"url": MP4, "language": 7}, "language"),
     ("ta-type-3", "talking_avatar", {"avatar_id": "a", "type": 3, "url": MP3}, "type"),
-    ("ta-type-2-no-url", "talking_avatar", {"avatar_id": "a", "type": 2}, "url"),
+    ("ta-no-audio", "talking_avatar", {"avatar_id": "a"}, "input_text"),
+    ("ta-width", "talking_avatar", {"avatar_id": "a", "audio_url": MP3, "width": 1280}, "width"),
     ("fs-empty", "faceswap_v4", {"source_image": [], "target_image": [IMG]}, "source_image"),
     ("fs-string", "faceswap_v4", {"source_image": IMG, "target_image": [IMG]}, "source_image"),
     (

@@ -1,19 +1,143 @@
-"""Video translation: a video dubbed into one or more languages (``createbytranslate``)."""
+"""Video translation: a video dubbed into one or more languages (``createbytranslate``).
+
+Several languages answer ``all_results`` beside ``data``: one whole envelope per language. An
+entry whose code is not 1000 is a language that failed while the others were created (and
+billed): the create returns the jobs that exist and reports the failed languages typed
+(:class:`TranslationJobs`); only when every language failed does it raise
+(:class:`TranslationFailed`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Final
 
 from attrs import Attribute, field, frozen
 
+from .._converter import register_structure_hook
+from .._errors import APIError, InvalidResponse, ValidationError
 from .._job import Job
 from .._resource import MaxWait, Resource
 from .._sentinel import NOT_GIVEN
-from .._validators import fail, http_url, int_range, optional_bool, optional_http_url
+from .._validators import (
+    fail,
+    http_url,
+    int_range,
+    one_of,
+    optional_bool,
+    optional_http_url,
+)
 from ._common import akool_family
 
-__all__ = ["FAMILIES_PART", "VideoTranslation", "VideoTranslationRequest"]
+__all__ = [
+    "FAMILIES_PART",
+    "FailedLanguage",
+    "PendingTranslation",
+    "StudioVoice",
+    "TranslationFailed",
+    "TranslationJobs",
+    "VideoTranslation",
+    "VideoTranslationRequest",
+    "collect_failures",
+    "created_translations",
+]
+
+#: The translation styles ``studio_voice.style`` accepts (``openapi/video-translation.yaml``).
+STUDIO_STYLES: Final = (
+    "affectionate",
+    "angry",
+    "calm",
+    "cheerful",
+    "depressed",
+    "disgruntled",
+    "embarrassed",
+    "empathetic",
+    "excited",
+    "fearful",
+    "friendly",
+    "unfriendly",
+    "sad",
+    "serious",
+    "relaxed",
+    "professional",
+)
+
+
+def _words(_inst: object, attribute: Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(w, str) and w.strip() for w in value):
+        fail(attribute, "must be a list of non-blank words")
+
+
+def _word_map(_inst: object, attribute: Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in value.items()
+    ):
+        fail(attribute, "must map words to words (text to text)")
+
+
+def _tuple_of_words(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
+def _dict_of_words(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+@frozen(slots=True, kw_only=True)
+class StudioVoice:
+    """``studio_voice``: words left untranslated, fixed translations, pronunciations, a style."""
+
+    no_translate_words: tuple[str, ...] = field(
+        default=(), converter=_tuple_of_words, validator=_words
+    )
+    fixed_words: Mapping[str, str] = field(
+        factory=dict, converter=_dict_of_words, validator=_word_map
+    )
+    pronounced_words: Mapping[str, str] = field(
+        factory=dict, converter=_dict_of_words, validator=_word_map
+    )
+    style: str = field(default="professional", validator=one_of(*STUDIO_STYLES))
+
+
+def _structure_studio_voice(value: Any, _type: Any) -> StudioVoice:
+    if isinstance(value, StudioVoice):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValidationError("", f"must be an object, got {type(value).__name__}")
+    known = {"no_translate_words", "fixed_words", "pronounced_words", "style"}
+    extra = sorted(str(k) for k in value if k not in known)
+    if extra:
+        raise ValidationError(extra[0], "unknown field")
+    return StudioVoice(**value)
+
+
+def _voices_map(value: Any) -> Any:
+    """``{"ja": "VOICE"}`` (or the body's own ``{"ja": {"voice_id": "VOICE"}}``) as sent."""
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[Any, Any] = {}
+    for lang, voice in value.items():
+        if isinstance(voice, Mapping) and set(voice) == {"voice_id"}:
+            voice = voice["voice_id"]
+        out[lang] = {"voice_id": voice} if isinstance(voice, str) else voice
+    return out
+
+
+def _check_voices_map(_inst: object, attribute: Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        fail(attribute, "must map language codes to voice ids")
+    assert isinstance(value, Mapping)
+    for lang, voice in value.items():
+        if not isinstance(lang, str) or not lang.strip():
+            fail(attribute, "keys must be language codes")
+        if not isinstance(voice, Mapping) or not isinstance(voice.get("voice_id"), str):
+            raise ValidationError(f"voices_map.{lang}", "must be a voice id (text)")
 
 
 def _language_codes(_inst: object, attribute: Attribute[Any], value: object) -> None:
@@ -45,6 +169,14 @@ def _optional_language(inst: object, attribute: Attribute[Any], value: object) -
             fail(attribute, "must be a single language code")
 
 
+def _optional_studio_voice(_inst: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, StudioVoice):
+        fail(attribute, "must be a StudioVoice (no_translate_words, fixed_words, ... style)")
+
+
+register_structure_hook(StudioVoice, _structure_studio_voice)
+
+
 @frozen(slots=True, kw_only=True)
 class VideoTranslationRequest:
     """Body of ``createbytranslate``. Several languages ("ja,fr") create one job each."""
@@ -57,14 +189,175 @@ class VideoTranslationRequest:
     remove_bgm: bool | None = field(default=None, validator=optional_bool)
     caption_type: int | None = field(default=None, validator=int_range(0, 4))
     caption_url: str | None = field(default=None, validator=optional_http_url)
-    studio_voice: bool | None = field(default=None, validator=optional_bool)
+    studio_voice: StudioVoice | None = field(default=None, validator=_optional_studio_voice)
+    voices_map: Mapping[str, Any] | None = field(
+        default=None, converter=_voices_map, validator=_check_voices_map
+    )
     dynamic_duration: bool | None = field(default=None, validator=optional_bool)
     webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+    def __attrs_post_init__(self) -> None:
+        for lang in self.voices_map or {}:
+            if lang not in self.languages:
+                raise ValidationError(f"voices_map.{lang}", "is not one of the target languages")
 
     @property
     def languages(self) -> list[str]:
         """The target languages, in request order."""
         return [c.strip() for c in self.language.split(",")]
+
+
+@frozen(slots=True)
+class FailedLanguage:
+    """A target language Akool refused while the request's other languages were created.
+
+    Attributes:
+        language: its code (from the answer, else the requested language no entry accounts
+            for; None if it cannot be told).
+        code: the entry's code (not 1000).
+        message: the entry's ``msg``.
+    """
+
+    language: str | None
+    code: int | str
+    message: str
+
+
+class TranslationJobs(list[Job]):
+    """The jobs a translation created, in request order (a list of :class:`~akool_async.Job`),
+    and :attr:`failed`: the languages Akool refused while creating the others."""
+
+    __slots__ = ("_labels", "failed", "languages")
+
+    def __init__(
+        self,
+        jobs: Sequence[Job] = (),
+        failed: Sequence[FailedLanguage] = (),
+        languages: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
+        self._labels = dict(labels or {})
+        rank = {code: i for i, code in enumerate(languages)}
+        super().__init__(
+            sorted(jobs, key=lambda j: rank.get(self._labels.get(j.id, ""), len(rank)))
+        )
+        #: The languages that were not created, with Akool's code and message.
+        self.failed: tuple[FailedLanguage, ...] = tuple(failed)
+        #: The target languages requested, in request order.
+        self.languages: tuple[str, ...] = tuple(languages)
+
+    def by_language(self) -> list[tuple[str, Job | FailedLanguage]]:
+        """Each requested language with its job or its failure, in request order (a part whose
+        language the answer does not name comes last, under its job id or its position)."""
+        parts: dict[str, Job | FailedLanguage] = {}
+        for job in self:
+            parts[self._labels.get(job.id) or job.id] = job
+        for failure in self.failed:
+            parts[failure.language or f"#{len(parts)}"] = failure
+        rank = {code: i for i, code in enumerate(self.languages)}
+        return sorted(parts.items(), key=lambda item: rank.get(item[0], len(rank)))
+
+
+@frozen(slots=True)
+class PendingTranslation:
+    """What one create in flight collects: its languages, failures and each job's language."""
+
+    languages: list[str]
+    failed: list[FailedLanguage] = field(factory=list)
+    labels: dict[str, str] = field(factory=dict)
+    #: Set when the answer created no language at all.
+    refused: list[TranslationFailed] = field(factory=list)
+
+    def jobs(self, created: Sequence[Job]) -> TranslationJobs:
+        """The created jobs with what their answer reported."""
+        return TranslationJobs(created, self.failed, self.languages, self.labels)
+
+
+class TranslationFailed(APIError):
+    """Every language of a translation failed (nothing was created).
+
+    Attributes:
+        failed: each language with its code and message; ``code``/``message`` are the first's.
+    """
+
+    def __init__(
+        self, failed: Sequence[FailedLanguage], *, endpoint: str, body: Mapping[str, Any]
+    ) -> None:
+        self.failed = tuple(failed)
+        first = self.failed[0]
+        shown = ", ".join(f"{f.language or '?'}: [{f.code}] {f.message}" for f in self.failed)
+        super().__init__(
+            first.code, f"every language failed ({shown})", endpoint=endpoint, body=body
+        )
+
+
+# The languages of the create in flight and the failures its answer reports; set per create
+# (a context variable, so concurrent creates keep theirs apart).
+_PENDING: ContextVar[PendingTranslation | None] = ContextVar(
+    "akool_translation_failures", default=None
+)
+
+
+@contextmanager
+def collect_failures(request: VideoTranslationRequest) -> Iterator[PendingTranslation]:
+    """Collect what the answer to the create of ``request`` made inside the block reports."""
+    pending = PendingTranslation(request.languages)
+    token = _PENDING.set(pending)
+    try:
+        yield pending
+    finally:
+        _PENDING.reset(token)
+
+
+def created_translations(envelope: Mapping[str, Any], endpoint: str) -> list[Mapping[str, Any]]:
+    """The job objects of a translation's create answer (``all_results``, else ``data``).
+
+    Failed entries go to the :func:`collect_failures` block in force (with no created entry,
+    its ``refused`` holds the :class:`TranslationFailed` to raise).
+
+    Raises:
+        TranslationFailed: when ``all_results`` holds no created job and no block is in force.
+        InvalidResponse: when ``all_results`` is not a list of objects.
+    """
+    results = envelope.get("all_results")
+    if results is None:
+        data = envelope.get("data")
+        return [data] if isinstance(data, Mapping) else []
+    if not isinstance(results, list):
+        raise InvalidResponse("all_results is not a list", endpoint=endpoint)
+    created: list[Mapping[str, Any]] = []
+    refused: list[tuple[str | None, int | str, str]] = []
+    for entry in results:
+        if not isinstance(entry, Mapping):
+            raise InvalidResponse("an all_results entry is not an object", endpoint=endpoint)
+        code = entry.get("code")
+        data = entry.get("data")
+        lang = data.get("language") if isinstance(data, Mapping) else None
+        lang = lang if isinstance(lang, str) and lang else None
+        if code == 1000 and isinstance(data, Mapping) and isinstance(data.get("_id"), str):
+            created.append(data)
+        else:
+            msg = entry.get("msg")
+            shown = code if isinstance(code, int | str) and not isinstance(code, bool) else "?"
+            refused.append((lang, shown, msg if isinstance(msg, str) else ""))
+    pending = _PENDING.get()
+    requested = pending.languages if pending is not None else []
+    named = {lang for lang, _, _ in refused if lang} | {str(d.get("language")) for d in created}
+    unnamed = iter([c for c in requested if c not in named])
+    failed = [FailedLanguage(lang or next(unnamed, None), code, msg) for lang, code, msg in refused]
+    if not created and failed:
+        error = TranslationFailed(failed, endpoint=endpoint, body=envelope)
+        if pending is None:
+            raise error
+        # Nothing was created: the session raises this once the create has ended.
+        pending.refused.append(error)
+        return []
+    if pending is not None:
+        pending.failed.extend(failed)
+        for obj in created:
+            if isinstance(obj.get("language"), str):
+                pending.labels.setdefault(obj["_id"], obj["language"])
+    return created
 
 
 FAMILIES_PART = (
@@ -95,17 +388,28 @@ class VideoTranslation(Resource):
         remove_bgm: bool | None = None,
         caption_type: int | None = None,
         caption_url: str | None = None,
-        studio_voice: bool | None = None,
+        studio_voice: StudioVoice | None = None,
+        voices_map: Mapping[str, str] | None = None,
         dynamic_duration: bool | None = None,
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
-    ) -> list[Job]:
-        """Create a translation; returns one job per target language, in request order.
+    ) -> TranslationJobs:
+        """Create a translation: one job per target language that Akool created.
 
         Args:
             language: ``"ja"``, ``"ja,fr"`` or ``["ja", "fr"]``.
-            caption_type: 0-4.
+            source_language: the video's language; ``"DEFAULT"`` detects it.
+            caption_type: 0 none, 1 original, 2 target, 3 translate and replace, 4 translated.
             speaker_num: 0-10 (0 = detect).
+            studio_voice: untranslated words, fixed translations, pronunciations, style.
+            voices_map: language -> voice id (needed where the language list says
+                ``need_voice_id``).
+
+        Returns:
+            The jobs created; ``.failed`` lists the languages Akool refused (code, message).
+
+        Raises:
+            TranslationFailed: every language failed; nothing was created.
         """
         req = VideoTranslationRequest(
             url=url,
@@ -117,7 +421,9 @@ class VideoTranslation(Resource):
             caption_type=caption_type,
             caption_url=caption_url,
             studio_voice=studio_voice,
+            voices_map=voices_map,
             dynamic_duration=dynamic_duration,
             webhook_url=webhook_url,
         )
-        return await self._create_all("video_translation", req, max_wait)
+        jobs = await self._create_all("video_translation", req, max_wait)
+        return jobs if isinstance(jobs, TranslationJobs) else TranslationJobs(jobs)

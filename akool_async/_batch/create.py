@@ -29,7 +29,7 @@ from .._errors import (
     ValidationError,
 )
 from .._job import Job
-from .journal import JournalError, StateError
+from .journal import JournalError, RowState, StateError
 from .journal._pg_fleet import LeaseLost, NoFreeSlot
 from .manifest import ManifestRow
 from .outcomes import BatchOutcome, OutcomeState, describe
@@ -132,6 +132,19 @@ class CreateStage(RunState):
         raw: dict[str, Any] = {
             "jobs": [dict(j.snapshot.raw) for j in jobs if j.snapshot is not None]
         }
+        # Parts the server refused while creating the others (a translation's failed
+        # languages) are journaled as failed entries of the row, in request order.
+        refused_parts: list[tuple[str, str]] = []
+        by_part = getattr(jobs, "by_language", None)
+        if callable(by_part):
+            ids = []
+            for label, part in by_part():
+                if isinstance(part, Job):
+                    ids.append(part.id)
+                else:
+                    key = f"refused:{row_id}.{label}"
+                    refused_parts.append((key, f"[{part.code}] {part.message}"))
+                    ids.append(key)
         refused = getattr(jobs, "failed", ())  # a batch create's refused videos, if any
         if refused:
             raw["refused"] = [{"code": r.code, "message": r.message} for r in refused]
@@ -139,6 +152,8 @@ class CreateStage(RunState):
         try:
             with anyio.CancelScope(shield=True):
                 await self._j(journal.record_created, row_id, ids, raw)
+                for key, reason in refused_parts:
+                    await self._j(journal.record_status, key, RowState.FAILED, error=reason)
         except JournalError:
             # The jobs exist and are billed: make sure their ids are not lost with the journal
             # (the log, and the report, list them).
@@ -147,6 +162,7 @@ class CreateStage(RunState):
             raise
         for job in jobs:
             self._progress.job_status[job.id] = job.status
+        ids = [job.id for job in jobs]
         self._progress.add_jobs(row_id, ids)
         self._progress.set_phase(row_id, Phase.QUEUEING)
         self._progress.job_phase(row_id, ids)

@@ -40,21 +40,16 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._errors import (
-    ValidationError,
-)
+from .._errors import ValidationError
 from .._jobmodels import JobStatus
 from .._sentinel import NOT_GIVEN, NotGiven
+from . import pollmodel
 from .claims import RetryFailed, claim_out_dir, rows_to_retry
 from .fleet import DEFAULT_LEASE, FleetJournal, FleetStage
 from .journal import ChangedRows, JournalBackend, JournalError, JournalRow, RowState
 from .journal.opening import is_postgres_url, open_journal
 from .journal.sqlite import Journal
-from .manifest import (
-    Manifest,
-    ManifestRow,
-    validate_rows,
-)
+from .manifest import Manifest, ManifestRow, validate_rows
 from .outcomes import (
     BatchOutcome,
     BatchProgress,
@@ -309,6 +304,7 @@ class BatchRunner(FleetStage):
                 try:
                     await self._run()
                 finally:
+                    await pollmodel.save(self._j, self._journal, self.session)
                     for _, events in streams:
                         await events.aclose()
                     tg.cancel_scope.cancel()
@@ -362,6 +358,7 @@ class BatchRunner(FleetStage):
         await self._j(journal.lock_writer)
         if not journal.path.startswith(":memory:"):
             await anyio.to_thread.run_sync(claim_out_dir, self.out_dir, journal.path)
+        await pollmodel.load(self._j, journal, self.sessions)
         rows = self.manifest.rows
         await self._j(
             journal.add_rows,

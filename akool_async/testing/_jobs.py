@@ -69,7 +69,7 @@ FAMILIES: Final[dict[str, Family]] = {
         Family("talking_photo", "talking photo", "mp4", 1015, _VIDEO_ERROR, 5),
         Family("lip_sync", "lipsync", "mp4", 1211, "Create Lip Sync Error, try again later", 9),
         Family("video_translation", "video translate", "mp4", 1205, _VIDEO_ERROR, 8),
-        Family("talking_avatar", "talking avatar", "mp4", 1015, _VIDEO_ERROR, 10),
+        Family("talking_avatar", "avatar", "mp4", 1015, _VIDEO_ERROR, 10),
         Family("faceswap_image", "faceswap", "png", 1015, _FACESWAP_ERROR, 1),
         Family("faceswap_video", "faceswap", "mp4", 1015, _FACESWAP_ERROR, 2),
         Family("faceswap_v4", "faceswap", "png", 1015, _FACESWAP_ERROR, 1),
@@ -107,6 +107,7 @@ LANGUAGES: Final[dict[str, str]] = {
     "hi": "Hindi",
     "nl": "Dutch",
     "tr": "Turkish",
+    "af-ZA": "Afrikaans (South Africa)",
 }
 
 #: Families polled through ``content/video/infobymodelid``.

@@ -20,7 +20,8 @@ from aiohttp import web
 
 from .._clock import Clock, ScaledClock
 from ._akool import CREATE_ANSWERS, CREATE_ENDPOINTS, STATUS_ROUTES, CreateSpec
-from ._akool._common import AreaHandler, refused_entry
+from ._akool._common import AreaHandler, Envelope, refused_entry
+from ._akool.video_translation import NEED_VOICE_ID
 from ._config import FakeConfig, apply_patch, config_to_dict
 from ._faults import (
     API_MESSAGES,
@@ -319,6 +320,8 @@ class FakeAkool(ServedApp):
         if config.record_create_bodies:
             stats.create_bodies.append(body)
         data = CREATE_ANSWERS[spec.family](jobs, self.clock.now(), self.base(request))
+        if isinstance(data, Envelope):
+            return json_response(data.body)
         if len(variants) < len(spec.variants):
             data["errorList"] = [
                 refused_entry(1006, API_MESSAGES[1006])
@@ -381,7 +384,7 @@ class FakeAkool(ServedApp):
                 "lang_name": name,
                 "lang_code": code,
                 "url": f"{_FLAG_BASE}/{code}.svg",
-                "need_voice_id": False,
+                "need_voice_id": code in NEED_VOICE_ID,
             }
             for code, name in LANGUAGES.items()
         ]

@@ -129,3 +129,22 @@ def completed(answer: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
     out = copy.deepcopy(dict(answer))
     out["data"] = {**out["data"], **changes}
     return out
+
+
+#: ``infobymodelid``'s query as every page documents it.
+VIDEO_STATUS_QUERY: Mapping[str, Any] = {
+    "type": "object",
+    "required": ["video_model_id"],
+    "properties": {"video_model_id": {"type": "string"}},
+}
+
+
+def video_status(page: str, answer: Mapping[str, Any], result_url: str) -> Endpoint:
+    """``infobymodelid`` answering a page's status example, then the same job completed."""
+    return Endpoint(
+        "GET",
+        "/api/open/v3/content/video/infobymodelid",
+        page,
+        VIDEO_STATUS_QUERY,
+        [answer, completed(answer, video_status=3, video=result_url)],
+    )

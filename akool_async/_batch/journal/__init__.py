@@ -501,3 +501,11 @@ class JournalBackend(Protocol):
     def manifest_digest(self) -> str | None:
         """The manifest digest the journal was made for, if one was given."""
         ...
+
+    def meta(self, key: str) -> str | None:
+        """The value stored under ``key`` (e.g. ``"poll_model"``), or None."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (replacing any)."""
+        ...

@@ -509,6 +509,17 @@ class Journal(SQLiteStore):
             found = c.execute("SELECT value FROM meta WHERE key='manifest_digest'").fetchone()
         return None if found is None else str(found[0])
 
+    def meta(self, key: str) -> str | None:
+        """The value stored under ``key`` (e.g. ``"poll_model"``), or None."""
+        with self._tx(write=False) as c:
+            found = c.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if found is None else str(found[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (replacing any)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
 
 def _difference(row_id: str, old_family: str, old: str, family: str, new: str) -> str:
     """What differs between a journaled row and the manifest's, in a few words."""

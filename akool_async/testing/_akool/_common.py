@@ -28,6 +28,7 @@ __all__ = [
     "FAKE_USER_ID",
     "VIDEO_INFO_PATH",
     "CreateSpec",
+    "Envelope",
     "FakeArea",
     "derived_hex",
     "failure",
@@ -57,6 +58,14 @@ class CreateSpec:
     variants: tuple[str, ...]
     webhook_url: str | None
     partial: bool = False
+
+
+@frozen(slots=True)
+class Envelope:
+    """A create answer that is a whole envelope (translation's ``all_results`` beside ``data``),
+    not only the ``data`` of a success envelope."""
+
+    body: dict[str, Any]
 
 
 #: A create endpoint's body check: the spec of the jobs it starts, or ParamError.

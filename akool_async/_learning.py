@@ -1,0 +1,176 @@
+"""The scheduler's learning half: per-family plans, the inferred plan queue, persistence.
+
+A mixin of :class:`~._scheduler.Scheduler` (kept apart so each module stays small): it decides
+when each job's next poll is due from what the family's :class:`~._planning.FamilyPlan` learned
+and what the account's :class:`~._durations.PlanQueue` says, and moves polls when either learns.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._backoff import PollPolicy
+from ._durations import PlanQueue, PollPlacement, SurvivalModel
+from ._family import Family
+from ._jobmodels import JobStatus
+from ._planning import FamilyPlan
+
+if TYPE_CHECKING:
+    from ._job import Job
+
+__all__ = ["Learning"]
+
+log = logging.getLogger("akool_async")
+
+#: Version of :meth:`Learning.export_model`'s output.
+MODEL_FORMAT = 1
+
+
+class Learning:
+    """Poll placement from learned durations and the plan queue (mixed into the scheduler)."""
+
+    policy: PollPolicy
+    rng: random.Random
+    webhook_backstop: float
+    jobs: dict[str, Job]
+    plans: dict[str, FamilyPlan]
+    queue: PlanQueue[str]
+    _place: PollPlacement
+    _saved: dict[str, dict[str, Any]]
+    _queued: dict[str, Job]
+
+    def _schedule(self, job: Job, due: float) -> None:
+        raise NotImplementedError
+
+    def _track(self, job: Job, now: float) -> None:
+        """``job`` starts being tracked: its family's plan and the plan queue learn of it."""
+        if self.policy.fixed_interval is None:
+            self._plan(job.spec).created(job, now)
+            self.queue.add(job.id)
+
+    def _plan(self, fam: Family) -> FamilyPlan:
+        plan = self.plans.get(fam.name)
+        if plan is None:
+            state = self._saved.pop(fam.name, None)
+            try:
+                plan = FamilyPlan(self._place, random.Random(self.rng.random()), state)
+            except ValueError:
+                log.warning("ignoring a saved poll model for %s that does not load", fam.name)
+                plan = FamilyPlan(self._place, random.Random(self.rng.random()))
+            self.plans[fam.name] = plan
+        return plan
+
+    def _next_delay(self, job: Job, now: float) -> float:
+        if self.policy.fixed_interval is not None:
+            return self.policy.fixed_delay(job.polls == 0, self.rng)
+        ps = job.poll_state
+        if self.queue.queued(job.id):
+            # Believed queued behind the plan's cap: a slow backstop only; a freed slot or a
+            # job created later seen processing wakes it.
+            self._queued[job.id] = job
+            spacing = self._place.spacing
+            return self._place.backstop * spacing * 2.0 ** min(ps.polls_in_status, 20)
+        self._queued.pop(job.id, None)
+        return max(0.0, self._plan(job.spec).due(job, now) - now)
+
+    def _seen(self, job: Job, status: JobStatus, previous: JobStatus | None, now: float) -> None:
+        """A poll saw ``job`` still running: teach the plan and the plan queue."""
+        ps = job.poll_state
+        plan = self._plan(job.spec)
+        age = now - ps.origin
+        if status == JobStatus.PROCESSING and previous != JobStatus.PROCESSING:
+            if ps.queued_seen is not None and self.queue.confirmed:
+                # It got its slot between the poll that saw it queued and this one.
+                ps.origin = 0.5 * (ps.queued_seen + now)
+                plan.model.restart(job.id, ps.origin)
+            last = ps.running_seen if ps.running_seen is not None else job.created_at
+            tight = now - last <= 1.5 * self._place.spacing
+            for other in self.queue.seen_running(job.id, age, tight=tight):
+                waiting = self._queued.pop(other, None)
+                if waiting is not None and other != job.id and not waiting.done():
+                    self._reschedule(waiting, now)
+        elif status == JobStatus.QUEUEING:
+            ps.queued_seen = now
+            self.queue.seen_queued(job.id, age)
+        plan.seen_running(job, now)
+
+    def _freed(self, job: Job, now: float) -> None:
+        """``job`` ended: its plan slot went to the next queued jobs; poll those from now."""
+        ps = job.poll_state
+        seen = ps.running_seen if ps.running_seen is not None else ps.origin
+        end = 0.5 * (max(seen, ps.origin) + now)
+        for key in self.queue.finished(job.id):
+            granted = self.jobs.get(key)
+            self._queued.pop(key, None)
+            if granted is None or granted.done():
+                continue
+            granted.poll_state.origin = end
+            self._plan(granted.spec).model.restart(key, end)
+            self._reschedule(granted, now)
+
+    def _reschedule(self, job: Job, now: float) -> None:
+        """Place ``job``'s next poll afresh (sooner or later), unless it is being polled."""
+        if job.poll_state.due is None or job.webhook:
+            return
+        job.poll_state.due = None
+        self._schedule(job, now + self._next_delay(job, now))
+
+    def _replan(self, plan: FamilyPlan, now: float) -> None:
+        for job, due, later in plan.replan(now):
+            if job.done() or job.poll_state.due is None or self.queue.queued(job.id):
+                continue
+            if later:
+                job.poll_state.due = None
+            self._schedule(job, due)
+
+    def _left(self, job: Job, now: float, seen: float | None) -> None:
+        """``job`` is no longer tracked: release what the plans keep about it."""
+        plan = self.plans.get(job.spec.name)
+        if plan is None:
+            return
+        plan.left(job, seen)
+        self._queued.pop(job.id, None)
+        for key in self.queue.finished(job.id):
+            granted = self.jobs.get(key)
+            if granted is not None:
+                self._reschedule(granted, now)
+
+    def _backstop_delay(self, job: Job, now: float) -> float:
+        """A webhook job's safety poll: no sooner than the backstop interval, nor before the job
+        is past the age by which 98 % of its family's jobs finish, when that is known."""
+        delay = self.webhook_backstop * (0.75 + 0.25 * self.rng.random())
+        plan = self.plans.get(job.spec.name)
+        hi = None if plan is None else plan.quantile(self._place.high, job.media_duration)
+        if hi is not None:
+            delay = max(delay, hi - (now - job.poll_state.origin))
+        return delay
+
+    def export_model(self) -> dict[str, Any]:
+        """What was learned per family, as JSON-able data (see :meth:`load_model`)."""
+        families = dict(self._saved)
+        families.update({name: plan.model.to_dict() for name, plan in self.plans.items()})
+        return {"format": MODEL_FORMAT, "families": families}
+
+    def load_model(self, data: Mapping[str, Any]) -> None:
+        """Start from a :meth:`export_model` dict; ValueError names what is wrong.
+
+        Families already learning in this scheduler keep what they learned.
+        """
+        families = data.get("families") if isinstance(data, Mapping) else None
+        if not isinstance(data, Mapping) or data.get("format") != MODEL_FORMAT:
+            raise ValueError("poll_model.format: expected 1")
+        if not isinstance(families, Mapping):
+            raise ValueError("poll_model.families: must be an object")
+        for state in families.values():
+            SurvivalModel.from_dict(state)  # validate before keeping any of it
+        for name, state in families.items():
+            if name not in self.plans:
+                self._saved[str(name)] = dict(state)
+
+    def expected_duration(self, family: str, media: float | None = None) -> float | None:
+        """The learned median duration of a family's jobs (None while learning)."""
+        plan = self.plans.get(family)
+        return None if plan is None else plan.quantile(0.5, media)
