@@ -38,7 +38,7 @@ from ._job import AsCompleted, Job, decode_token
 from ._jobmodels import JobResult, JobSnapshot
 from ._provider import expected_job_labels
 from ._ratelimit import RateBudget
-from ._resource import rebind_resources
+from ._resource import MaxWait, rebind_resources
 from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
@@ -181,8 +181,7 @@ class BaseSession:
         self._run_scope: anyio.CancelScope | None = None
         self._stopped = anyio.Event()
         self._state: Literal["new", "open", "closed"] = "new"
-        #: The session that owns the lifecycle (itself, unless this is a with_options view).
-        self._origin: BaseSession = self
+        self._origin: BaseSession = self  # owns the lifecycle (another for a with_options view)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -252,20 +251,11 @@ class BaseSession:
                 await self.transport.aclose()
 
     def with_options(
-        self,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        max_wait: float | NotGiven | None = NOT_GIVEN,
+        self, *, timeout: float | NotGiven = NOT_GIVEN, max_wait: MaxWait = NOT_GIVEN
     ) -> Self:
-        """This session with other defaults for the calls made through it (as openai's).
-
-        The view shares the HTTP connections, auth, rate budget and the one scheduler; the
-        original session keeps the lifecycle (enter and close that one, not the view).
-
-        Args:
-            timeout: seconds each request may take.
-            max_wait: default deadline of the jobs it creates or tracks; None waits forever.
-        """
+        """This session with other defaults (request ``timeout``, jobs' ``max_wait``) for the
+        calls made through it, sharing its connections, auth, budget and scheduler; the original
+        keeps the lifecycle (enter and close that one)."""
         view = copy.copy(self)
         view._origin = self._origin
         if not isinstance(max_wait, NotGiven):
@@ -276,8 +266,7 @@ class BaseSession:
         return view
 
     def _check_open(self) -> None:
-        state = self._origin._state
-        if state == "closed":
+        if (state := self._origin._state) == "closed":
             raise SessionClosed("the session is closed")
         if state == "new":
             raise SessionClosed("use `async with Session(...) as session:` before creating jobs")
