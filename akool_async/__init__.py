@@ -9,7 +9,10 @@ One :class:`Session` authenticates, creates jobs and tracks them all with one sc
 
 # The top: assembles the providers and hands them to the batch wing, and the wing's runner to
 # session.batch() (imported for that effect; see ARCHITECTURE.md).
-from . import _providers  # noqa: F401
+from . import (
+    _providers,  # noqa: F401
+    _result_download,  # noqa: F401  (installs JobResult.download)
+)
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool._created import CreatedJobs, RefusedJob
@@ -42,8 +45,10 @@ from ._batch import (
     parse_manifest,
     run_batch,
 )
+from ._blocking import BlockingJob, BlockingSession
 from ._clock import Clock, ScaledClock, SystemClock
 from ._constants import DEFAULT_BASE_URL
+from ._download import Downloader, DownloadMismatch, DownloadResult
 from ._errors import (
     AccountBanned,
     AkoolError,
@@ -85,10 +90,9 @@ from ._jobmodels import AudioSplits, JobEvent, JobResult, JobSnapshot, JobStatus
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._session import Session
 from ._transport import RetryPolicy
+from ._version import __version__
 from ._webhook_receivers import WebhookASGIApp, webhook_app, webhook_handler
 from ._webhooks import WebhookEvent, WebhookVerifier
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -107,6 +111,8 @@ __all__ = [
     "BatchOutcome",
     "BatchProgress",
     "BatchRunner",
+    "BlockingJob",
+    "BlockingSession",
     "CapacityExceeded",
     "Clock",
     "ConfigurationError",
@@ -114,6 +120,9 @@ __all__ = [
     "CreatedJobs",
     "CreationUnknown",
     "Credit",
+    "DownloadMismatch",
+    "DownloadResult",
+    "Downloader",
     "Effect",
     "EventStream",
     "EventsLagged",

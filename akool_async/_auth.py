@@ -132,6 +132,10 @@ class ApiKeyAuth:
     def secrets(self) -> list[str]:
         return [self._key.get()]
 
+    def api_key(self) -> str:
+        """The API key (Akool's webhooks are encrypted with it: it is the clientSecret)."""
+        return self._key.get()
+
     def __repr__(self) -> str:
         return "ApiKeyAuth(api_key=***)"
 

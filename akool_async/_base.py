@@ -7,6 +7,7 @@ are thin subclasses that add their provider's auth, envelope, families and resou
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 import os
@@ -37,6 +38,7 @@ from ._job import AsCompleted, Job, decode_token
 from ._jobmodels import JobResult, JobSnapshot
 from ._provider import expected_job_labels
 from ._ratelimit import RateBudget
+from ._resource import MaxWait, rebind_resources
 from ._scheduler import EventStream, Scheduler
 from ._sentinel import NOT_GIVEN, NotGiven
 from ._transport import AKOOL, Dialect, RetryPolicy, Transport, check_base_url
@@ -179,6 +181,7 @@ class BaseSession:
         self._run_scope: anyio.CancelScope | None = None
         self._stopped = anyio.Event()
         self._state: Literal["new", "open", "closed"] = "new"
+        self._origin: BaseSession = self  # owns the lifecycle (another for a with_options view)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -247,10 +250,25 @@ class BaseSession:
             finally:
                 await self.transport.aclose()
 
+    def with_options(
+        self, *, timeout: float | NotGiven = NOT_GIVEN, max_wait: MaxWait = NOT_GIVEN
+    ) -> Self:
+        """This session with other defaults (request ``timeout``, jobs' ``max_wait``) for the
+        calls made through it, sharing its connections, auth, budget and scheduler; the original
+        keeps the lifecycle (enter and close that one)."""
+        view = copy.copy(self)
+        view._origin = self._origin
+        if not isinstance(max_wait, NotGiven):
+            view.max_wait = check_max_wait(max_wait)
+        if not isinstance(timeout, NotGiven):
+            view.transport = self.transport.with_timeout(timeout)
+        rebind_resources(view)
+        return view
+
     def _check_open(self) -> None:
-        if self._state == "closed":
+        if (state := self._origin._state) == "closed":
             raise SessionClosed("the session is closed")
-        if self._state == "new":
+        if state == "new":
             raise SessionClosed("use `async with Session(...) as session:` before creating jobs")
 
     async def create(

@@ -22,6 +22,8 @@ from ._family import Family
 from ._jobmodels import JobResult, JobSnapshot, JobStatus
 
 if TYPE_CHECKING:
+    from ._download import DownloadResult
+    from ._result_download import Destination
     from ._scheduler import Scheduler
 
 __all__ = ["TOKEN_VERSION", "AsCompleted", "Job", "PollState", "decode_token"]
@@ -205,6 +207,11 @@ class Job:
                 self._event = anyio.Event()
             await self._event.wait()
         return self.result()
+
+    async def download(self, dest: Destination, **options: Any) -> DownloadResult:
+        """Wait for the end, then save the result (see :meth:`JobResult.download`)."""
+        result = await self.wait()
+        return await result.download(dest, **options)
 
     def __await__(self) -> Generator[Any, None, JobResult]:
         return self.wait().__await__()

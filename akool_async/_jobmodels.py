@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
+
+from ._constants import MAX_DOWNLOAD_BYTES
+
+if TYPE_CHECKING:
+    from ._download import DownloadResult
+    from ._result_download import Destination
 
 __all__ = [
     "AudioSplits",
@@ -24,6 +30,7 @@ __all__ = [
     "parse_audio_splits",
     "positive_seconds",
     "result_missing",
+    "use_downloader",
 ]
 
 
@@ -103,6 +110,33 @@ class JobResult:
     snapshot: JobSnapshot = field(repr=False)
     audio_splits: AudioSplits | None = field(default=None, repr=False)
 
+    async def download(
+        self,
+        dest: Destination,
+        *,
+        max_bytes: int = MAX_DOWNLOAD_BYTES,
+        retries: int = 3,
+        idle_timeout: float = 300.0,
+    ) -> DownloadResult:
+        """Save the result file: into a directory (named after the job), to a file path, or
+        into a binary file object. Atomic, size-capped, retried; sends no credentials.
+
+        Args:
+            dest: a directory, a file path, or a binary file object open for writing.
+            max_bytes: largest file accepted (ResponseTooLarge beyond it).
+            retries: retries of transient failures after the first attempt.
+            idle_timeout: longest silence tolerated, in seconds.
+
+        Raises:
+            ResponseTooLarge, HTTPStatusError, TransportError: the download failed (no partial
+                file is left).
+        """
+        if _downloader is None:  # pragma: no cover - the package's __init__ installs it
+            raise RuntimeError("import akool_async to enable downloads")
+        return await _downloader(
+            self.url, self.id, dest, max_bytes=max_bytes, retries=retries, idle_timeout=idle_timeout
+        )
+
 
 @frozen(slots=True)
 class JobEvent:
@@ -117,6 +151,17 @@ class JobEvent:
     previous: JobStatus | None
     at: float
     snapshot: JobSnapshot | None = field(default=None, repr=False)
+
+
+#: ``(url, job id, dest, max_bytes=, retries=, timeout=) -> DownloadResult``, installed by
+#: ``_result_download`` (it sits on the downloader, which sits on modules importing this one).
+_downloader: Callable[..., Awaitable[DownloadResult]] | None = None
+
+
+def use_downloader(fn: Callable[..., Awaitable[DownloadResult]]) -> None:
+    """Install what :meth:`JobResult.download` calls."""
+    global _downloader
+    _downloader = fn
 
 
 # -- response helpers (hot path: no converter) ------------------------------------------------

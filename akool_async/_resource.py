@@ -15,7 +15,7 @@ from ._sentinel import NotGiven
 if TYPE_CHECKING:
     from ._base import BaseSession
 
-__all__ = ["MaxWait", "Resource"]
+__all__ = ["MaxWait", "Resource", "rebind_resources"]
 
 #: ``max_wait`` of a create: seconds, None to wait forever, or not given (the session's default).
 MaxWait = float | None | NotGiven
@@ -45,3 +45,10 @@ class Resource:
     async def _create_one(self, family: str, request: Any, max_wait: MaxWait) -> Job:
         """Create the one job of ``request`` in ``family``."""
         return (await self._create_all(family, request, max_wait))[0]
+
+
+def rebind_resources(session: BaseSession) -> None:
+    """Give ``session`` (a copy of another) resources of its own, bound to it."""
+    for name, value in list(vars(session).items()):
+        if isinstance(value, Resource):
+            setattr(session, name, type(value)(session))

@@ -141,18 +141,31 @@ class Session(AkoolLists, BaseSession):
     ) -> WebhookVerifier:
         """A verifier for Akool's signed, encrypted callbacks, on this session's clock.
 
-        The clientId/clientSecret default to the session's own when it authenticates with
-        them; with an API key, pass them (needs the ``webhooks`` extra: cryptography).
+        Akool signs each callback with the account's clientId and encrypts it with the
+        clientSecret, which is the API key shown on Akool's API Keys page. Both default to the
+        session's own credentials: with clientId/clientSecret auth nothing more is needed; with
+        an API key, the key decrypts and the clientId comes from ``client_id`` or
+        ``$AKOOL_CLIENT_ID``. Needs the ``webhooks`` extra (cryptography).
+
+        Raises:
+            ConfigurationError: no clientId (or no clientSecret) was found, naming where to put
+                it.
         """
-        if client_id is None or client_secret is None:
-            if not isinstance(self._auth, TokenAuth):
-                raise ConfigurationError(
-                    "webhook_verifier: pass client_id and client_secret (the session "
-                    "authenticates with an API key)"
-                )
+        if isinstance(self._auth, TokenAuth):
             own_id, own_secret = self._auth.client_credentials()
             client_id = client_id if client_id is not None else own_id
             client_secret = client_secret if client_secret is not None else own_secret
+        if client_secret is None and isinstance(self._auth, ApiKeyAuth):
+            client_secret = self._auth.api_key()
+        if client_id is None:
+            client_id = os.environ.get("AKOOL_CLIENT_ID") or None
+        if client_id is None or client_secret is None:
+            missing = "clientId" if client_id is None else "clientSecret (API key)"
+            raise ConfigurationError(
+                f"webhook_verifier: no {missing}. Akool signs webhooks with your clientId and "
+                "encrypts them with your API key (its clientSecret): set AKOOL_CLIENT_ID (and "
+                "AKOOL_API_KEY), or pass client_id=... and client_secret=..."
+            )
         return WebhookVerifier(client_id, client_secret, tolerance=tolerance, clock=self.clock)
 
     def _on_webhook(self, event: WebhookEvent) -> None:

@@ -16,6 +16,7 @@ expired token once, and applies the retry rules:
 from __future__ import annotations
 
 import contextlib
+import copy
 import email.utils
 import ipaddress
 import json
@@ -181,12 +182,26 @@ class Transport:
         self._verify_ssl = verify_ssl
         self._http = http
         self._closed = False
+        #: The transport a :meth:`with_timeout` view sends through (None: this one owns it).
+        self._parent: Transport | None = None
         #: Requests sent, by ``"METHOD /path"``.
         self.sent: dict[str, int] = {}
+
+    def with_timeout(self, timeout: float) -> Transport:
+        """A view with another per-request timeout, sharing this transport's HTTP session,
+        auth, rate budget and counters (closing the view closes nothing)."""
+        if not timeout > 0:
+            raise ConfigurationError("timeout: must be > 0")
+        view = copy.copy(self)
+        view._parent = self._parent or self
+        view._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        return view
 
     @property
     def http(self) -> aiohttp.ClientSession:
         """The aiohttp session (created on first use if the caller gave none)."""
+        if self._parent is not None:
+            return self._parent.http
         if self._closed:
             raise SessionClosed("the session is closed")
         if self._http is None:
@@ -202,6 +217,8 @@ class Transport:
 
     async def aclose(self) -> None:
         """Close the aiohttp session if we created it. Safe twice."""
+        if self._parent is not None:
+            return
         self._closed = True
         if self._own_http and self._http is not None and not self._http.closed:
             await self._http.close()

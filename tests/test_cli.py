@@ -297,12 +297,12 @@ async def test_status_command(
 
 @pytest.mark.anyio
 async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The demo runs end to end (fewer jobs, faster clock) and needs no credentials."""
+    """The demo runs end to end with no credentials, compares its status requests with a fixed
+    loop's, exits as its report says, and a second run reuses (cleans) the same folder."""
     out = tmp_path / "demo"
     code = await run_main(
         "demo", "--jobs", "12", "--speed", "400", "--out", str(out), "--progress", "plain"
     )
-    assert code == EXIT_OK
     report = read_report(out)
     assert report["exit_code"] == code  # the process and its report agree
     assert report["counts"]["total"] == 12
@@ -311,8 +311,20 @@ async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     captured = capsys.readouterr()
     assert "demo: 12 talking-photo jobs" in captured.err
     assert "akool-async batch: 12 rows" in captured.out
-    # Reusing a directory with a journal is refused: the fake server starts empty.
-    assert await run_main("demo", "--jobs", "2", "--out", str(out)) == EXIT_BAD_INPUT
+    assert "a loop polling each job every 5 s would have sent" in captured.err
+    assert str(out.resolve()) in captured.err
+    # Reusing the folder: the earlier run's files are cleaned away first.
+    (out / "stale.txt").write_text("old")
+    again = await run_main("demo", "--jobs", "2", "--speed", "400", "--out", str(out))
+    assert again == read_report(out)["exit_code"] and read_report(out)["counts"]["total"] == 2
+    assert not (out / "stale.txt").exists()
+    # A folder that is not a demo's is refused, untouched.
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    assert await run_main("demo", "--jobs", "2", "--out", str(other)) == EXIT_BAD_INPUT
+    assert (other / "keep.txt").read_text() == "mine"
+    capsys.readouterr()
 
 
 # -- subprocesses: a standalone fake server, a batch killed and resumed ---------------------------

@@ -56,3 +56,9 @@ def test_exports_live_in_private_modules() -> None:
 def test_version_matches_distribution() -> None:
     """__version__ is the installed distribution's version."""
     assert akool_async.__version__ == importlib.metadata.version("akool-async")
+
+
+def test_download_names_are_exported() -> None:
+    """The single-job download's types (Downloader, DownloadResult, DownloadMismatch) are public."""
+    for name in ("Downloader", "DownloadResult", "DownloadMismatch"):
+        assert name in akool_async.__all__

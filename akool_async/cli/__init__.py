@@ -39,8 +39,10 @@ from .._constants import DEFAULT_POLL_CAP
 from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
+from .._version import __version__ as version
 from ._display import DEFAULT_LOG_INTERVAL, make_display
 from ._help import fields_help
+from ._misc import add_at_hand_commands, add_status_parser, status_wait
 from ._run import (
     EXIT_AUTH,
     EXIT_BAD_INPUT,
@@ -171,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="akool-async",
         description="Akool video generation from the command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     batch = sub.add_parser(
@@ -274,7 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
         "results and show the summary. Sends nothing to Akool; needs no credentials.",
     )
     demo.add_argument("--jobs", type=_positive_int, default=200, metavar="N", help="default 200")
-    demo.add_argument("--out", type=Path, metavar="DIR", help="default: a new temporary dir")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where results go (default ./akool-demo; an earlier demo's folder is cleaned)",
+    )
     demo.add_argument(
         "--speed",
         type=_positive_float,
@@ -288,27 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="fake server seed (default 7)")
     _add_progress(demo)
 
-    status = sub.add_parser(
-        "status",
-        help="show one job's status, a batch journal's (read-only, even while a run writes it), "
-        "or a fleet's (--journal postgresql://...)",
-    )
-    status.add_argument("job_id", metavar="ID", nargs="?", help="a job id (with --family)")
-    status.add_argument("--family", help="the job's family, e.g. talking_photo")
-    status.add_argument(
-        "--journal",
-        metavar="FILE|URL",
-        help="show a batch journal's rows per state; for a postgresql:// journal, the fleet "
-        "sharing it: workers, rows per state, throughput",
-    )
-    status.add_argument("--json", action="store_true", help="with a postgresql:// journal: JSON")
-    _add_connection(status)
+    add_status_parser(sub, _add_connection)
 
     sub.add_parser(
         "fake-server",
         help="run the fake Akool server (python -m akool_async.testing; see its --help)",
         add_help=False,
     )
+    add_at_hand_commands(sub, _add_connection)
     return parser
 
 
@@ -530,6 +525,8 @@ def _status(args: argparse.Namespace) -> int:
     if args.job_id is None or args.family is None:
         _error("status needs a job ID and --family, or --journal FILE|URL")
         return EXIT_BAD_INPUT
+    if args.wait or args.download:
+        return status_wait(args)
 
     async def run() -> int:
         clock: Clock | None = ScaledClock(args.clock_speed) if args.clock_speed else None
@@ -575,8 +572,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["fake-server"]:
         from ..testing.__main__ import main as fake_main
 
-        return fake_main(args_list[1:])
+        return fake_main(args_list[1:], prog="akool-async fake-server")
     args = build_parser().parse_args(args_list)
+    if getattr(args, "handler", None) is not None:  # family commands, account reads
+        return int(args.handler(args))
     if args.command == "batch":
         with handled():
             try:

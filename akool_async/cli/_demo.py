@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -30,10 +31,22 @@ from ._run import (
     setup_logging,
 )
 
-__all__ = ["DEMO_SPEED", "demo_config", "run_demo", "write_demo_manifest"]
+__all__ = [
+    "DEFAULT_DEMO_DIR",
+    "DEMO_SPEED",
+    "demo_config",
+    "fixed_loop_polls",
+    "run_demo",
+    "write_demo_manifest",
+]
 
 #: Clock speed-up of the demo: ~3 minutes of the slowest job in ~5 real seconds.
 DEMO_SPEED: Final = 40.0
+#: Where the demo puts its files unless told otherwise (reused, and cleaned, by the next run).
+DEFAULT_DEMO_DIR: Final = Path("akool-demo")
+#: The interval of the fixed per-job polling loop the demo compares against (seconds).
+FIXED_LOOP_INTERVAL: Final = 5.0
+_MARKER: Final = "demo-manifest.csv"
 #: The key the embedded fake server accepts (not a real credential).
 _DEMO_KEY: Final = "test-api-key"
 
@@ -67,17 +80,31 @@ def write_demo_manifest(path: Path, jobs: int) -> None:
             )
 
 
+def fixed_loop_polls(duration: float, interval: float = FIXED_LOOP_INTERVAL) -> int:
+    """Status requests a ``poll; sleep(interval)`` loop spends on a job lasting ``duration``."""
+    return math.floor(max(0.0, duration) / interval) + 1
+
+
+def _prepare(out_dir: Path) -> str | None:
+    """Empty ``out_dir`` for a new run if it is new, empty or an earlier demo's; else say why
+    not."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            return f"{out_dir} is not a directory"
+        if any(out_dir.iterdir()) and not (out_dir / _MARKER).is_file():
+            return f"{out_dir} is not empty and holds no earlier demo; give another --out"
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    return None
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit code its report states (failed jobs do not make it 1)."""
-    out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="akool-demo-"))
-    if (out_dir / DEFAULT_JOURNAL_NAME).exists():
-        print(
-            f"akool-async: error: {out_dir} holds an earlier run's journal; the demo's fake "
-            "server starts empty, so give it a new directory",
-            file=sys.stderr,
-        )
+    out_dir = Path(args.out) if args.out else DEFAULT_DEMO_DIR
+    problem = _prepare(out_dir)
+    if problem is not None:
+        print(f"akool-async: error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / "demo-manifest.csv"
     write_demo_manifest(manifest_path, args.jobs)
     manifest = load_manifest(manifest_path)
@@ -105,9 +132,19 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"{args.concurrency} at a time; results in {out_dir}"
             )
             code, _ = await execute(s, manifest, journal, options, display)
+            jobs = list(fake.jobs.values())
+            ours = sum(fake.stats.polls[j.id] for j in jobs)
+            fixed = sum(fixed_loop_polls(j.proc_end - j.created_at) for j in jobs)
+            per = max(1, len(jobs))
             display.message(
-                f"fake server: {fake.stats.creates} creates, {sum(fake.stats.polls.values())} "
-                f"status look-ups, {sum(fake.stats.downloads.values())} downloads"
+                f"status requests: {ours} ({ours / per:.1f} per job) by this SDK; a loop "
+                f"polling each job every {FIXED_LOOP_INTERVAL:g} s would have sent {fixed} "
+                f"({fixed / per:.1f} per job) for the same jobs (from the fake server's timings)"
+            )
+            display.message(
+                f"fake server: {fake.stats.creates} creates, "
+                f"{sum(fake.stats.downloads.values())} downloads; results, report.json and the "
+                f"journal are in {out_dir.resolve()} (the next demo run cleans it)"
             )
             return code
 

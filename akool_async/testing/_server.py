@@ -409,12 +409,15 @@ class FakeAkool(ServedApp):
             return web.Response(body=result_bytes(job_id, size, ext), content_type=content_type)
         response = web.StreamResponse(headers={"Content-Type": content_type})
         response.content_length = size
-        await response.prepare(request)
-        if request.method == "GET":
-            for block, count in result_chunks(job_id, size, ext):
-                for _ in range(count):
-                    await response.write(block)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            if request.method == "GET":
+                for block, count in result_chunks(job_id, size, ext):
+                    for _ in range(count):
+                        await response.write(block)
+            await response.write_eof()
+        except ConnectionError:  # reset, "Connection lost", aiohttp's ClientConnectionResetError
+            pass  # the client went away mid-file: normal for a server, not an error to log
         return response
 
     # -- control endpoints (no auth) ---------------------------------------------------------
