@@ -167,4 +167,7 @@ def test_three_workers_two_killed(
     # journal's write lock).
     usage = slot_usage(events, MAX_RUNNING)
     assert usage.max_running <= MAX_RUNNING
+    # ... and as the server counts it, by its own clock.
+    assert 0 < server["max_on_server"] <= MAX_RUNNING
+    assert server["max_running"] <= PLAN_CAP
     print(f"seed {seed}: {len(unknown)} unknown, peak {usage.max_running} jobs on the server")

@@ -326,11 +326,20 @@ class Lifecycle:
 
 def max_running(jobs: Iterable[TimedJob]) -> int:
     """The most jobs of ``jobs`` ever processing (status 2) at one instant, by their clocks."""
+    return _peak((job.queue_end, job.proc_end) for job in jobs)
+
+
+def max_on_server(jobs: Iterable[TimedJob]) -> int:
+    """The most jobs of ``jobs`` ever created and not yet ended (status 1 or 2) at one instant."""
+    return _peak((job.created_at, job.proc_end) for job in jobs)
+
+
+def _peak(spans: Iterable[tuple[float, float]]) -> int:
     events: list[tuple[float, int]] = []
-    for job in jobs:
-        if job.proc_end > job.queue_end:
-            events.append((job.queue_end, 1))
-            events.append((job.proc_end, -1))
+    for start, end in spans:
+        if end > start:
+            events.append((start, 1))
+            events.append((end, -1))
     events.sort()  # an end (-1) sorts before a start (+1) at the same instant
     running = peak = 0
     for _, step in events:

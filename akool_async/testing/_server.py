@@ -32,7 +32,16 @@ from ._faults import (
     pick_fault,
 )
 from ._http import ParamError, ServedApp, drop_connection, json_body, json_response, ok, truncate
-from ._jobs import FAMILIES, LANGUAGES, FakeJob, Lifecycle, result_bytes, result_chunks
+from ._jobs import (
+    FAMILIES,
+    LANGUAGES,
+    FakeJob,
+    Lifecycle,
+    max_on_server,
+    max_running,
+    result_bytes,
+    result_chunks,
+)
 from ._stats import FakeStats
 from ._webhook_out import WebhookDispatcher
 
@@ -426,6 +435,10 @@ class FakeAkool(ServedApp):
         detail = request.query.get("detail", "") not in ("", "0", "false")
         out = self.stats.to_dict(detail=detail)
         out["jobs"] = len(self.jobs)
+        # Peaks by the server's own clocks: jobs processing at once (the plan cap) and jobs
+        # created and not yet ended (what a client's --max-running bounds).
+        out["max_running"] = max_running(self.jobs.values())
+        out["max_on_server"] = max_on_server(self.jobs.values())
         out["credit"] = self.config.credit
         out["pending_webhooks"] = len(self._webhooks)
         return json_response(out)
