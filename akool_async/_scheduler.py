@@ -54,7 +54,14 @@ from ._errors import (
 from ._events import EventHub, EventStream
 from ._family import Family, StatusEndpoint
 from ._job import Job
-from ._jobmodels import JobEvent, JobResult, JobSnapshot, JobStatus, parse_audio_splits
+from ._jobmodels import (
+    JobEvent,
+    JobResult,
+    JobSnapshot,
+    JobStatus,
+    parse_audio_splits,
+    result_missing,
+)
 from ._learning import Learning
 from ._planning import FamilyPlan
 from ._ratelimit import budget_waits
@@ -415,6 +422,10 @@ class Scheduler(Learning):
             return
         job.poll_state.errors = 0
         previous = job.status
+        if snap.status == JobStatus.COMPLETED and snap.result_url is None:
+            # Each provider's parser already says so; this holds for any provider: polling on
+            # would only wait for the deadline, so the job ends now with ResultMissing.
+            snap = result_missing(snap.id, snap.raw or {}, job.spec.result_field)
         # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
         job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap)
         if snap.progress is not None:
@@ -422,8 +433,6 @@ class Scheduler(Learning):
         if snap.media_duration is not None:
             job.media_duration = snap.media_duration
         status = snap.status
-        if status == JobStatus.COMPLETED and snap.result_url is None:
-            status = JobStatus.PROCESSING  # completed without a URL yet: look again soon
         if status != previous:
             job.status = status
             job.poll_state.polls_in_status = 0

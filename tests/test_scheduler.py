@@ -28,6 +28,7 @@ from akool_async import (
     ParameterError,
     PollPolicy,
     RequestTimeout,
+    ResultMissing,
     ServerError,
     Throttled,
 )
@@ -81,6 +82,8 @@ class Sim:
     scheduler: Scheduler | None = None
     early_polls: list[str] = field(default_factory=list)
     bad_ids: set[str] = field(default_factory=set)
+    #: Jobs whose completed answers hold no result URL (a provider whose parser says nothing).
+    urlless: set[str] = field(default_factory=set)
     fatal: Exception | None = None
 
     async def fetch(
@@ -126,7 +129,11 @@ class Sim:
                 out[i] = JobSnapshot(
                     id=i,
                     status=status,
-                    result_url=f"https://cdn.example/{i}.mp4" if status == 3 else None,
+                    result_url=(
+                        f"https://cdn.example/{i}.mp4"
+                        if status == 3 and i not in self.urlless
+                        else None
+                    ),
                     error_code=1015 if status == 4 else None,
                     error_reason="boom" if status == 4 else None,
                     media_duration=sim.media,
@@ -406,6 +413,20 @@ async def test_deadline_raises_job_timeout_with_last_snapshot() -> None:
     assert isinstance(exc, JobTimeout)
     assert exc.snapshot is not None and exc.snapshot.status == JobStatus.PROCESSING
     assert clock.now() - job.created_at == pytest.approx(60, abs=1)
+
+
+@pytest.mark.anyio
+async def test_completed_without_a_url_ends_at_once_with_result_missing() -> None:
+    """A completed answer with no result URL ends the job at once (ResultMissing), whatever
+    the provider's parser said, instead of polling on until the deadline."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sim.urlless.add("bare")
+    sched = make(clock, sim)
+    job = new_job(sched, sim, "bare", SINGLE, queue=1, processing=5, deadline=3600)
+    await drive(clock, sched, [job], limit=3600)
+    assert isinstance(job.exception(), ResultMissing)
+    assert clock.now() - job.created_at < 60
 
 
 @pytest.mark.anyio
