@@ -65,6 +65,8 @@ class Family:
             (``data.successList`` holds the created jobs, ``data.errorList`` the refused ones).
         typical_duration: prior guess of a job's total duration (seconds), replaced by learning.
         result_suffix: file suffix of the result.
+        result_is_file: False where the result field holds the answer itself (text or data,
+            such as a moderation verdict) rather than the URL of a file to download.
     """
 
     name: str
@@ -79,6 +81,7 @@ class Family:
     created_ids: Literal["single", "all_results", "list", "success_list"] = "single"
     typical_duration: float = 60.0
     result_suffix: str = ".mp4"
+    result_is_file: bool = True
 
 
 def family_table(*parts: tuple[Family, ...]) -> Mapping[str, Family]:

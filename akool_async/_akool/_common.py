@@ -47,6 +47,7 @@ def akool_family(
     created_ids: Literal["single", "all_results", "list", "success_list"] = "single",
     typical_duration: float = 60.0,
     result_suffix: str = ".mp4",
+    result_is_file: bool = True,
 ) -> Family:
     """A family with Akool's usual spellings (a video polled at ``infobymodelid``)."""
     return Family(
@@ -62,6 +63,7 @@ def akool_family(
         created_ids=created_ids,
         typical_duration=typical_duration,
         result_suffix=result_suffix,
+        result_is_file=result_is_file,
     )
 
 

@@ -63,6 +63,7 @@ FAMILIES_PART = (
         renames={"content_type": "type"},
         typical_duration=30.0,
         result_suffix=".txt",
+        result_is_file=False,
     ),
 )
 
