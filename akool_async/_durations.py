@@ -361,6 +361,8 @@ class PollPlacement:
     bulk_late: float = 0.01
     #: A parked job is still polled at ``backstop * spacing``, then doubling.
     backstop: float = 8.0
+    #: Past the high quantile, polls stay one spacing apart for this share of the bulk's width.
+    tail_span: float = 0.5
 
     def __attrs_post_init__(self) -> None:
         if not self.target_p95_delay > 0:
@@ -389,6 +391,10 @@ class PollPlacement:
         # No later than the high quantile: a narrow distribution is caught by one poll there.
         nxt = min(max(age, lo) + g, hi)
         if nxt <= age + 1e-9 * max(1.0, abs(age)):  # at or past it (rounding included)
+            # Past it: still every spacing for a while (a quantile learned from few jobs is
+            # often short), then doubling, so a stuck job costs few requests.
+            if age < hi + self.tail_span * max(hi - lo, g):
+                return age + g
             return age + g * math.pow(2.0, min(tail_polls + 1, 30))
         return nxt
 
