@@ -12,6 +12,7 @@ import csv
 import math
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -81,8 +82,48 @@ def write_demo_manifest(path: Path, jobs: int) -> None:
 
 
 def fixed_loop_polls(duration: float, interval: float = FIXED_LOOP_INTERVAL) -> int:
-    """Status requests a ``poll; sleep(interval)`` loop spends on a job lasting ``duration``."""
-    return math.floor(max(0.0, duration) / interval) + 1
+    """Status requests a ``sleep(interval); poll`` loop spends on a job lasting ``duration``."""
+    return max(1, math.ceil(max(0.0, duration) / interval - 1e-9))
+
+
+def fixed_loop(durations: Sequence[float], interval: float) -> tuple[float, list[float]]:
+    """A loop per job polling every ``interval`` from its creation, at best (no latency, no
+    rate limit): status requests per job and each job's detection delay."""
+    polls = [fixed_loop_polls(d, interval) for d in durations]
+    delays = [n * interval - max(0.0, d) for n, d in zip(polls, durations, strict=True)]
+    return sum(polls) / max(1, len(polls)), delays
+
+
+def p95(values: Sequence[float]) -> float:
+    """Nearest-rank 95th percentile (NaN when empty)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(0.95 * len(ordered)) - 1))]
+
+
+def matched_loop(durations: Sequence[float], target: float) -> tuple[float, float] | None:
+    """(interval, requests per job) of the best-case fixed loop whose p95 detection delay on
+    these jobs equals ``target`` (log-log interpolation on a fine grid of intervals); None when
+    no interval from 1 % to 300 % of ``target`` reaches it."""
+    if not durations or not target > 0:
+        return None
+    grid = [target * 0.01 * 1.02**k for k in range(290)]  # 1 % ... ~310 % of the target
+    prev: tuple[float, float, float] | None = None
+    for t in grid:
+        req, delays = fixed_loop(durations, t)
+        point = (t, req, p95(delays))
+        if prev is not None and prev[2] <= target <= point[2]:
+            (t0, r0, p0), (t1, r1, p1) = prev, point
+            w = (
+                0.0
+                if p1 <= p0
+                else (math.log(target) - math.log(max(p0, 1e-12)))
+                / (math.log(p1) - math.log(max(p0, 1e-12)))
+            )
+            return t0 * (t1 / t0) ** w, r0 * (r1 / r0) ** w
+        prev = point
+    return None
 
 
 def _prepare(out_dir: Path) -> str | None:
