@@ -480,9 +480,23 @@ class PlanQueue(Generic[K]):
         return newly
 
     def seen_queued(self, key: K, age: float) -> None:
-        """A poll found ``key`` still in status 1 at ``age``."""
+        """A poll found ``key`` still in status 1 at ``age``.
+
+        If ``key`` was believed to hold a slot, fewer slots exist than believed: every slot is
+        held by a job created before it, so the learned cap is at most those, and ``key`` and
+        the jobs created after it are queued again.
+        """
         if not self.confirmed and self._start_age > 0 and age > 2.0 * self._start_age:
             self.confirmed = key in self._rank
+        rank = self._rank.get(key)
+        if not self.confirmed or rank is None or key not in self._running:
+            return
+        back = sorted((k for k in self._running if self._rank[k] >= rank), key=self._rank.get)
+        for k in back:
+            self._running.discard(k)
+        self._order.extendleft(reversed(back))
+        if self.cap is None:
+            self._learned = max(1, min(self._learned, len(self._running)))
 
     def finished(self, key: K) -> list[K]:
         """``key`` ended (or left): its slot goes to the next queued jobs; returns those."""

@@ -236,6 +236,21 @@ def test_plan_queue_is_inferred_only_once_confirmed() -> None:
     assert plan.seen_running("d") == ["d"] and plan.slots == 3  # d ran after all: one more slot
 
 
+def test_plan_queue_takes_back_a_slot_a_queued_job_never_had() -> None:
+    """A job believed to hold a slot but seen in status 1 is queued again with every job created
+    after it, and the learned cap drops to the jobs created before it."""
+    plan: PlanQueue[str] = PlanQueue()
+    plan.extend(["a", "b", "c", "d", "e"])
+    plan.seen_running("c", 1.0, tight=True)  # a, b, c hold slots: cap 3 learned
+    plan.seen_queued("d", 3.0)
+    assert plan.confirmed and plan.slots == 3
+    assert plan.finished("a") == ["d"]
+    plan.seen_queued("d", 4.0)  # d had no slot after all: only b and c hold one
+    assert plan.queued("d") and plan.queued("e") and plan.slots == 2
+    assert list(plan.waiting()) == ["d", "e"]
+    assert plan.finished("b") == ["d"]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     cap=st.integers(1, 8),
