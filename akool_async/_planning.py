@@ -29,12 +29,25 @@ __all__ = ["FamilyPlan"]
 
 #: The model is re-read for the skipping jobs each time it learned this much more.
 _GROWTH = 1.05
+#: A cold family starts with this many times the probes it keeps once warm.
+_COLD_PROBES = 2
+#: ... and lets the extra ones go once this many jobs ended.
+_RELEASE_AFTER = 4
 
 
 class FamilyPlan:
     """The learned durations of one family and the jobs whose polls depend on them."""
 
-    __slots__ = ("_learned", "model", "parked", "place", "probes", "running", "skipping")
+    __slots__ = (
+        "_learned",
+        "_probing",
+        "model",
+        "parked",
+        "place",
+        "probes",
+        "running",
+        "skipping",
+    )
 
     def __init__(
         self, place: PollPlacement, rng: random.Random, state: dict[str, Any] | None = None
@@ -47,12 +60,19 @@ class FamilyPlan:
         self.running = 0
         self.parked: dict[str, Job] = {}
         self.skipping: dict[str, Job] = {}
+        #: The probes, while a cold family keeps more than it will once warm.
+        self._probing: dict[str, Job] = {}
         self._learned = self.model.events
 
     @property
     def warm(self) -> bool:
         """Whether the model places polls yet."""
         return self.model.quantile(self.place.low) is not None
+
+    @property
+    def young(self) -> bool:
+        """Fewer jobs ended than a family keeps probes: the model's quantiles still move a lot."""
+        return self.model.events < self.place.probes_wanted(self.running)
 
     def created(self, job: Job, now: float) -> None:
         """``job`` starts being tracked at ``now``: maybe a probe; webhook jobs always teach."""
@@ -61,15 +81,20 @@ class FamilyPlan:
         self.running += 1
         if not job.learn:
             return
-        wanted = self.place.probes_wanted(self.running)
         if self.warm:
             wanted = math.isqrt(self.running) // 2  # a warm family needs only a few to follow drift
+        else:
+            # Cold: the jobs that end before a probe does are found late, so start with twice
+            # the probes and let the extra ones go once a few ended (see _release).
+            wanted = _COLD_PROBES * self.place.probes_wanted(self.running)
         if job.webhook:
             self.model.start(job.id, ps.origin, job.media_duration)
         elif self.probes < wanted:
             ps.probe = True
             self.probes += 1
             self.model.start(job.id, ps.origin, job.media_duration)
+            if not self.warm:
+                self._probing[job.id] = job
 
     def due(self, job: Job, now: float) -> float:
         """Clock time of ``job``'s next poll, last seen running at ``now``."""
@@ -92,7 +117,10 @@ class FamilyPlan:
         self.parked.pop(job.id, None)
         if hi is not None and age >= hi * 0.999999:
             ps.tail_polls += 1
-        if not ps.probe and nxt - age > 2.0 * place.spacing and (hi is None or age < hi):
+        if not ps.probe and (
+            self.young or (nxt - age > 2.0 * place.spacing and (hi is None or age < hi))
+        ):
+            # A long skip, or a young model: move the poll as the model learns.
             self.skipping[job.id] = job
         return ps.origin + nxt
 
@@ -127,13 +155,28 @@ class FamilyPlan:
         if job.poll_state.probe:
             self.probes -= 1
             job.poll_state.probe = False
+        self._probing.pop(job.id, None)
         self.parked.pop(job.id, None)
         self.skipping.pop(job.id, None)
         events = self.model.events
+        if self._probing and events >= _RELEASE_AFTER:
+            self._release()
         if events >= max(self._learned + 1, self._learned * _GROWTH):
             self._learned = events
             return True
         return False
+
+    def _release(self) -> None:
+        """The model has as many ends as a family keeps probes: the extra cold probes become
+        ordinary jobs, censored where last seen running (a time chosen blind to their own
+        durations, so the sample stays unbiased); their next poll places them like the others."""
+        keep = self.place.probes_wanted(self.running)
+        for key, job in list(self._probing.items())[: max(0, self.probes - keep)]:
+            ps = job.poll_state
+            ps.probe = False
+            self.probes -= 1
+            self.model.censor(key, ps.running_seen if ps.running_seen is not None else ps.origin)
+        self._probing.clear()
 
     def replan(self, now: float) -> list[tuple[Job, float, bool]]:
         """New due times for the parked jobs (once warm: only ever sooner) and the long skips
@@ -152,7 +195,7 @@ class FamilyPlan:
             nxt = place.next_age(seen, lo, hi, probe=False, tail_polls=ps.tail_polls)
             if nxt is None:
                 continue
-            if nxt - seen <= 2.0 * place.spacing:
+            if nxt - seen <= 2.0 * place.spacing and not self.young:
                 del self.skipping[job.id]
             out.append((job, max(now, ps.origin + nxt), True))
         return out

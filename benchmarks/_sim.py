@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from akool_async._durations import PlanQueue, PollPlacement, SurvivalModel
+from akool_async._planning import _COLD_PROBES, _RELEASE_AFTER
 from akool_async.testing._jobs import Lifecycle
 
 from .scenarios import Scenario
@@ -182,6 +183,7 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
     probes = [0]
     live = [0]
     skipping: set[int] = set()
+    probing: list[int] = []
     learned = [0]
     low, high = place.low, place.high
     spacing = place.spacing
@@ -206,8 +208,8 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
         if hi is not None and age >= hi * 0.999999:
             job.tail_polls += 1
         skipping.discard(job.idx)
-        if not job.probe and nxt - age > 2.0 * spacing and (hi is None or age < hi):
-            skipping.add(job.idx)  # a long skip on what the model says now: re-plan as it learns
+        if not job.probe and (young() or (nxt - age > 2.0 * spacing and (hi is None or age < hi))):
+            skipping.add(job.idx)  # a long skip, or a young model: re-plan as it learns
         eng.push(job.origin + nxt, _POLL, job.idx)
 
     def replan(now: float) -> None:
@@ -222,20 +224,36 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
                 continue
             job.version += 1
             eng.push(job.origin + max(nxt, now - job.origin), _POLL, job.idx)
-            if nxt - seen <= 2.0 * spacing:
+            if nxt - seen <= 2.0 * spacing and not young():
                 skipping.discard(idx)
+
+    def young() -> bool:
+        return model.events < place.probes_wanted(live[0])
 
     def on_create(job: _Job, now: float) -> None:
         plan.add(job.idx)
         live[0] += 1
-        if probes[0] < place.probes_wanted(live[0]):
+        cold = model.quantile(low) is None
+        if probes[0] < place.probes_wanted(live[0]) * (_COLD_PROBES if cold else 1):
             # Probes are chosen at creation, blind to their durations: an unbiased sample that
             # alone teaches the model (the others are polled where the model says, so when they
             # are seen to finish depends on the model itself).
             job.probe = True
             probes[0] += 1
             model.start(job.idx, now, job.media)
+            if cold:
+                probing.append(job.idx)
         schedule(job, now)
+
+    def release() -> None:
+        """A few ended: the extra cold probes become ordinary jobs (as ``FamilyPlan``)."""
+        extra = max(0, probes[0] - place.probes_wanted(live[0]))
+        for idx in [i for i in probing if eng.jobs[i].probe and not eng.jobs[i].done][:extra]:
+            j = eng.jobs[idx]
+            j.probe = False
+            probes[0] -= 1
+            model.censor(idx, j.seen_running if j.seen_running is not None else j.origin)
+        probing.clear()
 
     def on_poll(job: _Job, now: float, late: float) -> None:
         status = eng.status(job, now)
@@ -251,6 +269,8 @@ def _policy(scn: Scenario, knob: float, seed: int, model_state: dict[str, Any] |
             live[0] -= 1
             if job.probe:
                 probes[0] -= 1
+            if probing and model.events >= _RELEASE_AFTER:
+                release()
             for granted in plan.finished(job.idx):
                 g = eng.jobs[granted]
                 g.origin = end

@@ -31,6 +31,8 @@ import argparse
 import asyncio
 import json
 import math
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,8 @@ FIELDS = {"talking_photo_url": IMAGE, "audio_url": AUDIO}
 #: one process and one core).
 MAX_REAL_RATE = 1000.0
 #: Where a run keeps its points for the frontier plot (``b8_policy`` overlays them).
+#: Print a line per wave to stderr (set by ``main``).
+VERBOSE = False
 POINTS = Path(__file__).resolve().parent / "b10_points.json"
 
 #: Per scenario: the knob settings run and the clock speed of its waves (x10: ten times it).
@@ -81,6 +85,7 @@ async def _wave(
     """One wave: requests per job, detection delays, the model learned, and each job's true
     duration from its creation to its end (the fake's ground truth)."""
     clock = ScaledClock(speed)
+    started = time.monotonic()
     ended: dict[str, float] = {}
     async with (
         FakeAkool(scn.fake_config(seed=seed), clock=clock) as fake,
@@ -109,6 +114,9 @@ async def _wave(
         await asyncio.gather(*jobs)
         delays = [max(0.0, ended[j.id] - fake.jobs[j.id].proc_end) for j in jobs]
         requests = fake.stats.requests.get(STATUS_KEY, 0)
+        if VERBOSE:
+            print(f"  {scn.name} {policy} speed {speed:g}: {requests / scn.jobs:.2f} req/job, "
+                  f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)  # fmt: skip
         spans = [fake.jobs[j.id].proc_end - fake.jobs[j.id].created_at for j in jobs]
         return requests / scn.jobs, delays, session.export_poll_model(), spans
 
@@ -262,6 +270,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = True
     only = {s for s in args.only.split(",") if s} or None
     results = asyncio.run(measure(args.level, only))
     if args.json:
