@@ -420,7 +420,9 @@ class PlanQueue(Generic[K]):
     completion (no slot had freed yet, so all of them held one at once). Without a given cap,
     nothing counts as queued until the queue is *confirmed*: a job still in status 1 at more
     than twice the largest age at which a closely watched job was first seen processing before
-    any completion (the queue phase of a job that found a free slot).
+    any completion (the queue phase of a job that found a free slot). Such a job still queued
+    while one created after it already runs means the server's queue times are its own, not a
+    FIFO plan queue: the queue is then never (or no longer) confirmed.
     """
 
     __slots__ = (
@@ -431,6 +433,8 @@ class PlanQueue(Generic[K]):
         "_rank",
         "_running",
         "_start_age",
+        "_top",
+        "_unordered",
         "cap",
         "confirmed",
     )
@@ -447,6 +451,10 @@ class PlanQueue(Generic[K]):
         self._start_age = 0.0
         self._learned = 0
         self._ended = False
+        #: The highest creation rank seen processing.
+        self._top = -1
+        #: Jobs were seen to start out of creation order: no plan queue to infer.
+        self._unordered = False
 
     def add(self, key: K) -> None:
         """A job was created (call in creation order)."""
@@ -466,6 +474,7 @@ class PlanQueue(Generic[K]):
         rank = self._rank.get(key)
         if rank is None or key in self._running:
             return []
+        self._top = max(self._top, rank)
         early = not self._ended  # no slot freed yet: whoever runs got a slot at once
         if tight and early:
             self._start_age = max(self._start_age, age)
@@ -486,9 +495,16 @@ class PlanQueue(Generic[K]):
         held by a job created before it, so the learned cap is at most those, and ``key`` and
         the jobs created after it are queued again.
         """
-        if not self.confirmed and self._start_age > 0 and age > 2.0 * self._start_age:
-            self.confirmed = key in self._rank
         rank = self._rank.get(key)
+        if self._start_age > 0 and age > 2.0 * self._start_age and rank is not None:
+            if rank < self._top and self.cap is None:
+                # A job created after it already runs: queue times are the server's own, not
+                # a FIFO plan queue. Nothing is believed queued from now on.
+                self._unordered = True
+                self.confirmed = False
+                return
+            if not self.confirmed and not self._unordered:
+                self.confirmed = True
         if not self.confirmed or rank is None or key not in self._running:
             return
         back = sorted((k for k in self._running if self._rank[k] >= rank), key=self._rank.get)

@@ -94,7 +94,13 @@ class Learning:
                     self._reschedule(waiting, now)
         elif status == JobStatus.QUEUEING:
             ps.queued_seen = now
+            confirmed = self.queue.confirmed
             self.queue.seen_queued(job.id, age)
+            if confirmed and not self.queue.confirmed:
+                # No plan queue after all: the jobs held back are placed like the others.
+                for waiting in list(self._queued.values()):
+                    if waiting is not job and not waiting.done():
+                        self._reschedule(waiting, now)
         plan.seen_running(job, now)
 
     def _freed(self, job: Job, now: float) -> None:

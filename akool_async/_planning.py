@@ -105,9 +105,12 @@ class FamilyPlan:
         hi = self.model.quantile(place.high, media) if lo is not None else None
         age = now - ps.origin
         if ps.probe:
-            # Every spacing, but a long job's age is learned to its bins' 4 % anyway: no
-            # sooner than 5 % of its age (at most ten spacings), so a day-long job costs little.
-            nxt: float | None = age + max(place.spacing, min(0.05 * age, 10.0 * place.spacing))
+            # Every spacing once it may end (past the low quantile, when known); before that a
+            # long job's age is learned to its bins' 4 % anyway: no sooner than 5 % of its age
+            # (at most ten spacings), so a day-long job costs little.
+            sparse = lo is None or age < lo
+            step = min(0.05 * age, 10.0 * place.spacing) if sparse else 0.0
+            nxt: float | None = age + max(place.spacing, step)
         else:
             nxt = place.next_age(age, lo, hi, probe=False, tail_polls=ps.tail_polls)
         self.skipping.pop(job.id, None)

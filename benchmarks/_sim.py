@@ -9,8 +9,8 @@ Jobs are drawn by the fake server's own :class:`Lifecycle` from a :class:`Scenar
   cold family and :class:`PlanQueue` for the account's plan queue.
 
 Every poll is one status request (a single-id status endpoint, e.g. talking photo). With a rate
-budget, creates and polls take tokens from one bucket (rate, burst 2 x rate); the loop serves
-requests in the order they fall due, the policy serves due polls before creates (a poll that
+budget, creates and polls take tokens from one bucket (the scenario's rate and burst); the loop
+serves requests in the order they fall due, the policy serves due polls before creates (a poll that
 finds a finished job frees a plan slot and a file; creates wait a token at most).
 """
 
@@ -78,7 +78,8 @@ class _Engine:
         self.heap: list[tuple[float, int, float, int, int, int]] = []
         self.seq = 0
         self.rate = rate
-        self.tokens = 2.0 * rate if rate else 0.0
+        self.burst = scn.burst
+        self.tokens = self.burst if rate else 0.0
         self.token_at = 0.0
         self.polls = 0
         self.delays: list[float] = []
@@ -96,8 +97,7 @@ class _Engine:
         """0 if a token is free at ``now`` (taken), else seconds until one is."""
         if self.rate is None:
             return 0.0
-        burst = 2.0 * self.rate
-        self.tokens = min(burst, self.tokens + (now - self.token_at) * self.rate)
+        self.tokens = min(self.burst, self.tokens + (now - self.token_at) * self.rate)
         self.token_at = now
         if self.tokens >= 1.0 - 1e-9:
             self.tokens = max(0.0, self.tokens - 1.0)

@@ -94,7 +94,7 @@ async def _wave(
             base_url=fake.base_url,
             clock=clock,
             rate=rate,
-            burst=2 * rate if rate else 40.0,
+            burst=scn.burst,
             poll_policy=policy,
             poll_model=model,
             seed=seed,

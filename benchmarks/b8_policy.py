@@ -7,12 +7,14 @@ settings. Reported: status requests per job, p50/p95/p99 detection delay, the *m
 (the loop interval giving the policy's p95, interpolated on the loop's frontier) and the ratio
 of its requests per job to ours; the same at every duration x10 (knob and intervals x10 too);
 each scenario again without a media length (``blind``). The frontier is plotted to
-``benchmarks/b8_frontier.png`` when matplotlib is installed.
+``benchmarks/b8_frontier.png`` when matplotlib is installed, with the real scheduler's points
+from the last B10 run (``benchmarks/b10_points.json``) on the same axes.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -75,7 +77,21 @@ def _best(rows: list[dict[str, Any]]) -> float | None:
     return max(ratios) if ratios else None
 
 
-def _plot(results: dict[str, dict[str, Any]], titles: dict[str, str]) -> bool:
+def _points() -> dict[str, Any] | None:
+    """The real-scheduler points B10 last wrote (``benchmarks/b10_points.json``), if any."""
+    path = PNG.with_name("b10_points.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _plot(
+    results: dict[str, dict[str, Any]],
+    titles: dict[str, str],
+    points: dict[str, Any] | None = None,
+) -> bool:
     try:
         import matplotlib
 
@@ -93,6 +109,12 @@ def _plot(results: dict[str, dict[str, Any]], titles: dict[str, str]) -> bool:
                 label="fixed loop")  # fmt: skip
         ax.plot([r["p95"] for r in res["ours"]], [r["req_per_job"] for r in res["ours"]], "s-",
                 label="policy (target_p95_delay)")  # fmt: skip
+        real = (points or {}).get(name)
+        if real:
+            ax.plot([p for _, _, p in real["loops"]], [r for _, r, _ in real["loops"]], "x:",
+                    color="gray", label="fixed loop, same jobs (B10)")  # fmt: skip
+            ax.plot([r["p95"] for r in real["ours"]], [r["req_per_job"] for r in real["ours"]],
+                    "D", color="red", label="this scheduler on the fake (B10)")  # fmt: skip
         blind = results.get(f"{name}_blind")
         if blind:
             ax.plot([r["p95"] for r in blind["ours"]], [r["req_per_job"] for r in blind["ours"]],
@@ -163,7 +185,7 @@ async def run(level: Level) -> BenchResult:
         "",
         "</details>",
     ]
-    plotted = params["plot"] and _plot(results, titles)
+    plotted = params["plot"] and _plot(results, titles, _points())
     if plotted:
         md.append("\nFrontier plot: `benchmarks/b8_frontier.png`.")
     result = BenchResult(NAME, TITLE, {"results": results}, "\n".join(md))

@@ -40,6 +40,8 @@ class Scenario:
     warm: bool = False
     #: Requests per clock second shared by creates and polls (None: no budget).
     rate: float | None = None
+    #: The budget's bucket (requests; a count, so it does not scale with time).
+    burst: float = 40.0
     #: The policy settings (``target_p95_delay``) and loop intervals compared, in seconds.
     knobs: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 5.0)
     loops: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)

@@ -297,8 +297,9 @@ async def test_status_command(
 
 @pytest.mark.anyio
 async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The demo runs end to end with no credentials, compares its status requests with a fixed
-    loop's, exits as its report says, and a second run reuses (cleans) the same folder."""
+    """The demo runs end to end with no credentials, compares its status requests and p95
+    detection delay with the fixed loop of the same p95, exits as its report says, and a second
+    run reuses (cleans) the same folder."""
     out = tmp_path / "demo"
     code = await run_main(
         "demo", "--jobs", "12", "--speed", "400", "--out", str(out), "--progress", "plain"
@@ -311,7 +312,8 @@ async def test_demo_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     captured = capsys.readouterr()
     assert "demo: 12 talking-photo jobs" in captured.err
     assert "akool-async batch: 12 rows" in captured.out
-    assert "a loop polling each job every 5 s would have sent" in captured.err
+    assert "detection delay p95" in captured.err
+    assert "(the interval giving it the same p95 on these jobs" in captured.err
     assert str(out.resolve()) in captured.err
     # Reusing the folder: the earlier run's files are cleaned away first.
     (out / "stale.txt").write_text("old")

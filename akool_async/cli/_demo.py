@@ -12,7 +12,7 @@ import csv
 import math
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -20,6 +20,7 @@ import anyio
 
 from .._batch import DEFAULT_JOURNAL_NAME, load_manifest
 from .._clock import ScaledClock
+from .._events import EventStream
 from .._session import Session
 from ..testing import FakeAkool, FakeConfig
 from ._display import make_display
@@ -36,7 +37,9 @@ __all__ = [
     "DEFAULT_DEMO_DIR",
     "DEMO_SPEED",
     "demo_config",
+    "fixed_loop",
     "fixed_loop_polls",
+    "matched_loop",
     "run_demo",
     "write_demo_manifest",
 ]
@@ -45,7 +48,7 @@ __all__ = [
 DEMO_SPEED: Final = 40.0
 #: Where the demo puts its files unless told otherwise (reused, and cleaned, by the next run).
 DEFAULT_DEMO_DIR: Final = Path("akool-demo")
-#: The interval of the fixed per-job polling loop the demo compares against (seconds).
+#: The default interval of :func:`fixed_loop_polls` (seconds).
 FIXED_LOOP_INTERVAL: Final = 5.0
 _MARKER: Final = "demo-manifest.csv"
 #: The key the embedded fake server accepts (not a real credential).
@@ -126,6 +129,34 @@ def matched_loop(durations: Sequence[float], target: float) -> tuple[float, floa
     return None
 
 
+async def _record_ends(events: EventStream, clock: ScaledClock, seen: dict[str, float]) -> None:
+    """When the session learned each job ended (clock seconds), from its event stream."""
+    async for event in events:
+        if event.status.terminal:
+            seen.setdefault(event.job_id, clock.now())
+
+
+def _comparison(fake: FakeAkool, seen: Mapping[str, float]) -> str:
+    """Our status requests and p95 detection delay beside the fixed loop of the same p95."""
+    jobs = [j for j in fake.jobs.values() if j.id in seen]
+    per = max(1, len(jobs))
+    ours = sum(fake.stats.polls[j.id] for j in jobs)
+    delay = p95([max(0.0, seen[j.id] - j.proc_end) for j in jobs])
+    text = (
+        f"status requests: {ours} ({ours / per:.1f} per job) by this SDK, detection delay "
+        f"p95 {delay:.1f} s"
+    )
+    match = matched_loop([j.proc_end - j.created_at for j in jobs], delay)
+    if match is None:
+        return text
+    interval, loop = match
+    return (
+        f"{text}; a loop polling each job every {interval:.1f} s (the interval giving it the "
+        f"same p95 on these jobs, at best: no latency, no rate limit) would have sent "
+        f"{loop * per:.0f} ({loop:.1f} per job, {loop * per / max(1, ours):.1f}x as many)"
+    )
+
+
 def _prepare(out_dir: Path) -> str | None:
     """Empty ``out_dir`` for a new run if it is new, empty or an earlier demo's; else say why
     not."""
@@ -172,16 +203,13 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"(clock x{speed:g}; media 5-60 s, processing ~3x media, ~3% failures), "
                 f"{args.concurrency} at a time; results in {out_dir}"
             )
-            code, _ = await execute(s, manifest, journal, options, display)
-            jobs = list(fake.jobs.values())
-            ours = sum(fake.stats.polls[j.id] for j in jobs)
-            fixed = sum(fixed_loop_polls(j.proc_end - j.created_at) for j in jobs)
-            per = max(1, len(jobs))
-            display.message(
-                f"status requests: {ours} ({ours / per:.1f} per job) by this SDK; a loop "
-                f"polling each job every {FIXED_LOOP_INTERVAL:g} s would have sent {fixed} "
-                f"({fixed / per:.1f} per job) for the same jobs (from the fake server's timings)"
-            )
+            seen: dict[str, float] = {}
+            async with anyio.create_task_group() as tg:
+                events = s.events(max_buffer=8 * max(1, args.jobs))
+                tg.start_soon(_record_ends, events, clock, seen)
+                code, _ = await execute(s, manifest, journal, options, display)
+                await events.aclose()
+            display.message(_comparison(fake, seen))
             display.message(
                 f"fake server: {fake.stats.creates} creates, "
                 f"{sum(fake.stats.downloads.values())} downloads; results, report.json and the "
