@@ -236,6 +236,19 @@ def test_plan_queue_is_inferred_only_once_confirmed() -> None:
     assert plan.seen_running("d") == ["d"] and plan.slots == 3  # d ran after all: one more slot
 
 
+def test_plan_queue_is_never_confirmed_when_jobs_start_out_of_order() -> None:
+    """A job still queued long after a job created later was seen running means the server's
+    own queue times, not a FIFO plan queue: nothing is believed queued."""
+    plan: PlanQueue[str] = PlanQueue()
+    plan.extend(["a", "b", "c", "d"])
+    plan.seen_running("b", 1.0, tight=True)
+    plan.seen_running("d", 2.0)  # d runs: by FIFO, a, b, c would all hold slots
+    plan.seen_queued("c", 3.0)  # yet c still waits: no plan queue
+    assert not plan.confirmed and not plan.queued("c")
+    plan.seen_queued("c", 5.0)
+    assert not plan.confirmed
+
+
 def test_plan_queue_takes_back_a_slot_a_queued_job_never_had() -> None:
     """A job believed to hold a slot but seen in status 1 is queued again with every job created
     after it, and the learned cap drops to the jobs created before it."""
