@@ -590,6 +590,31 @@ async def test_learning_places_polls_near_completion() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_cold_family_starts_with_extra_probes_and_releases_them() -> None:
+    """A cold family probes about twice the jobs it keeps; once four ended, only the usual number
+    (about sqrt of the running jobs) still are probes, and every job still ends."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(3))
+    sched = make(clock, sim, max_inflight=8)
+    rng = random.Random(5)
+    jobs = [
+        new_job(sched, sim, f"c{i}", SINGLE, queue=1, processing=20 + 60 * rng.random())
+        for i in range(100)
+    ]
+    plan = sched.plans["talking_photo"]
+    place = sched._place
+    assert plan.probes > 1.5 * place.probes_wanted(100)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.run)
+        await clock.run_until(lambda: plan.model.events >= 4, limit=5000)
+        running = sum(1 for j in jobs if not j.done())
+        assert plan.probes <= place.probes_wanted(running)
+        await clock.run_until(lambda: all(j.done() for j in jobs), limit=5000)
+        tg.cancel_scope.cancel()
+    assert all(isinstance(j.result(), JobResult) for j in jobs)
+
+
+@pytest.mark.anyio
 async def test_batch_jobs_falling_due_close_together_share_a_request() -> None:
     """Batch-family jobs due within the batch window share one request, none polled early."""
     clock = VirtualClock()
