@@ -507,7 +507,8 @@ class PlanQueue(Generic[K]):
                 self.confirmed = True
         if not self.confirmed or rank is None or key not in self._running:
             return
-        back = sorted((k for k in self._running if self._rank[k] >= rank), key=self._rank.get)
+        rank_of = self._rank
+        back = sorted((k for k in self._running if rank_of[k] >= rank), key=lambda k: rank_of[k])
         for k in back:
             self._running.discard(k)
         self._order.extendleft(reversed(back))
