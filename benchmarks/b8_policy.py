@@ -133,6 +133,45 @@ def _plot(
     return True
 
 
+_WANTS = {"cold": 2.0, "warm": 3.0, "plan": 3.0}
+
+
+def scenario_targets(
+    result: BenchResult,
+    results: dict[str, dict[str, Any]],
+    scenarios: list[Scenario] | tuple[Scenario, ...],
+    *,
+    tolerance: float,
+) -> None:
+    """Issue 14's targets: the best ratio of each scenario against its kind's target, and the
+    largest relative change of the ratios at every duration x10 (at most ``tolerance``)."""
+    for scn in scenarios:
+        res = results.get(scn.name)
+        if res is None:
+            continue
+        kind = "warm" if scn.warm else "plan" if scn.plan_cap else "cold"
+        best = _best(res["ours"])
+        result.target(
+            f"{scn.name}: >= {_WANTS[kind]:g}x fewer requests than the matched loop",
+            best is not None and best >= _WANTS[kind],
+            f"best ratio {best:.2f}" if best is not None else "no matched loop",
+        )
+        x10 = results.get(f"{scn.name}_x10")
+        if x10 is None:
+            continue
+        pairs = [
+            (a["ratio"], b["ratio"])
+            for a, b in zip(res["ours"], x10["ours"], strict=True)
+            if a["ratio"] and b["ratio"]
+        ]
+        worst = max((abs(b / a - 1.0) for a, b in pairs), default=math.nan)
+        result.target(
+            f"{scn.name}: ratio independent of time scale (x10, within {tolerance:.0%})",
+            bool(pairs) and worst <= tolerance,
+            f"largest relative change {worst:.3f}",
+        )
+
+
 async def run(level: Level) -> BenchResult:
     """Simulate every scenario (and its x10 and blind variants) and compare with the loop."""
     params = PARAMS[level]
@@ -189,28 +228,7 @@ async def run(level: Level) -> BenchResult:
     if plotted:
         md.append("\nFrontier plot: `benchmarks/b8_frontier.png`.")
     result = BenchResult(NAME, TITLE, {"results": results}, "\n".join(md))
-    wants = {"cold": 2.0, "warm": 3.0, "plan": 3.0}
-    for scn in chosen:
-        kind = "warm" if scn.warm else "plan" if scn.plan_cap else "cold"
-        best = _best(results[scn.name]["ours"])
-        result.target(
-            f"{scn.name}: >= {wants[kind]:g}x fewer requests than the matched loop",
-            best is not None and best >= wants[kind],
-            f"best ratio {best:.2f}" if best is not None else "no matched loop in range",
-        )
-        x10 = results.get(f"{scn.name}_x10")
-        if x10 is not None:
-            pairs = [
-                (a["ratio"], b["ratio"])
-                for a, b in zip(results[scn.name]["ours"], x10["ours"], strict=True)
-                if a["ratio"] and b["ratio"]
-            ]
-            worst = max((abs(b / a - 1.0) for a, b in pairs), default=math.nan)
-            result.target(
-                f"{scn.name}: ratios independent of time scale (x10)",
-                bool(pairs) and worst < 0.05,
-                f"largest relative change {worst:.3f}",
-            )
+    scenario_targets(result, results, chosen, tolerance=0.05)
     short = results.get("cold300")
     if short is not None:
         ok = [r for r in short["ours"] if r["p95"] <= 3.0]
