@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from akool_async import Session
-from akool_async._batch import BatchProgress, load_manifest
-from akool_async._batch import groupcommit
+from akool_async._batch import BatchProgress, groupcommit, load_manifest
 from akool_async._clock import ScaledClock
 from akool_async.cli._display import PlainDisplay
 from akool_async.cli._run import BatchOptions, execute, open_journal
@@ -90,6 +89,7 @@ async def _one(p: Params, mode: str, work: Path) -> dict[str, Any]:
             clock = ScaledClock(p.speed)
             session = Session(api_key=API_KEY, base_url=fake.base_url, clock=clock, rate=None)
             display = _Display(p.rows)
+            server0 = await fake.clock()
             async with session:
                 cpu0, real0 = time.process_time(), time.monotonic()
                 manifest = load_manifest(manifest_path)
@@ -109,6 +109,7 @@ async def _one(p: Params, mode: str, work: Path) -> dict[str, Any]:
                 finally:
                     journal.close()
                 cpu1, real1 = time.process_time(), time.monotonic()
+            server1 = await fake.clock()
             stats = await fake.stats()
     finally:
         groupcommit.MAX_GROUP = old_max  # type: ignore[misc]
@@ -125,6 +126,7 @@ async def _one(p: Params, mode: str, work: Path) -> dict[str, Any]:
         "rows_per_second": p.rows / (real1 - real0),
         "cpu_seconds": cpu1 - cpu0,
         "cpu_ms_per_row": (cpu1 - cpu0) / p.rows * 1000,
+        "server_cpu_seconds": server1["cpu"] - server0["cpu"],
         "commits": commits,
         "commits_per_row": commits / p.rows,
         "jobs": jobs,
