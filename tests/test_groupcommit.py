@@ -9,8 +9,10 @@ from typing import Any
 import anyio
 import pytest
 
-from akool_async._batch import Journal, JournalError, RowState, UnknownRow
+from akool_async._batch import Journal, JournalError, RowState, UnknownRow, run_batch
 from akool_async._batch.groupcommit import GroupCommit
+
+from .helpers import MP3, fake_server, session_for
 
 pytestmark = pytest.mark.anyio
 
@@ -122,3 +124,23 @@ async def test_a_failed_commit_fails_every_write_of_the_group() -> None:
         for _ in range(5):
             tg.start_soon(write)
     assert errors == ["database or disk is full"] * 5
+
+
+async def test_a_batch_run_commits_far_fewer_times_than_it_writes(tmp_path: Path) -> None:
+    """Forty rows in flight at once: every row done, created once, with fewer journal commits
+    than rows (each row writes at least its intent, its job ids and its end)."""
+    rows = [
+        {"id": f"r{i}", "family": "talking_photo", "photo": f"https://c.example.com/{i}.jpg",
+         "audio": MP3}
+        for i in range(40)
+    ]  # fmt: skip
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        async with fake_server() as fake, session_for(fake) as session:
+            async with run_batch(
+                session, rows, out_dir=tmp_path / "out", journal=journal, concurrency=40,
+                download=False,
+            ) as batch:  # fmt: skip
+                assert all([o.ok async for o in batch])
+            assert fake.stats.creates == 40
+        assert journal.counts()[RowState.COMPLETED] == 40
+        assert journal.commits < 40, journal.commits

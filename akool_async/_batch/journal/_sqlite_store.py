@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Self, TypeVar
+from typing import ClassVar, Final, Self, TypeVar
 
 from ..._clock import Clock, SystemClock
 from . import (
@@ -107,6 +107,9 @@ class SQLiteStore:
         "_writer",
         "commits",
     )
+
+    #: The driver's errors, reported as JournalError.
+    _DRIVER_ERRORS: ClassVar[tuple[type[Exception], ...]] = (sqlite3.Error,)
 
     def __init__(self, conn: sqlite3.Connection, path: str, clock: Clock) -> None:
         """Use :meth:`open`."""
@@ -315,6 +318,14 @@ class SQLiteStore:
         """Whether the group's transaction is still open (SQLite may roll it back itself)."""
         return self._conn.in_transaction
 
+    def _can_roll_back(self) -> bool:
+        """Whether a failed call's savepoint can be undone (its transaction is still open)."""
+        return self._conn.in_transaction
+
+    def _in_savepoint(self) -> sqlite3.Connection:
+        """What a grouped call's statements go through (a backend may check things first)."""
+        return self._conn
+
     @contextmanager
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
         """One call of a group: undone alone if it raises."""
@@ -322,14 +333,14 @@ class SQLiteStore:
         try:
             conn.execute("SAVEPOINT grouped_call")
             try:
-                yield conn
+                yield self._in_savepoint()
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK TO grouped_call")
-                    conn.execute("RELEASE grouped_call")
+                if self._can_roll_back():
+                    conn.execute("ROLLBACK TO SAVEPOINT grouped_call")
+                    conn.execute("RELEASE SAVEPOINT grouped_call")
                 raise
-            conn.execute("RELEASE grouped_call")
-        except sqlite3.Error as exc:
+            conn.execute("RELEASE SAVEPOINT grouped_call")
+        except self._DRIVER_ERRORS as exc:
             raise JournalError(f"journal {self._path}: {exc}") from exc
 
     def _migrate(self) -> None:

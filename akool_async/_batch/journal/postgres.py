@@ -108,6 +108,7 @@ class PostgresJournal(Journal):
     )
 
     _conn: psycopg.Connection[tuple[Any, ...]]  # type: ignore[assignment]
+    _DRIVER_ERRORS = (psycopg.Error,)
 
     def __init__(
         self, conninfo: _Conninfo, schema: str, name: str, clock: Clock, busy_timeout: float
@@ -251,27 +252,18 @@ class PostgresJournal(Journal):
         conn = self._conn
         return not conn.broken and conn.info.transaction_status == TransactionStatus.INTRANS
 
-    @contextmanager
-    def _savepoint(self) -> Iterator[sqlite3.Connection]:
-        """One call of a group: undone alone if it raises (the fleet's write check runs in it)."""
+    def _can_roll_back(self) -> bool:
         conn = self._conn
-        try:
-            conn.execute("SAVEPOINT grouped_call")
-            try:
-                if self._write_check is not None:
-                    self._write_check(conn)
-                yield cast(sqlite3.Connection, _Dialect(conn))
-            except BaseException:
-                if not conn.broken and conn.info.transaction_status in (
-                    TransactionStatus.INTRANS,
-                    TransactionStatus.INERROR,
-                ):
-                    conn.execute("ROLLBACK TO SAVEPOINT grouped_call")
-                    conn.execute("RELEASE SAVEPOINT grouped_call")
-                raise
-            conn.execute("RELEASE SAVEPOINT grouped_call")
-        except psycopg.Error as exc:
-            raise JournalError(f"journal {self._path}: {exc}") from exc
+        return not conn.broken and conn.info.transaction_status in (
+            TransactionStatus.INTRANS,
+            TransactionStatus.INERROR,
+        )
+
+    def _in_savepoint(self) -> sqlite3.Connection:
+        """The fleet's write check runs in each grouped call's savepoint."""
+        if self._write_check is not None:
+            self._write_check(self._conn)
+        return cast(sqlite3.Connection, _Dialect(self._conn))
 
     @contextmanager
     def _claims(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
