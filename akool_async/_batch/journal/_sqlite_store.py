@@ -169,8 +169,9 @@ class SQLiteStore:
             # (SIGKILL), but a power loss or OS crash can drop the last commits. Losing a
             # begin_create that way would turn a row whose create request was sent back into
             # PENDING and bill it twice on the re-run; losing record_created loses the only handle
-            # on a paid job. FULL fsyncs the WAL on every commit; that is one fsync per write,
-            # negligible next to the HTTP request each write stands for.
+            # on a paid job. FULL fsyncs the WAL on every commit; the batch runner groups the
+            # writes queued meanwhile into one commit (see _batch/groupcommit.py), so a busy run
+            # pays one fsync per group of writes, not per write.
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA fullfsync=ON")  # macOS: fsync alone does not reach the platter
             conn.execute("PRAGMA foreign_keys=ON")
