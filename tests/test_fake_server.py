@@ -645,6 +645,9 @@ FS_PRO = "/api/open/v4/faceswap/faceswapByImage"
 FS_PLUS = "/api/open/v4/faceswap/faceswapPlusByImage"
 SENTIMENT = "/api/open/v3/content/analysis/sentiment"
 
+V4_TTS = "/api/open/v4/voice/tts"
+V4_TTS_BODY: Json = {"input_text": "hi", "voice_id": "v"}
+
 VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (TALKING_PHOTO, {"audio_url": MP3}, "talking_photo_url is required"),
     (TALKING_PHOTO, {"talking_photo_url": "ftp://x/y.jpg", "audio_url": MP3}, "talking_photo_url"),
@@ -751,6 +754,33 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
         "voice_options.file_format",
     ),
     ("/api/open/v4/image2Video/updateVideoAudio", {"pre_video_id": "x"}, "audio_url"),
+    (V4_TTS, {**V4_TTS_BODY, "pitch": 13}, "pitch"),
+    (
+        V4_TTS,
+        {**V4_TTS_BODY, "extra_options": {"audio_setting": {"sample_rate": 12345}}},
+        "extra_options.audio_setting.sample_rate",
+    ),
+    (
+        V4_TTS,
+        {**V4_TTS_BODY, "extra_options": {"timber_weights": [{"voice_id": "a"}]}},
+        "extra_options.timber_weights[0].weight is required",
+    ),
+    (
+        V4_TTS,
+        {**V4_TTS_BODY, "extra_options": {"voice_modify": {"sound_effects": "reverb"}}},
+        "extra_options.voice_modify.sound_effects",
+    ),
+    (V4_TTS, {**V4_TTS_BODY, "extra_options": {"speed": 1}}, "extra_options.speed"),
+    (
+        "/api/open/v4/voice/clone",
+        {"source_voice_file": MP3, "voice_model_name": "Akool Multilingual 2"},
+        "voice_model_name",
+    ),
+    (
+        "/api/open/v4/voice/change",
+        {"voice_id": "v", "source_voice_file": MP3, "voice_model_name": "Akool Multilingual 3"},
+        "voice_model_name",
+    ),
 ]
 
 
