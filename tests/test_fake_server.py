@@ -694,6 +694,15 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
     ),
     (f"{FS_V3}/specifyimage", {**SWAP, "modifyImage": IMG, "face_enhance": True}, "face_enhance"),
     (
+        f"{FS_V3}/specifyvideo",
+        {
+            "sourceImage": [{"path": IMG, "opts": "1,2:3,4"}, {"path": IMG}],
+            "targetImage": [{"path": IMG, "opts": "1,2:3,4"}, {"path": IMG, "opts": "5,6:7,8"}],
+            "modifyVideo": MP4,
+        },
+        "sourceImage[1].opts is required",
+    ),
+    (
         FS_PRO,
         {"sourceImage": [{"path": IMG}] * 2, "targetImage": [{"path": IMG}] * 2},
         "sourceImage[0].opts is required",

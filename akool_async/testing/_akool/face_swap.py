@@ -42,10 +42,16 @@ _MODEL_STYLES: Final = ("realistic", "beautify", "lossless")
 
 
 def _pairs(body: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The face lists; with several faces every one needs ``opts`` (``FaceImageWithOpts``)."""
     source = image_list(body, "sourceImage")
     target = image_list(body, "targetImage")
     if len(source) != len(target):
         raise ParamError("targetImage must have as many entries as sourceImage")
+    if len(source) > 1 or len(target) > 1:
+        for name, faces in (("sourceImage", source), ("targetImage", target)):
+            for index, face in enumerate(faces):
+                if not face.get("opts"):
+                    raise ParamError(f"{name}[{index}].opts is required with several faces")
     return source, target
 
 
@@ -71,11 +77,6 @@ def _faceswap_v4(body: dict[str, Any]) -> CreateSpec:
     for name, faces in (("sourceImage", source), ("targetImage", target)):
         if len(faces) > _PRO_MAX:
             raise ParamError(f"{name} takes at most {_PRO_MAX} items")
-    if len(source) > 1 or len(target) > 1:
-        for name, faces in (("sourceImage", source), ("targetImage", target)):
-            for index, face in enumerate(faces):
-                if not face.get("opts"):
-                    raise ParamError(f"{name}[{index}].opts is required with several faces")
     opt_choice(body, "model_name", ("akool_faceswap_image_hq",))
     opt_bool(body, "face_enhance")
     opt_bool(body, "single_face_mode")
