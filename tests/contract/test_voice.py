@@ -160,6 +160,7 @@ _SPEED = {"type": "number", "minimum": 0.7, "maximum": 1.2}
 _TAGS = {"type": "array", "items": _S}
 _STRENGTH = {"type": "integer", "minimum": -100, "maximum": 100}
 _PITCH = {"type": "integer", "minimum": -12, "maximum": 12}
+_SOUND_EFFECTS = ["spacious_echo", "auditorium_echo", "lofi_telephone", "robotic"]
 #: The ``voice_options`` rows the TTS and voice changer tables share.
 _SOUND = {
     "stability": _UNIT,
@@ -240,9 +241,7 @@ V4_TTS_SCHEMA = {
                         "pitch": _STRENGTH,
                         "intensity": _STRENGTH,
                         "timbre": _STRENGTH,
-                        "sound_effects": {
-                            "enum": ["spacious_echo", "auditorium_echo", "lofi_telephone", "robotic"]
-                        },
+                        "sound_effects": {"enum": _SOUND_EFFECTS},
                     },
                     "additionalProperties": False,
                 },
