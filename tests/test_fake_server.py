@@ -622,6 +622,17 @@ async def test_faceswap_batch_skips_unknown_ids_and_caps_size(
     assert (await get_json(http, FACESWAP_RESULTS, _ids=many))["code"] == 1000
 
 
+async def test_faceswap_v3_create_answers_the_result_url_at_once(
+    fake: FakeAkool, http: aiohttp.ClientSession
+) -> None:
+    """As the spec's example shows, a v3 create answers {_id, url, job_id}, the url already
+    the one the result will have."""
+    path = "/api/open/v3/faceswap/highquality/specifyimage"
+    data = (await post_json(http, path, {**SWAP, "modifyImage": IMG}))["data"]
+    assert set(data) == {"_id", "url", "job_id"}
+    assert data["url"] == fake.result_url(data["_id"])
+
+
 async def test_i2v_batch_by_post_body(fake: FakeAkool, http: aiohttp.ClientSession) -> None:
     """resultsByIds takes ``{"_ids": "a,b"}`` and returns image2video and text2video jobs."""
     i2v = (await post_json(http, I2V_CREATE, I2V_BODY))["data"]["_id"]

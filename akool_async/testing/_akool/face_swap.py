@@ -159,9 +159,10 @@ def faceswap_entry(job: FakeJob, now_ms: int, base: str, status: int) -> dict[st
 
 
 def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    # The v3 answers carry a ``url`` (empty until done); the v4 ones only the two ids.
+    # The v3 answers carry the ``url`` the result will have (the pages show one at once,
+    # though the job has only been queued); the v4 ones only the two ids.
     job = jobs[0]
-    out: dict[str, Any] = {"_id": job.id, "url": "", "job_id": _job_id(job)}
+    out: dict[str, Any] = {"_id": job.id, "url": result_url(job, 3, base), "job_id": _job_id(job)}
     if job.family in ("faceswap_v4", "faceswap_plus"):
         del out["url"]
     return out
