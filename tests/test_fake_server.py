@@ -757,6 +757,7 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (I2V_CREATE, {k: v for k, v in I2V_BODY.items() if k != "negative_prompt"}, "negative_prompt"),
     (T2V_CREATE, {"prompt": "p", "count": 11}, "count"),
     (T2V_CREATE, {"prompt": "p" * 5001}, "prompt"),
+    (T2V_CREATE, {"prompt": "p", "webhookurl": "https://h.example/" + "w" * 2040}, "webhookurl"),
     ("/api/open/v3/audio/create", {"input_text": "hi", "rate": "1%"}, "voice_id is required"),
     ("/api/open/v3/audio/create", {"input_text": "hi", "voice_id": "v", "rate": 1}, "rate"),
     ("/api/open/v3/audio/create", {"input_text": "hi", "voice_id": "v", "rate": "120%"}, "rate"),
