@@ -497,6 +497,17 @@ async def test_talking_photo_create_matches_seed_shape(http: aiohttp.ClientSessi
     assert 1.0 <= data["video_lock_duration"] <= 2.0
 
 
+async def test_talking_photo_create_echoes_prompt_and_resolution(
+    http: aiohttp.ClientSession,
+) -> None:
+    """As the spec's create example shows, the answer echoes the prompt and the resolution."""
+    body = {**TP_BODY, "prompt": "Keep natural hand movements.", "resolution": "1080"}
+    data = (await post_json(http, TALKING_PHOTO, body))["data"]
+    assert (data["prompt"], data["resolution"]) == (body["prompt"], "1080")
+    plain = (await post_json(http, TALKING_PHOTO, TP_BODY))["data"]
+    assert "prompt" not in plain and "resolution" not in plain
+
+
 async def test_translation_creates_one_job_per_language(
     fake: FakeAkool, http: aiohttp.ClientSession
 ) -> None:
