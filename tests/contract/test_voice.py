@@ -458,30 +458,35 @@ def _resource(job_id: str) -> Endpoint:
     )
 
 
+async def _tts(**options: Any) -> tuple[Any, Any, Any]:
+    """One VoiceLab TTS of "Welcome." with ``options``, on the page's create and status."""
+    endpoints = [
+        Endpoint("POST", V4_TTS, V4_PAGE, V4_TTS_SCHEMA, [V4_TTS_ANSWER]),
+        _resource(V4_TTS_ANSWER["data"]["_id"]),
+    ]
+    return await run_one(
+        endpoints,
+        lambda session: session.voice_lab.tts(
+            input_text="Welcome.", voice_id="6889b628662160e2caad5dbc", **options
+        ),
+    )
+
+
 async def test_voice_lab_tts_follows_the_page() -> None:
     """TTS fits its table; the job is polled at resource/detail/{id} and ends with preview."""
     job_id = V4_TTS_ANSWER["data"]["_id"]
-    endpoints = [
-        Endpoint("POST", V4_TTS, V4_PAGE, V4_TTS_SCHEMA, [V4_TTS_ANSWER]),
-        _resource(job_id),
-    ]
-    server, job, result = await run_one(
-        endpoints,
-        lambda session: session.voice_lab.tts(
-            input_text="Welcome.",
-            voice_id="6889b628662160e2caad5dbc",
-            voice_options=VoiceOptions(
-                stability=0.6,
-                similarity_boost=0.8,
-                style=1,
-                speed=1.0,
-                speaker_boost=True,
-                emotion="happy",
-                volume=80,
-            ),
-            language_code="zh",
-            extra_options={"apply_text_normalization": "auto"},
+    server, job, result = await _tts(
+        voice_options=VoiceOptions(
+            stability=0.6,
+            similarity_boost=0.8,
+            style=1,
+            speed=1.0,
+            speaker_boost=True,
+            emotion="happy",
+            volume=80,
         ),
+        language_code="zh",
+        extra_options={"apply_text_normalization": "auto"},
     )
     assert server.violations == []
     assert job.id == job_id and result.url == PREVIEW
@@ -570,20 +575,7 @@ PAGE_EXTRA_OPTIONS: dict[str, Any] = {
 async def test_voice_lab_tts_page_example_options_fit_the_table() -> None:
     """The page's example (extra_options, top-level pitch -5) is sent and fits its table."""
     job_id = V4_TTS_ANSWER["data"]["_id"]
-    endpoints = [
-        Endpoint("POST", V4_TTS, V4_PAGE, V4_TTS_SCHEMA, [V4_TTS_ANSWER]),
-        _resource(job_id),
-    ]
-    server, job, result = await run_one(
-        endpoints,
-        lambda session: session.voice_lab.tts(
-            input_text="Welcome.",
-            voice_id="6889b628662160e2caad5dbc",
-            language_code="zh",
-            extra_options=PAGE_EXTRA_OPTIONS,
-            pitch=-5,
-        ),
-    )
+    server, job, result = await _tts(language_code="zh", extra_options=PAGE_EXTRA_OPTIONS, pitch=-5)
     assert server.violations == []
     body = server.requests_to(V4_TTS)[0].body
     assert body["pitch"] == -5 and body["extra_options"] == PAGE_EXTRA_OPTIONS
