@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 from attrs import Attribute, field, frozen
 
@@ -25,7 +25,13 @@ from .._validators import fail, http_url, one_of, optional_text
 from ._common import akool_family
 from .lists import Avatar, _avatar
 
-__all__ = ["AVATAR_DETAIL", "FAMILIES_PART", "AvatarUpload", "AvatarUploadRequest"]
+__all__ = [
+    "AVATAR_DETAIL",
+    "FAMILIES_PART",
+    "AvatarUpload",
+    "AvatarUploadRequest",
+    "UploadOptions",
+]
 
 #: ``type``: its name -> Akool's number (1 a talking avatar, 2 a streaming avatar).
 AVATAR_TYPES: Final[Mapping[str, int]] = {"talking": 1, "streaming": 2}
@@ -87,6 +93,15 @@ FAMILIES_PART = (
 )
 
 
+class UploadOptions(TypedDict, total=False):
+    """The optional arguments of :meth:`AvatarUpload.create`, shared by ``upload``."""
+
+    name: str | None
+    avatar_type: int | str
+    url_from: int | None
+    max_wait: MaxWait
+
+
 def uploaded_avatar(raw: Mapping[str, Any], avatar_id: str) -> Avatar:
     """The avatar a finished upload's detail describes (``avatar_id`` where it omits it)."""
     found = _avatar({**raw, "avatar_id": raw.get("avatar_id") or avatar_id})
@@ -125,29 +140,12 @@ class AvatarUpload(Resource):
         )
         return await self._create_one("avatar_upload", req, max_wait)
 
-    async def upload(
-        self,
-        *,
-        url: str,
-        avatar_id: str,
-        name: str | None = None,
-        avatar_type: int | str = 1,
-        url_from: int | None = None,
-        max_wait: MaxWait = NOT_GIVEN,
-    ) -> Avatar:
-        """Make an avatar and wait until it is ready; its ``avatar_id`` then works in talking
-        avatar.
+    async def upload(self, *, url: str, avatar_id: str, **options: Unpack[UploadOptions]) -> Avatar:
+        """Make an avatar as :meth:`create` does and wait until it is ready; its
+        ``avatar_id`` then works in talking avatar.
 
         Raises:
             JobFailed: Akool reported the avatar failed (status 4).
         """
-        job = await self.create(
-            url=url,
-            avatar_id=avatar_id,
-            name=name,
-            avatar_type=avatar_type,
-            url_from=url_from,
-            max_wait=max_wait,
-        )
-        result = await job
+        result = await (await self.create(url=url, avatar_id=avatar_id, **options))
         return uploaded_avatar(result.snapshot.raw, avatar_id)

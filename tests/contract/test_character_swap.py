@@ -83,32 +83,25 @@ _RECORD: dict[str, Any] = {
     "resolution": "720p",
     "deduction_credit": 20,
 }
+
+
+def _answer(**fields: Any) -> dict[str, Any]:
+    return {"code": 1000, "msg": "OK", "data": {**_RECORD, **fields}}
+
+
 #: The result page's three example answers.
-QUEUEING: dict[str, Any] = {"code": 1000, "msg": "OK", "data": {**_RECORD, "video_status": 1}}
+QUEUEING = _answer(video_status=1)
 RESULT_URL = "https://d2qf6ukcym4kn9.cloudfront.net/1754363091791-1423.mp4"
-COMPLETED: dict[str, Any] = {
-    "code": 1000,
-    "msg": "OK",
-    "data": {
-        **_RECORD,
-        "update_time": 1754363095482,
-        "video_duration": 10.5,
-        "video": RESULT_URL,
-        "video_status": 3,
-    },
-}
+COMPLETED = _answer(
+    update_time=1754363095482, video_duration=10.5, video=RESULT_URL, video_status=3
+)
 FAIL_REASON = "Failed to process the video. Please check your input resources."
-FAILED: dict[str, Any] = {
-    "code": 1000,
-    "msg": "OK",
-    "data": {
-        **_RECORD,
-        "update_time": 1754363095482,
-        "deduction_credit": 0,
-        "video_status": 4,
-        "faceswap_fail_reason": FAIL_REASON,
-    },
-}
+FAILED = _answer(
+    update_time=1754363095482,
+    deduction_credit=0,
+    video_status=4,
+    faceswap_fail_reason=FAIL_REASON,
+)
 
 
 def _endpoints(*status: dict[str, Any]) -> list[Endpoint]:
