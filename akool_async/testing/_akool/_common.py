@@ -290,7 +290,6 @@ def video_area(path: str, check: Validator, family: str, fields: VideoFields) ->
     return FakeArea(creates={path: check}, answers={family: answer}, video_fields={family: fields})
 
 
-
 def single_id_area(
     path: str, check: Validator, family: str, info_path: str, param: str, body: StatusBody
 ) -> FakeArea:
