@@ -13,6 +13,7 @@ from .._errors import ValidationError
 from .._family import Family, family_table
 from . import (
     face_swap,
+    head_swap,
     image,
     lip_sync,
     moderation,
@@ -35,6 +36,7 @@ FAMILIES: Mapping[str, Family] = family_table(
     talking_avatar.FAMILIES_PART,
     face_swap.FAMILIES_PART,
     reage.FAMILIES_PART,
+    head_swap.FAMILIES_PART,
     image.FAMILIES_PART,
     video.FAMILIES_PART,
     voice.FAMILIES_PART,

@@ -88,6 +88,8 @@ FAMILIES: Final[dict[str, Family]] = {
         Family("voice_clone", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
         Family("voice_change", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
         Family("moderation", "sentiment analysis", "txt", 1015, "content analysis failed", 1),
+        Family("head_swap_analysis", "headswap", "json", 2001, "no person detected", 0),
+        Family("head_swap", "headswap", "mp4", 2001, "head swap generation failed", 0),
     )
 }
 

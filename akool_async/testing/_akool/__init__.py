@@ -15,6 +15,7 @@ from aiohttp import web
 from .._jobs import VIDEO_FAMILIES, FakeJob
 from . import (
     face_swap,
+    head_swap,
     image,
     lip_sync,
     lists,
@@ -49,6 +50,7 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     video_translation.AREA,
     talking_avatar.AREA,
     face_swap.AREA,
+    head_swap.AREA,
     image.AREA,
     video.AREA,
     voice.AREA,
