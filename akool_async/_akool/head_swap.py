@@ -107,7 +107,7 @@ class HeadSwapAnalysisRequest:
 
     def __attrs_post_init__(self) -> None:
         if self.type is None:
-            raise ValidationError("type", "is required (\"head\")")
+            raise ValidationError("type", 'is required ("head")')
 
 
 @frozen(slots=True, kw_only=True)
@@ -184,7 +184,11 @@ def _structure_mapping(value: Any, _type: Any) -> HeadMapping:
 
 def _structure_mappings(value: Any, _type: Any) -> tuple[HeadMapping, ...]:
     if isinstance(value, Mapping) and not ({"obj_id", "img_url"} & set(value)):
-        items: Iterable[Any] = [f"{k}={v}" if isinstance(v, str) else v for k, v in value.items()]
+        # {obj_id: img_url}; JSON spells the keys as text.
+        items: Iterable[Any] = [
+            {"obj_id": int(k) if isinstance(k, str) and k.isdecimal() else k, "img_url": v}
+            for k, v in value.items()
+        ]
     elif isinstance(value, str | Mapping):
         items = [value]
     elif isinstance(value, bytes) or not isinstance(value, Iterable):
