@@ -112,6 +112,7 @@ def test_resources_point_at_their_families() -> None:
         "talking_avatar": session.talking_avatar,
         "faceswap_image": session.faceswap,
         "reage_image": session.reage,
+        "head_swap": session.head_swap,
         "image": session.image,
         "image2video": session.image_to_video,
         "text2video": session.text_to_video,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import attrs
 from attrs import Attribute, field, frozen
@@ -47,6 +47,7 @@ __all__ = [
     "HeadSwapAnalysis",
     "HeadSwapAnalysisRequest",
     "HeadSwapIncomplete",
+    "HeadSwapOptions",
     "HeadSwapRequest",
     "HeadSwapVideoInfo",
     "head_mappings",
@@ -359,6 +360,16 @@ def _head_images(heads: Sequence[str]) -> tuple[str, ...]:
     return tuple(heads)
 
 
+class HeadSwapOptions(TypedDict, total=False):
+    """The task's options beside its video and mappings (see :meth:`HeadSwap.create`)."""
+
+    model_name: str
+    resolution: str
+    template_id: str | None
+    keep_original_sound: bool | None
+    webhook_url: str | None
+
+
 class HeadSwap(Resource):
     """Head swap: analyse a video's people, then give them new heads."""
 
@@ -401,18 +412,15 @@ class HeadSwap(Resource):
         *,
         video_url: str,
         heads: Sequence[str],
-        model_name: str = "akool-premium",
-        resolution: str = "720p",
-        template_id: str | None = None,
-        keep_original_sound: bool | None = None,
-        webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
+        **options: Unpack[HeadSwapOptions],
     ) -> Job:
         """Analyse ``video_url``, give the people found (in ``obj_id`` order) the faces of
         ``heads`` (1-5 URLs), and create the task; returns the task's job.
 
-        Every argument is checked before the analysis is created. ``max_wait`` applies to the
-        analysis and to the task, each.
+        ``options`` are the task's, as :meth:`create` takes them. Every argument is checked
+        before the analysis is created. ``max_wait`` applies to the analysis and to the task,
+        each.
 
         Raises:
             HeadSwapIncomplete: the analysis found fewer people than ``heads`` has images, or
@@ -420,15 +428,8 @@ class HeadSwap(Resource):
             JobFailed, JobTimeout: the analysis failed or did not finish in time (naming it).
         """
         images = _head_images(heads)
-        planned = HeadSwapRequest(
-            video_url=video_url,
-            mappings=tuple(HeadMapping(obj_id=i, img_url=u) for i, u in enumerate(images)),
-            model_name=model_name,
-            resolution=resolution,
-            template_id=template_id,
-            keep_original_sound=keep_original_sound,
-            webhook_url=webhook_url,
-        )
+        placeholder = tuple(HeadMapping(obj_id=i, img_url=u) for i, u in enumerate(images))
+        planned = HeadSwapRequest(video_url=video_url, mappings=placeholder, **options)
         analysis_job = await self.analyze(video_url=video_url, max_wait=max_wait)
         log.info("head swap: analysis %s created", analysis_job.id)
         analysis = HeadSwapAnalysis.from_result(await analysis_job)

@@ -59,19 +59,14 @@ ANALYZE_ANSWER = {
     },
 }
 ANALYSIS_QUEUED = {"code": 1000, "msg": "OK", "data": ANALYZE_ANSWER["data"]}
-#: ``get-analysis-detail.mdx``'s completed answer (three detected, one listed: as the page shows).
+#: ``get-analysis-detail.mdx``'s completed answer: the submit answer's record, completed (three
+#: detected, one listed: as the page shows).
 ANALYSIS_DONE = {
     "code": 1000,
     "msg": "OK",
     "data": {
-        "_id": "6a066d03625746c797390f55",
-        "create_time": 1778806019014,
-        "uid": 101400,
-        "team_id": "6805fb69e92d9edc7ca0b409",
-        "video_url": VIDEO,
-        "type": "head",
+        **ANALYZE_ANSWER["data"],
         "status": 3,
-        "task_id": "6a066d022872921bde86b72f",
         "analysis_result": {
             "detected_objects": 3,
             "media": [
