@@ -28,6 +28,7 @@ from akool_async import (
     parse_manifest,
     run_batch,
 )
+from akool_async._akool._common import parse_snapshot
 from akool_async._akool.head_swap import HeadSwapRequest
 from akool_async._converter import build_request
 from akool_async.testing._akool import CREATE_ENDPOINTS
@@ -293,3 +294,25 @@ async def test_batch_row_creates_the_task_and_downloads_its_video(tmp_path: Path
     (file,) = outcome.files
     assert Path(file.path).name == "swap.mp4"
     assert file.sha256 == hashlib.sha256(expected).hexdigest()
+
+
+def test_data_result_is_carried_as_json_text_only_where_not_a_file() -> None:
+    """An object in the result field is the result (compact JSON) for a data family, and a
+    missing result for a file family."""
+    raw = {"_id": "a", "status": 3, "analysis_result": {"media": [{"obj_id": 0}]}}
+    as_data = parse_snapshot(
+        raw, status_field="status", result_field="analysis_result", result_is_file=False
+    )
+    as_file = parse_snapshot(raw, status_field="status", result_field="analysis_result")
+    assert as_data.status is JobStatus.COMPLETED
+    assert as_data.result_url == '{"media":[{"obj_id":0}]}'
+    assert as_file.status is JobStatus.FAILED and as_file.missing_result == "analysis_result"
+
+
+async def test_swap_on_a_video_without_people_creates_no_task() -> None:
+    """An analysis that finds nobody ends swap() with HeadSwapIncomplete, no task created."""
+    async with pair() as (fake, session):
+        with pytest.raises(HeadSwapIncomplete) as info:
+            await session.head_swap.swap(video_url=f"{ONE}?heads=0", heads=[IMG])
+    assert info.value.analysis.persons == () and "0 person(s)" in str(info.value)
+    assert fake.stats.creates_by_family.get("head_swap", 0) == 0
