@@ -1,5 +1,5 @@
 """Head swap against the fake server over loopback: the analysis, the task, the chain that runs
-both, their failures, argument checks before any request, and manifest rows."""
+both, their failures, argument checks before any request, manifest rows and the command line."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from akool_async import (
     CreationUnknown,
@@ -29,13 +33,14 @@ from akool_async import (
     run_batch,
 )
 from akool_async._akool._common import parse_snapshot
-from akool_async._akool.head_swap import HeadSwapRequest
+from akool_async._akool.head_swap import HeadSwapRequest, head_mappings
 from akool_async._converter import build_request
+from akool_async.cli import EXIT_OK, main
 from akool_async.testing._akool import CREATE_ENDPOINTS
 from akool_async.testing._akool.head_swap import people_in
 from akool_async.testing._http import ParamError
 
-from .helpers import IMG, IMG2, fast_config, pair
+from .helpers import API_KEY, IMG, IMG2, SPEED, fake_server, fast_config, pair
 
 pytestmark = pytest.mark.anyio
 
@@ -316,3 +321,58 @@ async def test_swap_on_a_video_without_people_creates_no_task() -> None:
             await session.head_swap.swap(video_url=f"{ONE}?heads=0", heads=[IMG])
     assert info.value.analysis.persons == () and "0 person(s)" in str(info.value)
     assert fake.stats.creates_by_family.get("head_swap", 0) == 0
+
+
+async def test_cli_command_takes_mappings_as_pairs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``akool-async head-swap --mappings 0=URL|1=URL --out DIR`` saves the task's video."""
+    monkeypatch.setenv("AKOOL_API_KEY", API_KEY)
+    async with fake_server() as fake:
+        args = ["head-swap", "--video", TWO, "--mappings", f"0={IMG}|1={IMG2}"]
+        args += ["--out", str(tmp_path), "--json", "--base-url", fake.base_url]
+        code = await anyio.to_thread.run_sync(main, [*args, "--clock-speed", str(SPEED)])
+        doc = json.loads(capsys.readouterr().out)
+        (job,) = doc["jobs"]
+        assert code == EXIT_OK and job["state"] == "completed"
+        assert await anyio.Path(job["file"]).read_bytes() == fake.expected_bytes(job["id"])
+    assert _task_bodies(fake)[0]["mappings"] == [
+        {"obj_id": 0, "img_url": IMG},
+        {"obj_id": 1, "img_url": IMG2},
+    ]
+
+
+_URLS = st.sampled_from([IMG, IMG2, "https://cdn.example.com/a%20b.png?x=1=2"])
+
+
+@given(st.dictionaries(st.integers(0, 40), _URLS, min_size=1, max_size=5))
+def test_every_mapping_form_reads_the_same(pairs: dict[int, str]) -> None:
+    """Objects, obj_id=url text and an {obj_id: url} mapping (int or text keys) give the same
+    HeadMapping tuple."""
+    expected = tuple(HeadMapping(obj_id=k, img_url=v) for k, v in pairs.items())
+    forms: list[Any] = [
+        [{"obj_id": k, "img_url": v} for k, v in pairs.items()],
+        [f"{k}={v}" for k, v in pairs.items()],
+        pairs,
+        {str(k): v for k, v in pairs.items()},
+        list(expected),
+    ]
+    for form in forms:
+        assert head_mappings(form) == expected
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_any_mapping_input_is_a_tuple_or_a_validation_error(value: Any) -> None:
+    """head_mappings never raises anything but ValidationError naming mappings."""
+    try:
+        out = head_mappings(value)
+    except ValidationError as exc:
+        assert exc.field.startswith("mappings")
+    else:
+        assert isinstance(out, tuple) and all(isinstance(m, HeadMapping) for m in out)
