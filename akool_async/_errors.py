@@ -239,8 +239,8 @@ class InsufficientCredit(APIError):
 
 
 class NotFound(APIError):
-    """1008 / 1014: the content or resource does not exist (1017: the audio was not created;
-    1216 / 1219: no such, or a closed, live-avatar session)."""
+    """1008 / 1014 (head swap answers it too): the content or resource does not exist (1017:
+    the audio was not created; 1216 / 1219: no such, or a closed, live-avatar session)."""
 
 
 class JobNotFound(NotFound):

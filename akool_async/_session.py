@@ -19,6 +19,7 @@ from ._akool.aliases import FAMILY_ALIASES, canonical_fields, norm_name
 from ._akool.avatar_upload import AvatarUpload
 from ._akool.character_swap import CharacterSwap
 from ._akool.face_swap import FaceSwap
+from ._akool.head_swap import HeadSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
 from ._akool.lists import AkoolLists
@@ -127,6 +128,7 @@ class Session(AkoolLists, BaseSession):
         self.faceswap = FaceSwap(self)
         self.reage = Reage(self)
         self.character_swap = CharacterSwap(self)
+        self.head_swap = HeadSwap(self)
         self.image = Image(self)
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
@@ -340,7 +342,10 @@ class Session(AkoolLists, BaseSession):
         for obj in objects:
             try:
                 snap: JobSnapshot | None = parse_snapshot(
-                    obj, status_field=fam.status_field, result_field=fam.result_field
+                    obj,
+                    status_field=fam.status_field,
+                    result_field=fam.result_field,
+                    result_is_file=fam.result_is_file,
                 )
             except ValueError:
                 snap = None
@@ -379,7 +384,10 @@ class Session(AkoolLists, BaseSession):
                     continue
                 try:
                     snap = parse_snapshot(
-                        item, status_field=fam.status_field, result_field=fam.result_field
+                        item,
+                        status_field=fam.status_field,
+                        result_field=fam.result_field,
+                        result_is_file=fam.result_is_file,
                     )
                 except ValueError:
                     continue
@@ -397,7 +405,11 @@ class Session(AkoolLists, BaseSession):
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         try:
             snap = parse_snapshot(
-                data, status_field=fam.status_field, result_field=fam.result_field, job_id=ids[0]
+                data,
+                status_field=fam.status_field,
+                result_field=fam.result_field,
+                job_id=ids[0],
+                result_is_file=fam.result_is_file,
             )
         except ValueError as exc:
             raise InvalidResponse(str(exc), endpoint=endpoint.key) from None

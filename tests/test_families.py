@@ -114,6 +114,7 @@ def test_resources_point_at_their_families() -> None:
         "character_swap": session.character_swap,
         "faceswap_image": session.faceswap,
         "reage_image": session.reage,
+        "head_swap": session.head_swap,
         "image": session.image,
         "image2video": session.image_to_video,
         "text2video": session.text_to_video,

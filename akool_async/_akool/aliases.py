@@ -41,6 +41,9 @@ FAMILY_ALIASES: Final[Mapping[str, str]] = {
     "image_upscale": "image_button",
     "image_variation": "image_button",
     "jarvis": "moderation",
+    "headswap": "head_swap",
+    "headswap_analysis": "head_swap_analysis",
+    "head_swap_analyze": "head_swap_analysis",
 }
 
 _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
@@ -107,6 +110,8 @@ FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
         "voice": "voice_id",
     },
     "moderation": {"type": "content_type", "url": "content", "text": "content"},
+    "head_swap_analysis": {"video": "video_url"},
+    "head_swap": {"video": "video_url", "mapping": "mappings"},
 }
 
 

@@ -91,6 +91,8 @@ FAMILIES: Final[dict[str, Family]] = {
         Family("moderation", "sentiment analysis", "txt", 1015, "content analysis failed", 1),
         Family("avatar_upload", "avatar upload", "mp4", 1109, "create avatar error", 1),
         Family("character_swap", "character swap", "mp4", 1015, _CHARACTER_SWAP_ERROR, 13),
+        Family("head_swap_analysis", "headswap", "json", 2001, "no person detected", 0),
+        Family("head_swap", "headswap", "mp4", 2001, "head swap generation failed", 0),
     )
 }
 
