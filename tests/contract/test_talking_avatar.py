@@ -223,3 +223,13 @@ async def test_own_avatar_url_defaults_to_avatar_from_3() -> None:
         )
     assert server.violations == []
     assert server.requests_to(CREATE)[0].body["avatar_from"] == 3
+
+
+@pytest.mark.parametrize("elements", [False, 3, "image", {"type": "audio"}])
+async def test_elements_that_are_not_a_list_are_refused_before_sending(elements: object) -> None:
+    """``elements`` that is no list of elements fails naming ``elements``; nothing is sent."""
+    async with doc_server(ENDPOINTS) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await session.talking_avatar.create(elements=elements)  # type: ignore[arg-type]
+    assert info.value.field == "elements"
+    assert server.received == []
