@@ -133,13 +133,15 @@ class FakeTopView(ServedApp):
 
     # -- test helpers ------------------------------------------------------------------------
 
-    def complete(self, task_id: str, *, without_url: bool = False) -> None:
+    def complete(self, task_id: str, *, without_url: bool = False, failed_items: int = 0) -> None:
         """Force ``task_id`` to success (its callback is sent if it has a notice URL).
 
-        ``without_url`` answers success with every result field empty (a fault to survive).
+        ``without_url`` answers success with every result field empty (a fault to survive);
+        ``failed_items`` marks the last that many listed videos failed (image to video v2).
         """
         job = self.jobs[task_id]
         job.without_url = without_url
+        job.failed_items = failed_items
         self._force(job, 3)
 
     def fail(self, task_id: str, message: str = "Generation failed, please try again") -> None:
