@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from akool_async import (
+    ConfigurationError,
     JobFailed,
     JobStatus,
     ResultMissing,
@@ -16,6 +18,8 @@ from akool_async import (
     ScaledClock,
     ValidationError,
 )
+from akool_async._batch import OutcomeState, run_batch
+from akool_async._batch.manifest import parse_manifest
 from akool_async.testing._topview import FakeTopView, sample_media
 from akool_async.topview import (
     ImageToVideoV2Request,
@@ -216,6 +220,50 @@ async def test_invalid_v2_arguments_send_nothing(pair: tuple[FakeTopView, TopVie
         await tv.product_avatar.image2video_v2("img-1", script_mode="text")
     assert info.value.field == "tts_text"
     assert fake.stats.creates == 0
+
+
+async def test_v2_families_run_from_a_csv_manifest(
+    pair: tuple[FakeTopView, TopViewSession], tmp_path: Path
+) -> None:
+    """A CSV manifest with both v2 families (camelCase, a | list) runs to downloaded results."""
+    fake, tv = pair
+    refs = "|".join(fake.upload_bytes(sample_media("png"), "png") for _ in range(2))
+    text = (
+        "id,family,replaceProductTaskImageId,ttsText,videoLengthType,referenceImageFileIds\n"
+        f"promo,{PRODUCT_V2},img-1,Hello there,2,\n"
+        f"clip,{I2V_V2},,,,{refs}\n"
+    )
+    manifest = parse_manifest(text, source="rows.csv", format="csv")
+    async with run_batch(tv, manifest, out_dir=tmp_path) as batch:
+        outcomes = {o.row_id: o async for o in batch}
+    assert {o.state for o in outcomes.values()} == {OutcomeState.DONE}
+    assert fake.stats.creates_by_family[PRODUCT_V2] == fake.stats.creates_by_family[I2V_V2] == 1
+    bodies = fake.stats.create_bodies
+    assert [b["referenceImageFileIds"] for b in bodies if "referenceImageFileIds" in b] == [
+        refs.split("|")
+    ]
+
+
+@pytest.mark.parametrize("cloudfront", [True, False])
+async def test_cloudfront_choice_is_sent_with_every_query(cloudfront: bool) -> None:
+    """With cloudfront_urls True or False, the fake takes the queries and the job completes."""
+    clock = ScaledClock(SPEED)
+    async with (
+        FakeTopView(fast_config(speed=SPEED, seed=29), clock=clock, uid=UID) as fake,
+        TopViewSession(
+            "test-api-key", UID, base_url=fake.base_url, clock=clock, cloudfront_urls=cloudfront
+        ) as tv,
+    ):
+        job = await tv.product_avatar.image2video_v2("img-1", tts_text="hi")
+        result = await job
+    assert result.url == fake.result_url(job.id) and fake.stats.polls[job.id] >= 1
+
+
+def test_cloudfront_choice_must_be_a_bool() -> None:
+    """A cloudfront_urls that is not True, False or None is refused at construction."""
+    with pytest.raises(ConfigurationError) as info:
+        TopViewSession("k", UID, cloudfront_urls="yes")  # type: ignore[arg-type]
+    assert "cloudfront_urls" in str(info.value)
 
 
 # -- the fake refuses what the SDK would refuse ---------------------------------------------------

@@ -108,9 +108,11 @@ def _endpoints(*answers: dict[str, Any]) -> list[Endpoint]:
 
 
 async def test_frames_body_and_answers_follow_the_evidence() -> None:
-    """A first/end frame submit fits the schema; the answer yields both videos and the credit."""
+    """A first/end frame submit fits the schema, the query asks for CloudFront URLs, and the
+    answer yields both videos and the credit."""
     async with doc_server(_endpoints(INIT, SUCCESS)) as server:
-        async with topview_on(server, clock=ScaledClock(speed=1000.0)) as tv:
+        clock = ScaledClock(speed=1000.0)
+        async with topview_on(server, clock=clock, cloudfront_urls=True) as tv:
             job = await tv.common.image2video_v2(
                 first_frame_file_id="file-first",
                 end_frame_file_id="file-end",
@@ -127,7 +129,10 @@ async def test_frames_body_and_answers_follow_the_evidence() -> None:
         assert isinstance(typed, MediaTaskResult) and typed.url == URLS[0]
         assert [m.url for m in typed.media] == URLS and typed.cost_credit == 10.0
         assert job.status is JobStatus.COMPLETED
-        assert server.requests_to(QUERY)[0].query["taskId"] == TASK_ID
+        assert server.requests_to(QUERY)[0].query == {
+            "taskId": TASK_ID,
+            "needCloudFrontUrl": "true",
+        }
 
 
 async def test_reference_images_body_follows_the_evidence() -> None:

@@ -310,6 +310,8 @@ class FakeTopView(ServedApp):
         task_id = request.query.get("taskId", "").strip()
         if not task_id:
             return error("4003", "taskId cannot be null")
+        if request.query.get("needCloudFrontUrl", "true") not in ("true", "false"):
+            return error("4000", "needCloudFrontUrl must be true or false")
         self.stats.polls[task_id] += 1
         job = self.jobs.get(task_id)
         if job is None or job.family != family:
