@@ -266,6 +266,27 @@ def test_cloudfront_choice_must_be_a_bool() -> None:
     assert "cloudfront_urls" in str(info.value)
 
 
+async def test_batch_rows_may_list_uploaded_references(
+    pair: tuple[FakeTopView, TopViewSession], tmp_path: Path
+) -> None:
+    """A Python batch row listing UploadedFile references is journaled and sent as fileIds."""
+    fake, tv = pair
+    refs = [await tv.upload(sample_media("png"), format="png") for _ in range(2)]
+    rows = [{"id": "r", "family": I2V_V2, "reference_image_file_ids": refs}]
+    async with run_batch(tv, rows, out_dir=tmp_path) as batch:
+        (outcome,) = [o async for o in batch]
+    assert outcome.state is OutcomeState.DONE
+    assert fake.stats.create_bodies[-1]["referenceImageFileIds"] == [r.file_id for r in refs]
+
+
+def test_v2_request_types_are_exported() -> None:
+    """The v2 request classes are public names of akool_async.topview."""
+    import akool_async.topview as topview
+
+    for name in ("ImageToVideoV2Request", "ProductImageToVideoV2Request"):
+        assert name in topview.__all__ and getattr(topview, name).__name__ == name
+
+
 # -- the fake refuses what the SDK would refuse ---------------------------------------------------
 
 

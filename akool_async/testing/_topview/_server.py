@@ -14,7 +14,7 @@ What it models:
 * tasks advance lazily on the clock: ``waiting`` -> ``running`` -> ``success``/``fail``; the
   replace-image query spells its status ``taskStatus`` (as seed 002 shows), the others ``status``;
 * queries served under both ``.../result`` and ``.../query`` (the docs use both), unless
-  ``query_style`` picks one;
+  ``query_style`` picks one; ``needCloudFrontUrl``, where given, must be ``true`` or ``false``;
 * uploads: credential -> PUT to a pre-signed ``/_storage/{fileId}?X-Amz-Signature=...`` -> check;
   a submit naming a fileId that was never uploaded answers ``"4004"``; masks must have their
   image's size, ``voiceSpeed`` must be within 0.8-1.2 (``"4000"``);
