@@ -42,6 +42,8 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
     "lip_sync": {"video_url": MP4, "audio_url": MP3},
     "video_translation": {"url": MP4, "language": "ja"},
     "talking_avatar": {"avatar_id": "dvp_Tristan", "input_text": "hello", "voice_id": "v1"},
+    "avatar_upload": {"url": MP4, "avatar_id": "myAvatar01"},
+    "character_swap": {"image": IMG, "video": MP4},
     "faceswap_image": {"source_image": [IMG], "target_image": [IMG2], "modify_url": IMG},
     "faceswap_video": {"source_image": [IMG], "target_image": [IMG2], "modify_url": MP4},
     "faceswap_v4": {"source_image": [IMG], "target_image": [IMG2]},

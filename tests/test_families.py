@@ -110,6 +110,8 @@ def test_resources_point_at_their_families() -> None:
         "lip_sync": session.lip_sync,
         "video_translation": session.video_translation,
         "talking_avatar": session.talking_avatar,
+        "avatar_upload": session.avatar_upload,
+        "character_swap": session.character_swap,
         "faceswap_image": session.faceswap,
         "reage_image": session.reage,
         "image": session.image,
