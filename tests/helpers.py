@@ -80,7 +80,7 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
 
 
 def expected_result(fake: FakeAkool, job_id: str) -> str:
-    """What a completed job's ``url`` holds: the fake's result file, or a moderation's text."""
+    """A completed job's result: the fake's result file URL, or a moderation's findings text."""
     job = fake.jobs[job_id]
     return verdict(job)[0] if job.family == "moderation" else fake.result_url(job_id)
 
