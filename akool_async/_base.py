@@ -282,7 +282,8 @@ class BaseSession:
         """Create jobs of any family from untyped fields (a manifest row, a config file).
 
         Field names are the SDK's (``webhook_url``, ``source_image``...). Returns every job the
-        create started (several for a multi-language translation).
+        create started (several for a multi-language translation), a :class:`CreatedJobs`
+        whose ``failed`` lists the parts the answer refused.
 
         Raises:
             ValidationError: naming the bad, missing or unknown field; nothing was sent.

@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows journaled earlier whose fields changed in the manifest: refuse the run "
         "(default, naming them), recreate them with the new fields, or keep what was journaled",
     )
-    batch.add_argument(
+    batch.add_argument(  # results that are not files (moderation) are journaled either way
         "--no-download", action="store_true", help="only collect the result URLs (7-day expiry)"
     )
     batch.add_argument(
@@ -544,6 +544,7 @@ def _status(args: argparse.Namespace) -> int:
                     "family": args.family,
                     "status": snap.status.name.lower(),
                     "result_url": snap.result_url,
+                    "result": snap.result_value,
                     "progress": snap.progress,
                     "error_code": snap.error_code,
                     "error_reason": snap.error_reason,
