@@ -17,7 +17,7 @@ Hierarchy::
     │   ├── ParameterError (ValueError)      1003
     │   ├── Throttled                        1005 (frequent operation)
     │   ├── InsufficientCredit               1006, 1104
-    │   ├── NotFound                         1008
+    │   ├── NotFound                         1008, 1014
     │   │   └── JobNotFound                  1008 for a tracked job, after the grace window
     │   ├── PermissionDenied                 1009
     │   ├── AuthenticationError              1101, 1102
@@ -239,7 +239,7 @@ class InsufficientCredit(APIError):
 
 
 class NotFound(APIError):
-    """1008: the content does not exist."""
+    """1008 (1014 on the head-swap endpoints): the content does not exist."""
 
 
 class JobNotFound(NotFound):
@@ -277,6 +277,7 @@ _CODE_TABLE: dict[int | str, type[APIError]] = {
     1104: InsufficientCredit,
     1008: NotFound,
     1009: PermissionDenied,
+    1014: NotFound,
     1015: GenerationUnavailable,
     1101: AuthenticationError,
     1102: AuthenticationError,

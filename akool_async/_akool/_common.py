@@ -33,6 +33,8 @@ FACESWAP_STATUS = StatusEndpoint(
 I2V_STATUS = StatusEndpoint(
     "/api/open/v4/image2Video/resultsByIds", method="POST", id_param="_ids", batch=True
 )
+#: Where a failed job's reason may be, first found wins (character swap: faceswap_fail_reason).
+_REASON_FIELDS = ("error_reason", "error_msg", "faceswap_fail_reason")
 
 
 def akool_family(
@@ -126,7 +128,9 @@ def parse_snapshot(
     media = data.get("video_lock_duration")
     if status is JobStatus.COMPLETED and result_url is None and value is None:
         return result_missing(ident, data, result_field, media_duration=positive_seconds(media))
-    reason = data.get("error_reason", data.get("error_msg"))
+    reason = next(
+        (data[k] for k in _REASON_FIELDS if isinstance(data.get(k), str) and data[k]), None
+    )
     return JobSnapshot(
         id=ident,
         status=status,

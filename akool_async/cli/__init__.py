@@ -36,7 +36,7 @@ from .._batch.journal.opening import is_postgres_url
 from .._batch.online_check import check_manifest_online
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
-from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
+from .._errors import AkoolError, ConfigurationError, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
 from .._version import __version__ as version
@@ -84,8 +84,9 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
     text2video, tts, voice_clone_v3, voice_tts, voice_clone, voice_change
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
   TopView families (one manifest may mix both providers): topview_product_replace,
-    topview_product_image2video, topview_video_avatar, topview_image2video,
-    topview_text2video, topview_text2image; fields in snake_case or TopView's camelCase
+    topview_product_image2video, topview_product_image2video_v2, topview_video_avatar,
+    topview_image2video, topview_image2video_v2, topview_text2video, topview_text2image;
+    fields in snake_case or TopView's camelCase
     (product_image_file_id or productImageFileId, noticeUrl)
   fields: the SDK's names, as session.create and the Python methods take them (listed
     per family below, with the other spellings accepted everywhere alike)
@@ -559,10 +560,7 @@ def _status(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
-    except NotFound as exc:
-        _error(str(exc))
-        return EXIT_FAILED
-    except AkoolError as exc:
+    except AkoolError as exc:  # NotFound included
         _error(str(exc))
         return EXIT_FAILED
 
