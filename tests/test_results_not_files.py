@@ -4,6 +4,7 @@ against the fake server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 
 from akool_async import JobResult, ModerationResult, OutcomeState, ResultNotAFile, run_batch
 from akool_async._batch import DEFAULT_JOURNAL_NAME, BatchOutcome, Journal, RowState
+from akool_async.testing._akool.head_swap import analysis_result
 from akool_async.testing._akool.moderation import FLAGGED_WORD, verdict
 
-from .helpers import IMG, MP3, fake_server, pair, session_for
+from .helpers import IMG, MP3, MP4, fake_server, pair, session_for
 
 pytestmark = pytest.mark.anyio
 
@@ -112,3 +114,17 @@ async def test_no_download_run_reports_the_same_verdicts(tmp_path: Path) -> None
         assert not fake.stats.downloads
     assert {o.state for o in outcomes.values()} == {OutcomeState.DONE}
     assert "Non-Compliant" in outcomes["flagged"].results[0]
+
+
+async def test_data_results_are_journaled_as_json_and_not_downloaded(tmp_path: Path) -> None:
+    """A head-swap analysis row (its result is an object) ends DONE with the object journaled
+    as JSON in its outcome's ``results``, no URL, no file, nothing downloaded."""
+    rows = [{"id": "people", "family": "head_swap_analysis", "video_url": MP4 + "?heads=2"}]
+    async with fake_server() as fake, session_for(fake) as session:
+        async with run_batch(session, rows, out_dir=tmp_path) as batch:
+            (outcome,) = [o async for o in batch]
+        expected = analysis_result(fake.jobs[outcome.job_ids[0]])
+        assert not fake.stats.downloads
+    assert outcome.state is OutcomeState.DONE and outcome.urls == () and outcome.files == ()
+    (recorded,) = outcome.results
+    assert json.loads(recorded) == expected and expected
