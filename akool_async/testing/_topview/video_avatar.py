@@ -1,10 +1,15 @@
-"""The fake's Video Avatar area: its submit checks and its results."""
+"""The fake's Video Avatar area: its submit checks and its results.
+
+The body public callers send: ``avatarSourceFrom`` 0-3 with ``videoFileId`` / ``aiAvatarId`` /
+``imageFileId`` (3, a photo), ``audioSourceFrom`` with ``audioFileId`` or ``ttsText`` and
+``voiceoverId``, ``modeType`` 0-2; a field none of them sends is refused.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._common import AUDIO, VIDEO, choice, file_of, required, voice_speed
+from ._common import AUDIO, IMAGES, VIDEO, choice, file_of, known, required, voice_speed
 from .product_avatar import finished_video
 
 if TYPE_CHECKING:
@@ -12,8 +17,15 @@ if TYPE_CHECKING:
 
 __all__ = ["RESULTS", "VALIDATORS"]
 
+_FIELDS = frozenset(
+    {"avatarSourceFrom", "videoFileId", "aiAvatarId", "imageFileId", "audioSourceFrom"}
+    | {"audioFileId", "ttsText", "voiceoverId", "voiceSpeed", "modeType", "captionId"}
+    | {"isSave2CustomAiAvatar", "noticeUrl"}
+)
+
 
 def _video_avatar(fake: FakeTopView, body: dict[str, Any]) -> int:
+    known(body, _FIELDS)
     src = choice(body, "avatarSourceFrom", (0, 1, 2, 3), None)
     audio = choice(body, "audioSourceFrom", (0, 1), None)
     if src == 0:
@@ -21,6 +33,11 @@ def _video_avatar(fake: FakeTopView, body: dict[str, Any]) -> int:
     file_of(fake.files, body, "videoFileId", VIDEO)
     if src in (1, 2):
         required(body, "aiAvatarId")
+    if src == 3:
+        required(body, "imageFileId")
+    file_of(fake.files, body, "imageFileId", IMAGES)
+    if body.get("modeType") is not None:
+        choice(body, "modeType", (0, 1, 2), None)
     if audio == 0:
         required(body, "audioFileId")
     else:
