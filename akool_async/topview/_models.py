@@ -346,7 +346,15 @@ def _urls_in(items: object) -> list[str]:
 
 
 #: Where each family's query answer holds its results: single-URL fields, then lists of objects.
-_URL_FIELDS: Final = ("finishedVideoUrl", "videoUrl", "imageUrl", "url", "resultUrl")
+#: ``outputVideoUrl`` is where video avatar's answer puts its video (every public caller reads it).
+_URL_FIELDS: Final = (
+    "finishedVideoUrl",
+    "outputVideoUrl",
+    "videoUrl",
+    "imageUrl",
+    "url",
+    "resultUrl",
+)
 _LIST_FIELDS: Final = (
     "productReplaceResult",
     "videos",

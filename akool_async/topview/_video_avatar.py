@@ -3,7 +3,8 @@
 Public callers agree on the body: ``avatarSourceFrom`` 0-3 with ``videoFileId`` (0),
 ``aiAvatarId`` (1, 2) or ``imageFileId`` (3, a photo), ``audioSourceFrom`` 0 (``audioFileId``)
 or 1 (``ttsText``, ``voiceoverId``), ``modeType`` (0 avatar1, 1 avatar2, 2 avatar4) and
-``noticeUrl``; the task is queried at ``.../query``.
+``noticeUrl``; the task is queried at ``.../query``, whose answer holds the video at
+``result.outputVideoUrl``.
 """
 
 from __future__ import annotations

@@ -2,15 +2,16 @@
 
 The body public callers send: ``avatarSourceFrom`` 0-3 with ``videoFileId`` / ``aiAvatarId`` /
 ``imageFileId`` (3, a photo), ``audioSourceFrom`` with ``audioFileId`` or ``ttsText`` and
-``voiceoverId``, ``modeType`` 0-2; a field none of them sends is refused.
+``voiceoverId``, ``modeType`` 0-2; a field none of them sends is refused. The query answers
+the video at ``result.outputVideoUrl``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._topview_state import TopViewJob
 from ._common import AUDIO, IMAGES, VIDEO, choice, file_of, known, required, voice_speed
-from .product_avatar import finished_video
 
 if TYPE_CHECKING:
     from ._server import FakeTopView
@@ -47,5 +48,10 @@ def _video_avatar(fake: FakeTopView, body: dict[str, Any]) -> int:
     return 1
 
 
+def _output_video(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str, Any]:
+    """The query answer's result fields: the video at ``outputVideoUrl`` (as callers read it)."""
+    return {"outputVideoUrl": urls[0] if done else None}
+
+
 VALIDATORS = {"topview_video_avatar": _video_avatar}
-RESULTS = {"topview_video_avatar": finished_video}
+RESULTS = {"topview_video_avatar": _output_video}
