@@ -137,13 +137,14 @@ async def test_failed_answer_raises_with_its_reason() -> None:
         assert "generation failed" in str(info.value)
 
 
-# -- v1 Image2Video --------------------------------------------------------------------------------
+# -- v1 Image2Video ------------------------------------------------------------------------------
 #
-# Evidence: seed 002 (``productReplaceResultKey`` is a replace task's ``productReplaceResult[].key``;
-# ``voiceSpeed`` 0.8-1.2); a typed client interface of a public caller (``Image2VideoSubmitParams``:
-# ``image2VideoPrompt`` with a capital V, ``mode`` lite/pro, ``productReplaceResultKey``,
-# ``ttsText``, ``voiceoverId``; the query answer ``status``/``taskStatus`` and ``videoUrl``). The
-# query spelling (``result`` or ``query``) is unsettled; the SDK tries the other on a 404.
+# Evidence: seed 002 (``productReplaceResultKey`` is a replace task's
+# ``productReplaceResult[].key``; ``voiceSpeed`` 0.8-1.2); a typed client interface of a public
+# caller (``Image2VideoSubmitParams``: ``image2VideoPrompt`` with a capital V, ``mode``
+# lite/pro, ``productReplaceResultKey``, ``ttsText``, ``voiceoverId``; the query answer
+# ``status``/``taskStatus`` and ``videoUrl``). The query spelling (``result`` or ``query``) is
+# unsettled; the SDK tries the other on a 404.
 
 V1_PAGE = "seed 002 + a public caller's typed v1 interface"
 V1_SUBMIT = "/v1/product_avatar/task/image2Video/submit"
