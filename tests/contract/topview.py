@@ -2,8 +2,10 @@
 
 TopView's own reference pages are not in ``../shared/akool-docs/``; API.md (TopView section, seed
 002) gives the envelope (string ``code``, ``result``), ``submit`` -> ``result.taskId``, queries by
-``taskId`` with an optional ``needCloudFrontUrl``, uploads and notice URLs. Each fixture module says
-which public caller each field comes from.
+``taskId`` with an optional ``needCloudFrontUrl``, uploads and notice URLs. TopView's own published
+client (``topviewai/skill``) comes first where it covers an endpoint, other public callers second;
+each fixture module says which source each path and field comes from, and
+``test_topview_paths.py`` holds every family's paths with their evidence.
 """
 
 from __future__ import annotations
