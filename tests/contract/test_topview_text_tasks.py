@@ -34,7 +34,7 @@ from akool_async import JobFailed, JobStatus, ResultMissing, ScaledClock
 from akool_async.topview import MediaTaskResult
 
 from .docserver import Endpoint, doc_server
-from .topview import NOTICE_CHECK, QUERY_SCHEMA, envelope, submitted, topview_on
+from .topview import NOTICE_CHECK, QUERY_SCHEMA, VIDEO_OPTIONS, envelope, submitted, topview_on
 
 pytestmark = pytest.mark.anyio
 
@@ -59,12 +59,7 @@ T2V_SCHEMA: dict[str, Any] = {
         "model": {"type": "string", "minLength": 1},
         "prompt": {"type": "string", "minLength": 1},
         "aspectRatio": {"enum": ["9:16", "3:4", "1:1", "4:3", "16:9", "21:9"]},
-        "resolution": {"enum": [480, 540, 720, 768, 1080, 2160]},
-        "duration": {"type": "integer", "minimum": 1},
-        "sound": {"enum": ["on", "off"]},
-        "generatingCount": {"type": "integer", "minimum": 1, "maximum": 4},
-        "boardId": {"type": "string"},
-        "noticeUrl": {"type": "string"},
+        **VIDEO_OPTIONS,
     },
     "additionalProperties": False,
 }

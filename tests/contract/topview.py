@@ -31,6 +31,18 @@ QUERY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+#: The option fields TopView's client sends alike to its v2 video tasks (image to video v2, text to
+#: video): ``scripts/video_gen.py`` ``build_i2v_body`` / ``build_t2v_body``. Aspect ratios differ
+#: per task and are added by each module.
+VIDEO_OPTIONS: dict[str, Any] = {
+    "resolution": {"enum": [480, 540, 720, 768, 1080, 2160]},
+    "duration": {"type": "integer", "minimum": 1},
+    "sound": {"enum": ["on", "off"]},
+    "generatingCount": {"type": "integer", "minimum": 1, "maximum": 4},
+    "boardId": {"type": "string"},
+    "noticeUrl": {"type": "string"},
+}
+
 #: ``POST /notice/notice_url/check`` registers a callback URL before a submit names it (API.md).
 NOTICE_CHECK = Endpoint(
     "POST",
