@@ -17,8 +17,8 @@ Evidence (TopView's own v2 pages are not in our docs folder):
 * Uncertain, so optional: ``model`` (TopView's client sends it only when given for i2v);
   ``duration`` bounds (1-16 here, the widest range the client's model table shows);
   ``aspectRatio`` values (the client's i2v models list 9:16, 3:4, 1:1, 4:3, 16:9); ``noticeUrl``
-  (from the v1 families; no v2 caller sends it). The in-progress word (``init``) is from a caller's
-  test double.
+  (from the v1 families; no v2 caller sends it).
+* Status words ``init``, ``running``, ``success``, ``fail``: TopView's ``SKILL.md`` (Task Status).
 """
 
 from __future__ import annotations
