@@ -257,6 +257,8 @@ class JobRecord:
 
     job_id: str
     state: RowState
+    #: The result file's URL; for a family whose result is not a file (moderation), the
+    #: result itself (text; JSON for data).
     result_url: str | None
     error: str | None
     #: Wall seconds when the job was first seen completed (its result expires RESULT_TTL later).
@@ -289,7 +291,8 @@ class JournalRow:
 
     @property
     def result_urls(self) -> tuple[str, ...]:
-        """The result URLs known so far, in job order."""
+        """The result URLs known so far (the results themselves where they are not files), in
+        job order."""
         return tuple(j.result_url for j in self.jobs if j.result_url is not None)
 
     @property
