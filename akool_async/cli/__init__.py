@@ -77,7 +77,7 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   id,family,talking_photo_url,audio_url
   intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hi.mp3
   {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
-  {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
+  {"family": "topview_text2image", "model": "Imagen 4", "prompt": "a fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
     faceswap_video, faceswap_v4, image, image2video, image2video_batch, image2video_audio,
