@@ -28,7 +28,7 @@ from .._validators import (
     optional_text,
 )
 from ._common import I2V_STATUS, akool_family
-from ._created import CreatedJobs, created_jobs
+from ._created import CreatedJobs, RefusedJob, created_jobs
 
 __all__ = [
     "FAMILIES_PART",
@@ -50,6 +50,16 @@ def _audio_url_for_custom(inst: Any, attribute: Any, value: object) -> None:
     optional_http_url(inst, attribute, value)
     if inst.audio_type == 2 and value is None:
         fail(attribute, "is required when audio_type is 2 (custom audio)")
+
+
+#: The longest ``webhookurl`` text to video takes (``text2video.mdx``).
+T2V_WEBHOOK_MAX = 2048
+
+
+def _t2v_webhook(inst: Any, attribute: Any, value: object) -> None:
+    optional_http_url(inst, attribute, value)
+    if isinstance(value, str) and len(value) > T2V_WEBHOOK_MAX:
+        fail(attribute, f"must be at most {T2V_WEBHOOK_MAX} characters, got {len(value)}")
 
 
 def _required(check: Any) -> Any:
@@ -114,7 +124,7 @@ class TextToVideoRequest:
     resolution: str | None = field(default=None, validator=_model_resolution)
     video_length: int | None = field(default=None, validator=_model_length)
     count: int | None = field(default=None, validator=int_range(1, 10))
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
+    webhook_url: str | None = field(default=None, validator=_t2v_webhook)
 
 
 def _v4_video(
@@ -230,7 +240,7 @@ class ImageToVideo(Resource):
         count: int | None = None,
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
-    ) -> CreatedJobs:
+    ) -> CreatedJobs[RefusedJob]:
         """Create ``count`` (1-10) videos of one image; one job per created video.
 
         ``resolution`` and ``video_length`` are among the chosen model's (AI model list);
@@ -277,7 +287,7 @@ class TextToVideo(Resource):
         count: int | None = None,
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
-    ) -> CreatedJobs:
+    ) -> CreatedJobs[RefusedJob]:
         """Create text-to-video jobs; one job per created video.
 
         Args:

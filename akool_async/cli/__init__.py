@@ -36,7 +36,7 @@ from .._batch.journal.opening import is_postgres_url
 from .._batch.online_check import check_manifest_online
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
-from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
+from .._errors import AkoolError, ConfigurationError, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
 from .._version import __version__ as version
@@ -77,15 +77,16 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   id,family,talking_photo_url,audio_url
   intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hi.mp3
   {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
-  {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
+  {"family": "topview_text2image", "model": "Imagen 4", "prompt": "a fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
     faceswap_video, faceswap_v4, image, image2video, image2video_batch, image2video_audio,
     text2video, tts, voice_clone_v3, voice_tts, voice_clone, voice_change
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
   TopView families (one manifest may mix both providers): topview_product_replace,
-    topview_product_image2video, topview_video_avatar, topview_image2video,
-    topview_text2video, topview_text2image; fields in snake_case or TopView's camelCase
+    topview_product_image2video, topview_product_image2video_v2, topview_video_avatar,
+    topview_image2video, topview_image2video_v2, topview_text2video, topview_text2image;
+    fields in snake_case or TopView's camelCase
     (product_image_file_id or productImageFileId, noticeUrl)
   fields: the SDK's names, as session.create and the Python methods take them (listed
     per family below, with the other spellings accepted everywhere alike)
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows journaled earlier whose fields changed in the manifest: refuse the run "
         "(default, naming them), recreate them with the new fields, or keep what was journaled",
     )
-    batch.add_argument(
+    batch.add_argument(  # results that are not files (moderation) are journaled either way
         "--no-download", action="store_true", help="only collect the result URLs (7-day expiry)"
     )
     batch.add_argument(
@@ -544,6 +545,7 @@ def _status(args: argparse.Namespace) -> int:
                     "family": args.family,
                     "status": snap.status.name.lower(),
                     "result_url": snap.result_url,
+                    "result": snap.result_value,
                     "progress": snap.progress,
                     "error_code": snap.error_code,
                     "error_reason": snap.error_reason,
@@ -558,10 +560,7 @@ def _status(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
-    except NotFound as exc:
-        _error(str(exc))
-        return EXIT_FAILED
-    except AkoolError as exc:
+    except AkoolError as exc:  # NotFound included
         _error(str(exc))
         return EXIT_FAILED
 

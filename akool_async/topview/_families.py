@@ -3,10 +3,12 @@
 Names carry a ``topview_`` prefix so a batch manifest mixing Akool and TopView rows names every
 family unambiguously. Queries are single-id GETs with ``?taskId=``.
 
-The docs disagree on the query paths: the endpoint pages say ``.../result`` for the product-avatar
-and common tasks and ``.../query`` for video avatar, while the overview says ``.../query``
-everywhere. The table holds the endpoint pages' path; :func:`alternate_query_path` gives the other
-spelling, which the session tries once when the first answers HTTP 404, and then remembers.
+Query paths: TopView's own client and other public callers query the common tasks (text to video,
+text to image, image to video v2), video avatar and product avatar v2 at ``.../query``. For the v1
+product-avatar tasks and v1 image to video the sources disagree (their endpoint pages say
+``.../result``, the overview ``.../query``); the table holds the pages' path and
+:func:`alternate_query_path` gives the other spelling, which the session tries once when the first
+answers HTTP 404, and then remembers.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ TOPVIEW_FAMILIES: Final[Mapping[str, Family]] = family_table(
     _product_avatar.FAMILIES_PART, _video_avatar.FAMILIES_PART, _common_tasks.FAMILIES_PART
 )
 
-#: Callback ``bizType`` -> family name (the bizTypes of the families this SDK submits).
-BIZ_TYPES: Final[Mapping[str, str]] = {f.webhook_type: f.name for f in TOPVIEW_FAMILIES.values()}
+#: Callback ``bizType`` -> family name (the bizTypes of the families this SDK submits). A v2
+#: family shares its v1 family's bizType, which names the v1 family here.
+BIZ_TYPES: Final[Mapping[str, str]] = {
+    f.webhook_type: f.name for f in reversed(list(TOPVIEW_FAMILIES.values()))
+}
 
 
 def family_for_biz_type(biz_type: str) -> Family | None:

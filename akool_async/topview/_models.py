@@ -12,6 +12,7 @@ require ("productMaskFileId must be consistent with the size of productImageFile
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -34,18 +35,22 @@ __all__ = [
     "ReplacedImage",
     "TopViewResult",
     "UploadedFile",
+    "as_tuple",
     "build_request",
     "camel",
     "check_mask",
     "file_ref",
     "file_refs",
     "image_file",
+    "json_names",
     "kind_file",
     "map_status",
     "optional_file_ref",
+    "optional_file_refs",
     "parse_result",
     "parse_status",
     "request_body",
+    "wire_name",
 ]
 
 
@@ -96,6 +101,31 @@ def optional_file_ref(inst: object, attribute: Attribute[Any], value: object) ->
     """Validator: None or a file reference."""
     if value is not None:
         file_ref(inst, attribute, value)
+
+
+def as_tuple(value: object) -> object:
+    """Converter: a list of file references as a tuple (anything else is left to validate)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def optional_file_refs(min_items: int) -> Any:
+    """Validator factory: None or a tuple of at least ``min_items`` file references."""
+
+    def check(inst: object, attribute: Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, tuple):
+            fail(
+                attribute, f"must be a list of fileIds or UploadedFiles, got {type(value).__name__}"
+            )
+        assert isinstance(value, tuple)
+        if len(value) < min_items:
+            fail(attribute, f"must list at least {min_items} files; got {len(value)}")
+        for item in value:
+            file_ref(inst, attribute, item)
+            image_file(attribute.name, item)
+
+    return check
 
 
 def image_file(name: str, value: FileRef | None) -> None:
@@ -157,16 +187,37 @@ def camel(name: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
+def wire_name(cls: type[Any], name: str) -> str:
+    """The JSON name of ``cls``'s field ``name``: the class's ``WIRE_NAMES`` entry, else camelCase.
+
+    A request class lists in ``WIRE_NAMES`` the fields whose TopView spelling is not plain
+    camelCase (``image2video_prompt`` -> ``image2VideoPrompt``, video avatar's ``mode`` ->
+    ``modeType``, text to image's ``generating_count`` -> ``generateCount``).
+    """
+    names: Mapping[str, str] = getattr(cls, "WIRE_NAMES", {})
+    return names.get(name) or camel(name)
+
+
+def json_names(cls: type[Any], name: str) -> tuple[str, ...]:
+    """The JSON spellings a manifest may use for ``name``: TopView's, and plain camelCase."""
+    wire = wire_name(cls, name)
+    plain = camel(name)
+    return (wire,) if wire == plain else (wire, plain)
+
+
 def request_body(request: Any) -> dict[str, Any]:
-    """The camelCase JSON body of a request: None dropped, uploads replaced by their fileId."""
+    """The JSON body of a request: None dropped, uploads replaced by their fileId."""
     out: dict[str, Any] = {}
-    for a in attrs.fields(type(request)):
+    cls = type(request)
+    for a in attrs.fields(cls):
         value = getattr(request, a.name)
         if value is None:
             continue
         if isinstance(value, UploadedFile):
             value = value.file_id
-        out[camel(a.name)] = value
+        elif isinstance(value, tuple):  # a list of files (``reference_image_file_ids``)
+            value = [v.file_id if isinstance(v, UploadedFile) else v for v in value]
+        out[wire_name(cls, a.name)] = value
     return out
 
 
@@ -182,7 +233,7 @@ def file_refs(request: Any) -> dict[str, FileRef]:
 def build_request(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     """Validate untyped fields (a manifest row) into a TopView request object.
 
-    Accepts the SDK's snake_case names and, for convenience, TopView's camelCase ones.
+    Accepts the SDK's snake_case names and, for convenience, TopView's JSON ones.
 
     Raises:
         ValidationError: naming the first unknown, missing or bad field; nothing was sent.
@@ -190,7 +241,7 @@ def build_request(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     if not isinstance(fields, Mapping):
         raise ValidationError("request", f"must be a mapping, got {type(fields).__name__}")
     names = {a.name: a for a in attrs.fields(cls)}
-    by_camel = {camel(n): n for n in names}
+    by_camel = {spelling: n for n in names for spelling in json_names(cls, n)}
     kwargs: dict[str, Any] = {}
     for key, value in fields.items():
         name = key if key in names else by_camel.get(str(key))
@@ -264,8 +315,15 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _item_failed(item: Mapping[str, Any]) -> bool:
+    """Whether one listed result says it failed (a task may succeed with some items failed)."""
+    return map_status(item.get("status")) is JobStatus.FAILED
+
+
 def _item_url(item: Mapping[str, Any]) -> str | None:
     """The URL of one listed result: a flat field, or image to video's ``originVideo.filePath``."""
+    if _item_failed(item):
+        return None
     for key in _ITEM_URLS:
         url = _str(item.get(key))
         if url is not None:
@@ -288,7 +346,15 @@ def _urls_in(items: object) -> list[str]:
 
 
 #: Where each family's query answer holds its results: single-URL fields, then lists of objects.
-_URL_FIELDS: Final = ("finishedVideoUrl", "videoUrl", "imageUrl", "url", "resultUrl")
+#: ``outputVideoUrl`` is where video avatar's answer puts its video (every public caller reads it).
+_URL_FIELDS: Final = (
+    "finishedVideoUrl",
+    "outputVideoUrl",
+    "videoUrl",
+    "imageUrl",
+    "url",
+    "resultUrl",
+)
 _LIST_FIELDS: Final = (
     "productReplaceResult",
     "videos",
@@ -300,7 +366,7 @@ _LIST_FIELDS: Final = (
     "previewVideos",
     "exportVideos",
 )
-_ITEM_URLS: Final = ("url", "videoUrl", "imageUrl", "finishedVideoUrl", "fileUrl")
+_ITEM_URLS: Final = ("url", "videoUrl", "imageUrl", "finishedVideoUrl", "fileUrl", "filePath")
 #: Where a completed answer was searched, for the error when none holds a URL.
 _SEARCHED: Final = (
     f"result.{{{', '.join(_URL_FIELDS)}}} or an item of result.{{{', '.join(_LIST_FIELDS)}}}"
@@ -408,6 +474,8 @@ class MediaTaskResult:
         media: every file produced (``generating_count`` of them), main one first.
         raw: the query answer's ``result`` object.
         cost_credit: the credits the task cost (``costCredit``), where the answer gives it.
+        failed: the ``errorMsg`` of each listed item that failed while the task succeeded
+            (image to video v2 reports each of its ``generating_count`` videos apart).
     """
 
     task_id: str
@@ -415,6 +483,7 @@ class MediaTaskResult:
     media: tuple[GeneratedMedia, ...]
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
     cost_credit: float | None = None
+    failed: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -426,6 +495,12 @@ TopViewResult = ProductReplaceResult | MediaTaskResult
 
 
 def _number(value: object) -> float | None:
+    if isinstance(value, str):  # ``"costCredit": "10.00"`` is seen too
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
@@ -453,6 +528,7 @@ def parse_result(result: JobResult) -> TopViewResult:
         return ProductReplaceResult(result.id, tuple(images), raw)
     kind = "image" if result.family == "topview_text2image" else "video"
     media: list[GeneratedMedia] = []
+    failed: list[str] = []
     seen: set[str] = set()
     for key in _LIST_FIELDS:
         items = raw.get(key)
@@ -460,6 +536,9 @@ def parse_result(result: JobResult) -> TopViewResult:
             continue
         for item in items:
             if not isinstance(item, Mapping):
+                continue
+            if _item_failed(item):
+                failed.append(_str(item.get("errorMsg")) or "failed")
                 continue
             url = _item_url(item)
             if url is None or url in seen:
@@ -473,4 +552,5 @@ def parse_result(result: JobResult) -> TopViewResult:
     else:
         media.remove(main)
     media.insert(0, main)
-    return MediaTaskResult(result.id, kind, tuple(media), raw, _number(raw.get("costCredit")))
+    cost = _number(raw.get("costCredit"))
+    return MediaTaskResult(result.id, kind, tuple(media), raw, cost, tuple(failed))

@@ -17,7 +17,7 @@ from .._errors import ConfigurationError
 from .._provider import Provider
 from ._errors import TOPVIEW_CODES
 from ._families import TOPVIEW_FAMILIES
-from ._models import UploadedFile, build_request, camel
+from ._models import UploadedFile, build_request, json_names
 from ._session import TopViewSession
 
 __all__ = ["TOPVIEW_PROVIDER"]
@@ -39,14 +39,18 @@ def _session_from_env(
 
 @functools.cache
 def _field_aliases(family: str) -> Mapping[str, str]:
-    """TopView's camelCase spellings, normalised (``productimagefileid``), as its session takes."""
+    """TopView's JSON spellings, normalised (``productimagefileid``), as its session takes."""
+    cls = TOPVIEW_FAMILIES[family].request_type
     return {
-        camel(a.name).lower(): a.name for a in attrs.fields(TOPVIEW_FAMILIES[family].request_type)
+        spelling.lower(): a.name for a in attrs.fields(cls) for spelling in json_names(cls, a.name)
     }
 
 
 def _plain(value: Any) -> Any:
-    """An upload given in Python as its fileId (mask sizes were checked with it first)."""
+    """An upload given in Python as its fileId (mask sizes were checked with it first); a list
+    of uploads (``reference_image_file_ids``) as a list of fileIds."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return value.file_id if isinstance(value, UploadedFile) else value
 
 

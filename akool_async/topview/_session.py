@@ -20,6 +20,7 @@ import anyio
 from .. import _constants as C
 from .._auth import Secret, TokenFetcher
 from .._base import BaseSession, SessionOptions
+from .._created_jobs import CreateAnswer
 from .._errors import ConfigurationError, HTTPStatusError, InvalidResponse
 from .._family import Family, StatusEndpoint
 from .._job import Job
@@ -134,6 +135,8 @@ class TopViewSession(BaseSession):
         webhook_url: default ``noticeUrl`` of every submit; registered once per session (and so
             is any per-task one) before the first submit that uses it.
         max_upload_bytes: per-kind upload limits (``{"video": ...}``) replacing the defaults.
+        cloudfront_urls: sent as every query's ``needCloudFrontUrl`` (True: CloudFront result
+            URLs, False: S3 ones); None (the default) sends nothing and takes TopView's choice.
         Others: as for :class:`akool_async.Session`.
     """
 
@@ -149,6 +152,7 @@ class TopViewSession(BaseSession):
         *,
         base_url: str | None = None,
         max_upload_bytes: Mapping[MediaKind, int] | None = None,
+        cloudfront_urls: bool | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
         if api_key is None:
@@ -161,6 +165,10 @@ class TopViewSession(BaseSession):
             raise ConfigurationError("uid: pass the Topview-Uid or set TOPVIEW_UID")
         if any(c in uid for c in "\r\n\x00"):
             raise ConfigurationError("uid: must not contain line breaks")
+        if cloudfront_urls is not None and not isinstance(cloudfront_urls, bool):
+            raise ConfigurationError(
+                f"cloudfront_urls: must be True, False or None, got {cloudfront_urls!r}"
+            )
         super().__init__(
             auth=TopViewAuth(api_key),
             base_url=base_url or os.environ.get("TOPVIEW_BASE_URL") or C.TOPVIEW_BASE_URL,
@@ -181,6 +189,9 @@ class TopViewSession(BaseSession):
         self._notice_urls: set[str] = set()
         self._notice_lock = anyio.Lock()
         self._query_paths: dict[str, str] = {}
+        self._query_extra: dict[str, str] = (
+            {} if cloudfront_urls is None else {"needCloudFrontUrl": str(cloudfront_urls).lower()}
+        )
         self.product_avatar = ProductAvatar(self)
         self.video_avatar = VideoAvatar(self)
         self.common = CommonTasks(self)
@@ -211,17 +222,15 @@ class TopViewSession(BaseSession):
     def _body(self, fam: Family, request: Any) -> dict[str, Any]:
         return request_body(request)
 
-    def _created(
-        self, fam: Family, envelope: Mapping[str, Any]
-    ) -> list[tuple[str, JobSnapshot | None]]:
+    def _created(self, fam: Family, envelope: Mapping[str, Any], request: Any) -> CreateAnswer:
         # The submit answer's ``status`` says whether the *submit* worked ("success" at once),
         # not the task's state: never take it as a first snapshot.
         result = envelope.get("result")
         # The docs show ``result.taskId``; a bare string result is read as the id too.
         task_id = result.get("taskId") if isinstance(result, Mapping) else result
         if isinstance(task_id, str) and task_id.strip():
-            return [(task_id, None)]
-        return []
+            return CreateAnswer([(task_id, None)])
+        return CreateAnswer()
 
     # -- batches --------------------------------------------------------------------------------
 
@@ -237,7 +246,7 @@ class TopViewSession(BaseSession):
     ) -> Mapping[str, JobSnapshot]:
         task_id = ids[0]
         path = self._query_paths.get(fam.name, endpoint.path)
-        params = {endpoint.id_param: task_id}
+        params = {endpoint.id_param: task_id, **self._query_extra}
         try:
             env = await self.transport.request("GET", path, params=params, kind=kind)
         except HTTPStatusError as exc:
