@@ -29,11 +29,11 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from . import _constants as C
 from ._backoff import PollPolicy, retry_delay
 from ._clock import Clock
+from ._dispatch import Handoff
 from ._durations import PlanQueue
 from ._errors import (
     AccountBanned,
@@ -155,7 +155,7 @@ class Scheduler(Learning):
         self.stats = SchedulerStats()
         self._heap: list[tuple[float, int, Job]] = []
         self._seq = 0
-        self._wake_scope: anyio.CancelScope | None = None
+        self._handoff: Handoff[Group] = Handoff(clock)
         self._early: OrderedDict[str, float] = OrderedDict()
         self.hub = EventHub()
         self._closed = False
@@ -271,57 +271,55 @@ class Scheduler(Learning):
         """Dispatch due polls until cancelled. Started in the session's task group.
 
         A fixed pool of ``max_inflight`` workers sends the status requests: that bounds the
-        requests in flight without a task, or a limiter token, per request.
+        requests in flight without a task, or a limiter token, per request (see ``_dispatch``).
         """
-        send, receive = anyio.create_memory_object_stream[Group](0)
-        async with anyio.create_task_group() as tg, send:
-            with receive:
-                for _ in range(self.max_inflight):
-                    tg.start_soon(self._worker, receive.clone())
+        handoff = self._handoff
+        async with anyio.create_task_group() as tg:
+            handoff.start(tg)
+            for _ in range(self.max_inflight):
+                tg.start_soon(self._worker)
             task_status.started()
             while True:
                 for group in self._pop_due(self.clock.now()):
-                    await send.send(group)
-                await self._sleep_until_due()
+                    handoff.put(group)
+                if handoff.queue:
+                    # Every worker is busy: pop nothing more until they took all of it.
+                    await handoff.drained()
+                else:
+                    await handoff.sleep_until(self._next_wake())
 
-    async def _worker(self, receive: MemoryObjectReceiveStream[Group]) -> None:
-        with receive:
-            async for endpoint, fam, jobs in receive:
-                self._inflight += 1
-                if self._inflight > self.peak_inflight:
-                    self.peak_inflight = self._inflight
-                waits = [0.0]
-                token = budget_waits.set(waits)
-                try:
-                    await self._poll(endpoint, fam, jobs, waits)
-                except Exception as exc:  # a bug must not stop polling: retry these jobs later
-                    log.exception("handling a status answer for %d job(s) raised", len(jobs))
-                    self._on_error([j for j in jobs if not j.done()], exc, False)
-                finally:
-                    budget_waits.reset(token)
-                    self._inflight -= 1
+    async def _worker(self) -> None:
+        # This task's own context: the transport adds its budget waits to this worker's list.
+        waits = [0.0]
+        budget_waits.set(waits)
+        take = self._handoff.take
+        while True:
+            endpoint, fam, jobs = await take()
+            self._inflight += 1
+            if self._inflight > self.peak_inflight:
+                self.peak_inflight = self._inflight
+            waits[0] = 0.0
+            try:
+                await self._poll(endpoint, fam, jobs, waits)
+            except Exception as exc:  # a bug must not stop polling: retry these jobs later
+                log.exception("handling a status answer for %d job(s) raised", len(jobs))
+                self._on_error([j for j in jobs if not j.done()], exc, False)
+            finally:
+                self._inflight -= 1
 
-    async def _sleep_until_due(self) -> None:
-        while self._heap:
-            due, _, job = self._heap[0]
+    def _next_wake(self) -> float | None:
+        """When the dispatcher must look again: the earliest due job or batch flush."""
+        heap = self._heap
+        while heap:
+            due, _, job = heap[0]
             if job.poll_state.due != due or job.done():
-                heapq.heappop(self._heap)
+                heapq.heappop(heap)
                 continue
             break
-        wake = self._heap[0][0] if self._heap else None
+        wake = heap[0][0] if heap else None
         for flush, _ in self._gathering.values():
             wake = flush if wake is None else min(wake, flush)
-        # Every wait goes through the clock, so a virtual clock can drive the scheduler; a job
-        # due sooner than the current target cancels the wait (see _schedule).
-        with anyio.CancelScope() as scope:
-            self._wake_scope = scope
-            if wake is None:
-                await anyio.sleep_forever()
-            else:
-                delay = wake - self.clock.now()
-                if delay > 0:
-                    await self.clock.sleep(delay)
-        self._wake_scope = None
+        return wake
 
     def _schedule(self, job: Job, due: float) -> None:
         final = job.deadline is not None and due >= job.deadline
@@ -335,8 +333,10 @@ class Scheduler(Learning):
         job.poll_state.due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, job))
-        if self._heap[0][2] is job and self._wake_scope is not None:
-            self._wake_scope.cancel()
+        if due < self._handoff.until and self._heap[0][2] is job:
+            # Due before the dispatcher's timer: wake it (every wait goes through the clock,
+            # so a virtual clock drives the scheduler too).
+            self._handoff.wake()
 
     def _pop_due(self, now: float) -> list[Group]:
         """Pop every due job and group them into requests.

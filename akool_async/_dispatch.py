@@ -1,0 +1,148 @@
+"""How the scheduler hands status requests to its workers, and when its dispatcher wakes.
+
+A fixed pool of workers sends the requests. Handing one over costs no checkpoint: a request for
+an idle worker resolves that worker's waiter (one future per idle worker); with every worker
+busy it waits in a queue, and a worker that finishes takes the next one without yielding first.
+
+The dispatcher waits on one future at a time, resolved by whichever comes first: the workers
+draining the queue, its timer (the next due time, in the session clock's time), or
+:meth:`Handoff.wake` (a job due sooner than the timer). For the SDK's own clocks the timer is a
+``loop.call_later`` handle (their ``sleep`` is exactly that); any other clock, such as a test's
+virtual clock, is honoured through its own ``sleep``, in a task of the scheduler's task group
+that is cancelled when the timer is no longer needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from typing import Generic, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+
+from ._clock import Clock, ScaledClock, SystemClock
+
+__all__ = ["Handoff"]
+
+T = TypeVar("T")
+
+
+class Handoff(Generic[T]):
+    """Requests from one dispatcher to a pool of workers, and the dispatcher's one wake-up."""
+
+    __slots__ = (
+        "_clock",
+        "_draining",
+        "_handle",
+        "_idle",
+        "_loop_timer",
+        "_scope",
+        "_tg",
+        "_wake",
+        "queue",
+        "until",
+    )
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        #: Requests no idle worker took yet, oldest first.
+        self.queue: deque[T] = deque()
+        self._idle: list[asyncio.Future[T]] = []
+        self._wake: asyncio.Future[None] | None = None
+        #: The clock time the dispatcher sleeps until (inf: until woken; -inf: not asleep).
+        self.until = -math.inf
+        self._draining = False
+        self._handle: asyncio.TimerHandle | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._tg: TaskGroup | None = None
+        # Exact types: a subclass may sleep in its own way, and is then asked to.
+        self._loop_timer = type(clock) in (SystemClock, ScaledClock)
+
+    def start(self, tg: TaskGroup) -> None:
+        """Use ``tg`` (the scheduler's task group) for timers that sleep on the clock."""
+        self._tg = tg
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def put(self, item: T) -> None:
+        """Give ``item`` to an idle worker, else queue it. Never waits."""
+        idle = self._idle
+        while idle:
+            waiter = idle.pop()
+            if not waiter.done():  # a worker cancelled while idle left its waiter behind
+                waiter.set_result(item)
+                return
+        self.queue.append(item)
+
+    async def take(self) -> T:
+        """The next request: a queued one at once (no checkpoint), else wait for one."""
+        queue = self.queue
+        if queue:
+            item = queue.popleft()
+            if not queue and self._draining:
+                self.wake()
+            return item
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._idle.append(waiter)
+        return await waiter
+
+    # -- the dispatcher ---------------------------------------------------------------------
+
+    async def drained(self) -> None:
+        """Wait until the workers have taken every queued request (or :meth:`wake`)."""
+        if not self.queue:
+            return
+        self._draining = True
+        try:
+            await self._wait()
+        finally:
+            self._draining = False
+
+    async def sleep_until(self, when: float | None) -> None:
+        """Wait until the clock reads ``when`` (None: no time), or until :meth:`wake`."""
+        if when is None:
+            self.until = math.inf
+        else:
+            delay = when - self._clock.now()
+            if delay <= 0:
+                return
+            self.until = when
+            if self._loop_timer:
+                self._handle = asyncio.get_running_loop().call_later(
+                    self._clock.to_real(delay), self.wake
+                )
+            else:
+                assert self._tg is not None, "Handoff.start was not called"
+                self._scope = scope = anyio.CancelScope()
+                self._tg.start_soon(self._clock_timer, scope, delay)
+        try:
+            await self._wait()
+        finally:
+            self.until = -math.inf
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            if self._scope is not None:
+                self._scope.cancel()
+                self._scope = None
+
+    def wake(self) -> None:
+        """End the dispatcher's current wait, if any."""
+        waiter = self._wake
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        self._wake = waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._wake = None
+
+    async def _clock_timer(self, scope: anyio.CancelScope, delay: float) -> None:
+        with scope:
+            await self._clock.sleep(delay)
+            if self._scope is scope:
+                self.wake()
