@@ -76,13 +76,20 @@ class Handoff(Generic[T]):
                 return
         self.queue.append(item)
 
+    def take_nowait(self) -> T | None:
+        """The oldest queued request, or None if none is queued."""
+        queue = self.queue
+        if not queue:
+            return None
+        item = queue.popleft()
+        if not queue and self._draining:
+            self.wake()
+        return item
+
     async def take(self) -> T:
         """The next request: a queued one at once (no checkpoint), else wait for one."""
-        queue = self.queue
-        if queue:
-            item = queue.popleft()
-            if not queue and self._draining:
-                self.wake()
+        item = self.take_nowait()
+        if item is not None:
             return item
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._idle.append(waiter)

@@ -169,6 +169,10 @@ def use_downloader(fn: Callable[..., Awaitable[DownloadResult]]) -> None:
 
 def int_or_none(value: Any) -> int | None:
     """An integer from a JSON number or digit string, else None."""
+    # Hot path (every poll reads two or three): the common answers first, by exact type.
+    cls = type(value)
+    if cls is int or value is None:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -188,6 +192,10 @@ def positive_seconds(value: Any) -> float | None:
 
     JSON allows Infinity, NaN and integers too large for a float; none is a media length.
     """
+    if value is None:
+        return None
+    if type(value) is float:
+        return value if 0 < value < math.inf else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:

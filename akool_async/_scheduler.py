@@ -292,9 +292,11 @@ class Scheduler(Learning):
         # This task's own context: the transport adds its budget waits to this worker's list.
         waits = [0.0]
         budget_waits.set(waits)
-        take = self._handoff.take
+        handoff = self._handoff
         while True:
-            endpoint, fam, jobs = await take()
+            # A queued request is taken without yielding first; else wait for the next one.
+            group = handoff.take_nowait()
+            endpoint, fam, jobs = group if group is not None else await handoff.take()
             self._inflight += 1
             if self._inflight > self.peak_inflight:
                 self.peak_inflight = self._inflight
@@ -411,7 +413,8 @@ class Scheduler(Learning):
                     self._apply(job, snap, now, events, clean)
         # Never waits: a subscriber that reads slowly (or not at all) loses its oldest events,
         # and learns how many, rather than holding back polls and deadlines.
-        self.hub.publish(events, [j.id for j in live if j.done()])
+        if self.hub.active:
+            self.hub.publish(events, [j.id for j in live if j.done()])
 
     # -- outcomes -------------------------------------------------------------------------
 
