@@ -1,15 +1,17 @@
 """How the scheduler hands status requests to its workers, and when its dispatcher wakes.
 
 A fixed pool of workers sends the requests. Handing one over costs no checkpoint: a request for
-an idle worker resolves that worker's waiter (one future per idle worker); with every worker
-busy it waits in a queue, and a worker that finishes takes the next one without yielding first.
+an idle worker resolves that worker's waiter (one future per idle worker); a request no idle
+worker is there for waits in a queue. A worker that finishes takes the next queued request, or
+pops what is due itself, without yielding first; only with nothing to do does it wait.
 
-The dispatcher waits on one future at a time, resolved by whichever comes first: the workers
-draining the queue, its timer (the next due time, in the session clock's time), or
-:meth:`Handoff.wake` (a job due sooner than the timer). For the SDK's own clocks the timer is a
-``loop.call_later`` handle (their ``sleep`` is exactly that); any other clock, such as a test's
-virtual clock, is honoured through its own ``sleep``, in a task of the scheduler's task group
-that is cancelled when the timer is no longer needed.
+The dispatcher waits on one future at a time. With a worker idle, it is resolved by its timer
+(the next due time, in the session clock's time) or by :meth:`Handoff.wake` (a job due sooner
+than that); with every worker busy, by a worker becoming idle (the busy ones pop due work
+themselves). For the SDK's own clocks the timer is a ``loop.call_later`` handle (their
+``sleep`` is exactly that); any other clock, such as a test's virtual clock, is honoured through
+its own ``sleep``, in a task of the scheduler's task group that is cancelled when the timer is
+no longer needed.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ class Handoff(Generic[T]):
 
     __slots__ = (
         "_clock",
-        "_draining",
-        "_handle",
+                "_handle",
         "_idle",
         "_loop_timer",
         "_scope",
         "_tg",
         "_wake",
+        "_want_idle",
         "queue",
         "until",
     )
@@ -53,7 +55,7 @@ class Handoff(Generic[T]):
         self._wake: asyncio.Future[None] | None = None
         #: The clock time the dispatcher sleeps until (inf: until woken; -inf: not asleep).
         self.until = -math.inf
-        self._draining = False
+        self._want_idle = False
         self._handle: asyncio.TimerHandle | None = None
         self._scope: anyio.CancelScope | None = None
         self._tg: TaskGroup | None = None
@@ -65,6 +67,11 @@ class Handoff(Generic[T]):
         self._tg = tg
 
     # -- workers ----------------------------------------------------------------------------
+
+    @property
+    def idle(self) -> bool:
+        """Whether a worker waits for a request."""
+        return bool(self._idle)
 
     def put(self, item: T) -> None:
         """Give ``item`` to an idle worker, else queue it. Never waits."""
@@ -78,34 +85,27 @@ class Handoff(Generic[T]):
 
     def take_nowait(self) -> T | None:
         """The oldest queued request, or None if none is queued."""
-        queue = self.queue
-        if not queue:
-            return None
-        item = queue.popleft()
-        if not queue and self._draining:
-            self.wake()
-        return item
+        return self.queue.popleft() if self.queue else None
 
     async def take(self) -> T:
-        """The next request: a queued one at once (no checkpoint), else wait for one."""
-        item = self.take_nowait()
-        if item is not None:
-            return item
+        """Wait for the next request (the dispatcher is told a worker is idle)."""
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._idle.append(waiter)
+        if self._want_idle:
+            self.wake()
         return await waiter
 
     # -- the dispatcher ---------------------------------------------------------------------
 
-    async def drained(self) -> None:
-        """Wait until the workers have taken every queued request (or :meth:`wake`)."""
-        if not self.queue:
+    async def until_idle(self) -> None:
+        """Wait until a worker waits for a request (or :meth:`wake`)."""
+        if self._idle:
             return
-        self._draining = True
+        self._want_idle = True
         try:
             await self._wait()
         finally:
-            self._draining = False
+            self._want_idle = False
 
     async def sleep_until(self, when: float | None) -> None:
         """Wait until the clock reads ``when`` (None: no time), or until :meth:`wake`."""

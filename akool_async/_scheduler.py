@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskStatus
 
 from . import _constants as C
@@ -80,6 +81,8 @@ FetchStatus = Callable[
 ]
 
 _FATAL = (AuthenticationError, PermissionDenied, AccountBanned)
+#: Requests a worker sends in a row without waiting for one before it yields to the loop once.
+_MAX_STREAK = 64
 
 
 class SchedulerStats:
@@ -280,23 +283,42 @@ class Scheduler(Learning):
                 tg.start_soon(self._worker)
             task_status.started()
             while True:
-                for group in self._pop_due(self.clock.now()):
-                    handoff.put(group)
-                if handoff.queue:
-                    # Every worker is busy: pop nothing more until they took all of it.
-                    await handoff.drained()
-                else:
+                self._hand_due()
+                if handoff.idle:
                     await handoff.sleep_until(self._next_wake())
+                else:
+                    # Every worker is busy, and each pops what is due when it finishes.
+                    await handoff.until_idle()
+
+    def _hand_due(self) -> None:
+        for group in self._pop_due(self.clock.now()):
+            self._handoff.put(group)
 
     async def _worker(self) -> None:
         # This task's own context: the transport adds its budget waits to this worker's list.
         waits = [0.0]
         budget_waits.set(waits)
         handoff = self._handoff
+        streak = 0
         while True:
-            # A queued request is taken without yielding first; else wait for the next one.
+            streak += 1
+            if streak >= _MAX_STREAK:
+                # A fetch that never suspends (in memory) must not hold the loop for ever.
+                streak = 0
+                await anyio.lowlevel.checkpoint()
+            # A queued request, or one due now, is taken without yielding first; else the
+            # worker waits for the dispatcher to hand it the next one.
             group = handoff.take_nowait()
-            endpoint, fam, jobs = group if group is not None else await handoff.take()
+            if group is None:
+                due = self._pop_due(self.clock.now())
+                if due:
+                    group = due[0]
+                    for other in due[1:]:
+                        handoff.put(other)
+            if group is None:
+                streak = 0
+                group = await handoff.take()
+            endpoint, fam, jobs = group
             self._inflight += 1
             if self._inflight > self.peak_inflight:
                 self.peak_inflight = self._inflight
@@ -384,11 +406,17 @@ class Scheduler(Learning):
     async def _poll(
         self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], waits: list[float]
     ) -> None:
-        live = [j for j in jobs if not j.done()]
-        if not live:
-            return
-        self.stats.requests += 1
-        self.stats.polls += len(live)
+        if len(jobs) == 1:  # most requests: skip the list building
+            if jobs[0].done():
+                return
+            live = jobs
+        else:
+            live = [j for j in jobs if not j.done()]
+            if not live:
+                return
+        stats = self.stats
+        stats.requests += 1
+        stats.polls += len(live)
         for j in live:
             j.polls += 1
         events: list[JobEvent] = []
@@ -430,7 +458,7 @@ class Scheduler(Learning):
             # would only wait for the deadline, so the job ends now with ResultMissing.
             snap = result_missing(snap.id, snap.raw or {}, job.spec.result_field)
         # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
-        job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap)
+        job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap, job.snapshot)
         if snap.progress is not None:
             job.progress = snap.progress
         if snap.media_duration is not None:
@@ -566,8 +594,11 @@ class Scheduler(Learning):
 _NO_RAW: Mapping[str, Any] = MappingProxyType({})
 
 
-def _slim(snap: JobSnapshot) -> JobSnapshot:
-    """The snapshot without its raw body."""
+def _slim(snap: JobSnapshot, previous: JobSnapshot | None = None) -> JobSnapshot:
+    """The snapshot without its raw body (``previous`` itself when it reads the same)."""
+    # Equality covers every field but the raw body: the same reading again builds nothing.
+    if previous is not None and previous.raw is _NO_RAW and previous == snap:
+        return previous
     return JobSnapshot(
         snap.id,
         snap.status,
