@@ -36,7 +36,7 @@ class Handoff(Generic[T]):
 
     __slots__ = (
         "_clock",
-                "_handle",
+        "_handle",
         "_idle",
         "_loop_timer",
         "_scope",

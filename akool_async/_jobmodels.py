@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -30,6 +31,7 @@ __all__ = [
     "parse_audio_splits",
     "positive_seconds",
     "result_missing",
+    "slim_snapshot",
     "use_downloader",
 ]
 
@@ -234,4 +236,25 @@ def result_missing(
         media_duration=media_duration,
         raw=raw,
         missing_result=where,
+    )
+
+
+#: The raw body of a snapshot that keeps none.
+_NO_RAW: Mapping[str, Any] = MappingProxyType({})
+
+
+def slim_snapshot(snap: JobSnapshot, previous: JobSnapshot | None = None) -> JobSnapshot:
+    """The snapshot without its raw body (``previous`` itself when it reads the same)."""
+    # Equality covers every field but the raw body: the same reading again builds nothing.
+    if previous is not None and previous.raw is _NO_RAW and previous == snap:
+        return previous
+    return JobSnapshot(
+        snap.id,
+        snap.status,
+        snap.result_url,
+        snap.progress,
+        snap.error_code,
+        snap.error_reason,
+        snap.media_duration,
+        _NO_RAW,
     )

@@ -24,7 +24,6 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -54,6 +53,7 @@ from ._errors import (
 )
 from ._events import EventHub, EventStream
 from ._family import Family, StatusEndpoint
+from ._gather import PULL_FORWARD, Gathering
 from ._job import Job
 from ._jobmodels import (
     JobEvent,
@@ -62,6 +62,7 @@ from ._jobmodels import (
     JobStatus,
     parse_audio_splits,
     result_missing,
+    slim_snapshot,
 )
 from ._learning import Learning
 from ._planning import FamilyPlan
@@ -113,6 +114,8 @@ class Scheduler(Learning):
         policy: poll delays.
         rng: source of jitter.
         provider: ``"akool"`` or ``"topview"`` (written into job tokens).
+        pull_forward: share of its wait a batch job may be polled early to fill a request
+            (see ``_gather``; 0: never early).
     """
 
     def __init__(
@@ -125,6 +128,7 @@ class Scheduler(Learning):
         rng: random.Random | None = None,
         max_batch: int = C.MAX_BATCH_IDS,
         batch_window: float = C.BATCH_WINDOW,
+        pull_forward: float = PULL_FORWARD,
         not_found_grace: float = C.NOT_FOUND_GRACE,
         notify_ttl: float = C.NOTIFY_TTL,
         webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
@@ -139,7 +143,8 @@ class Scheduler(Learning):
         self.rng = rng or random.Random()
         self.max_batch = max_batch
         self.batch_window = batch_window
-        self._gathering: dict[str, tuple[float, list[Job]]] = {}
+        #: Batch jobs gathering into requests (and pulled forward to fill them).
+        self._gathering = Gathering(pull_forward)
         self.not_found_grace = not_found_grace
         self.notify_ttl = notify_ttl
         self.webhook_backstop = webhook_backstop
@@ -206,7 +211,7 @@ class Scheduler(Learning):
         self.jobs[job.id] = job
         now = self.clock.now()
         if snapshot is not None:
-            job.snapshot = _slim(snapshot) if snapshot.raw else snapshot
+            job.snapshot = slim_snapshot(snapshot) if snapshot.raw else snapshot
             job.status = snapshot.status
             job.media_duration = snapshot.media_duration
         self._track(job, now)
@@ -341,8 +346,9 @@ class Scheduler(Learning):
                 continue
             break
         wake = heap[0][0] if heap else None
-        for flush, _ in self._gathering.values():
-            wake = flush if wake is None else min(wake, flush)
+        flush = self._gathering.next_flush()
+        if flush is not None and (wake is None or flush < wake):
+            return flush
         return wake
 
     def _schedule(self, job: Job, due: float) -> None:
@@ -357,6 +363,8 @@ class Scheduler(Learning):
         job.poll_state.due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, job))
+        if job.spec.status.batch and not job.poll_state.solo:
+            self._gathering.scheduled(job, due, self._seq, self.clock.now())
         if due < self._handoff.until and self._heap[0][2] is job:
             # Due before the dispatcher's timer: wake it (every wait goes through the clock,
             # so a virtual clock drives the scheduler too).
@@ -366,8 +374,8 @@ class Scheduler(Learning):
         """Pop every due job and group them into requests.
 
         Jobs of a batch endpoint wait up to ``batch_window`` after the first of them fell due,
-        so the others falling due meanwhile share its request (never polled early, at most
-        ``batch_window`` late).
+        so the others falling due meanwhile share its request (at most ``batch_window`` late);
+        a request with room left then takes jobs due soon (see ``_gather``).
         """
         singles: list[Job] = []
         heap = self._heap
@@ -378,28 +386,11 @@ class Scheduler(Learning):
                 continue  # stale entry
             job.poll_state.due = None
             if job.spec.status.batch and not job.poll_state.solo:
-                key = job.spec.status.key
-                entry = gathering.get(key)
-                if entry is None:
-                    gathering[key] = entry = (due + self.batch_window, [])
-                entry[1].append(job)
+                gathering.add(job, due + self.batch_window)
             else:
                 singles.append(job)
         out: list[Group] = []
-        for key, (flush, members) in list(gathering.items()):
-            if flush > now and len(members) < self.max_batch:
-                continue
-            # A job rescheduled while it waited (a webhook woke it) is polled from the heap.
-            members = [j for j in members if j.poll_state.due is None and not j.done()]
-            cut = len(members) if flush <= now else len(members) - len(members) % self.max_batch
-            if cut < len(members):
-                # Full requests go now; the rest keeps gathering until the window ends.
-                gathering[key] = (flush, members[cut:])
-            else:
-                del gathering[key]
-            for i in range(0, cut, self.max_batch):
-                fam = members[i].spec
-                out.append((fam.status, fam, members[i : min(cut, i + self.max_batch)]))
+        gathering.flush(now, self.max_batch, out)
         out.extend((job.spec.status, job.spec, [job]) for job in singles)
         return out
 
@@ -458,7 +449,8 @@ class Scheduler(Learning):
             # would only wait for the deadline, so the job ends now with ResultMissing.
             snap = result_missing(snap.id, snap.raw or {}, job.spec.result_field)
         # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
-        job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap, job.snapshot)
+        terminal = snap.status.terminal
+        job.snapshot = snap if terminal or not snap.raw else slim_snapshot(snap, job.snapshot)
         if snap.progress is not None:
             job.progress = snap.progress
         if snap.media_duration is not None:
@@ -589,23 +581,3 @@ class Scheduler(Learning):
         self._heap.clear()
         self._gathering.clear()
         self.hub.close()
-
-
-_NO_RAW: Mapping[str, Any] = MappingProxyType({})
-
-
-def _slim(snap: JobSnapshot, previous: JobSnapshot | None = None) -> JobSnapshot:
-    """The snapshot without its raw body (``previous`` itself when it reads the same)."""
-    # Equality covers every field but the raw body: the same reading again builds nothing.
-    if previous is not None and previous.raw is _NO_RAW and previous == snap:
-        return previous
-    return JobSnapshot(
-        snap.id,
-        snap.status,
-        snap.result_url,
-        snap.progress,
-        snap.error_code,
-        snap.error_reason,
-        snap.media_duration,
-        _NO_RAW,
-    )

@@ -144,16 +144,23 @@ class Sim:
 
 
 class RecordingScheduler(Scheduler):
-    """Records every job's effective due time, to check nobody is polled early."""
+    """Records the earliest time each job may be polled, to check nobody is polled earlier.
+
+    That is its due time; a batch job may join a request early by ``pull_forward`` of the wait
+    it was given (see ``_gather``).
+    """
 
     due_log: dict[str, float]
 
     def _schedule(self, job: Job, due: float) -> None:
+        before = job.poll_state.due
         super()._schedule(job, due)
         if not hasattr(self, "due_log"):
             self.due_log = {}
-        if job.poll_state.due is not None:
-            self.due_log[job.id] = job.poll_state.due
+        placed = job.poll_state.due
+        if placed is not None and placed != before:
+            early = self._gathering.pull_forward if job.spec.status.batch else 0.0
+            self.due_log[job.id] = placed - early * (placed - self.clock.now())
 
 
 def make(
