@@ -4,11 +4,12 @@ A job of a batch endpoint (``listbyids``: up to 100 ids a request) that falls du
 the scheduler's ``batch_window`` so the others falling due meanwhile share its request. When
 the window closes with room left, other jobs of the same endpoint due soon are pulled forward
 into it: a job joins if it is polled early by at most ``pull_forward`` of the wait it was given
-(a job placed 20 s out joins up to 2 s early at 0.1). A final poll (the job's deadline), a
-retry after a failed poll (its backoff, a server's Retry-After) and a webhook job's backstop
-never move forward.
+(at the default 0.2, a job placed 10 s out joins up to 2 s early). Their due times are what
+the poll policy chose; only the request they go in changes. A final poll (the job's
+deadline), a retry after a failed poll (its backoff, a server's Retry-After) and a webhook
+job's backstop never move forward.
 
-Every batch job scheduled is also indexed per endpoint (a heap by due time, holding the earliest
+Every batch job scheduled is also indexed per endpoint (a heap by due time, with the earliest
 time it may be polled); entries of jobs rescheduled or polled since are skipped as stale.
 """
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["PULL_FORWARD", "Gathering"]
 
 #: The default share of its wait a batch job may be polled early to fill a request.
-PULL_FORWARD: Final = 0.1
+PULL_FORWARD: Final = 0.2
 #: Entries of an endpoint's index looked at per request filled (bounds the work per request).
 _SCAN = 256
 

@@ -627,6 +627,45 @@ async def test_a_full_batch_goes_at_once_and_the_rest_keeps_gathering() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_batch_request_with_room_takes_jobs_due_within_a_share_of_their_wait() -> None:
+    """A closing batch window takes jobs due within pull_forward of their wait, no others."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sched = make(clock, sim, max_inflight=8, pull_forward=0.2)
+    t0 = clock.now()
+    waits = [10.0] * 5 + [12.5] * 5 + [20.0] * 5  # may join from t0 + 10, 10 and 16
+    jobs = [new_job(sched, sim, f"pf{i}", BATCH, queue=0, processing=1) for i in range(15)]
+    for job, wait in zip(jobs, waits, strict=True):
+        job.poll_state.due = None
+        sched._schedule(job, t0 + wait)
+    await drive(clock, sched, jobs, limit=100)
+    assert sim.batch_sizes == [10, 5]
+    assert all(min(sim.poll_times[j.id]) >= t0 + 16 for j in jobs[10:])
+    assert not sim.early_polls
+
+
+@pytest.mark.anyio
+async def test_a_final_poll_is_never_pulled_forward() -> None:
+    """A batch job whose next poll is the one at its deadline is not polled before it."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sched = make(clock, sim, max_inflight=8, pull_forward=0.2)
+    t0 = clock.now()
+    early = [new_job(sched, sim, f"fe{i}", BATCH, queue=0, processing=1) for i in range(5)]
+    final = new_job(sched, sim, "fin", BATCH, queue=0, processing=1, deadline=12.5)
+    for job in early:
+        job.poll_state.due = None
+        sched._schedule(job, t0 + 10)
+    final.poll_state.due = None
+    sched._schedule(final, t0 + 12.5)
+    assert final.poll_state.final
+    await drive(clock, sched, [*early, final], limit=100)
+    assert sim.batch_sizes == [5, 1]
+    assert len(sim.poll_times["fin"]) == 1
+    assert sim.poll_times["fin"][0] >= t0 + 12.5
+
+
+@pytest.mark.anyio
 async def test_an_exported_model_starts_a_new_scheduler_warm() -> None:
     """A model exported as JSON and loaded elsewhere places the first wave's polls near the end."""
     import json
