@@ -409,7 +409,10 @@ class Transport:
                 timeout=self._timeout,
             ) as resp:
                 status = resp.status
-                retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+                # Only an error answer is retried after a while (see _decode).
+                retry_after = (
+                    None if status == 200 else _parse_retry_after(resp.headers.get("Retry-After"))
+                )
                 body = await self._read_capped(resp, endpoint)
         except AkoolError:
             raise
