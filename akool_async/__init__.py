@@ -17,6 +17,13 @@ from ._akool import FAMILIES
 from ._akool._common import Credit, Language
 from ._akool._created import CreatedJobs, RefusedJob
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
+from ._akool.head_swap import (
+    DetectedPerson,
+    HeadMapping,
+    HeadSwapAnalysis,
+    HeadSwapIncomplete,
+    HeadSwapVideoInfo,
+)
 from ._akool.lists import AIModel, Avatar, Effect, ModelResolution, Voice
 from ._akool.moderation import ModerationResult
 from ._akool.talking_avatar import AudioElement, AvatarElement, ImageElement
@@ -120,6 +127,7 @@ __all__ = [
     "CreatedJobs",
     "CreationUnknown",
     "Credit",
+    "DetectedPerson",
     "DownloadMismatch",
     "DownloadResult",
     "Downloader",
@@ -133,6 +141,10 @@ __all__ = [
     "FileRecord",
     "GenerationUnavailable",
     "HTTPStatusError",
+    "HeadMapping",
+    "HeadSwapAnalysis",
+    "HeadSwapIncomplete",
+    "HeadSwapVideoInfo",
     "ImageElement",
     "InsufficientCredit",
     "InvalidResponse",

@@ -14,16 +14,17 @@ Hierarchy::
     │   ├── ServerError                      5xx (gateway HTML and friends)
     │   └── RateLimited                      HTTP 429
     ├── APIError                             a non-success ``code`` in the envelope
-    │   ├── ParameterError (ValueError)      1003
-    │   ├── Throttled                        1005 (frequent operation)
-    │   ├── InsufficientCredit               1006, 1104
-    │   ├── NotFound                         1008
+    │   ├── ParameterError (ValueError)      1003, 1011, 1222
+    │   ├── Throttled                        1005 (frequent operation), 1214, 1215
+    │   ├── InsufficientCredit               1006, 1103, 1104, 1223
+    │   ├── NotFound                         1008, 1014, 1017, 1216, 1219
     │   │   └── JobNotFound                  1008 for a tracked job, after the grace window
-    │   ├── PermissionDenied                 1009
-    │   ├── AuthenticationError              1101, 1102
+    │   ├── PermissionDenied                 1004, 1009, 1010, 1213, 1221
+    │   ├── AuthenticationError              1101, 1102, 1109
     │   ├── AccountBanned                    1200
-    │   ├── GenerationUnavailable            1015, 1201, 1205, 1211 (server side, try later)
-    │   └── MediaRejected (ValueError)       1202, 1203, 1204, 1207, 1209, 1210
+    │   ├── GenerationUnavailable            1015, 1016, 1105, 1108, 1110-1112, 1201, 1205,
+    │   │                                    1206, 1211, 1212, 1217, 1218, 1220 (try later)
+    │   └── MediaRejected (ValueError)       1007, 1013, 1202-1204, 1207-1210
     ├── CreationUnknown                      a create may or may not have reached the server
     ├── JobFailed                            the job ended with status 4
     │   └── ResultMissing                    it reported completed but gave no result URL
@@ -223,21 +224,23 @@ class APIError(AkoolError):
 
 
 class ParameterError(APIError, ValueError):
-    """1003: a parameter is wrong or missing."""
+    """1003: a parameter is wrong or missing (1011: already done; 1222: already exists)."""
 
 
 class Throttled(APIError):
-    """1005: too frequent; the request was refused and may be sent again later."""
+    """1005: too frequent; the request was refused and may be sent again later (1214/1215:
+    a live avatar is busy)."""
 
     retryable = True
 
 
 class InsufficientCredit(APIError):
-    """1006 / 1104: not enough quota or credit."""
+    """1006 / 1104: not enough quota or credit (1103: not paid; 1223: upload allowance used)."""
 
 
 class NotFound(APIError):
-    """1008: the content does not exist."""
+    """1008 / 1014 (head swap answers it too): the content or resource does not exist (1017:
+    the audio was not created; 1216 / 1219: no such, or a closed, live-avatar session)."""
 
 
 class JobNotFound(NotFound):
@@ -245,11 +248,12 @@ class JobNotFound(NotFound):
 
 
 class PermissionDenied(APIError):
-    """1009: no permission."""
+    """1009: no permission (1004: verification needed; 1010: this content cannot be operated;
+    1213 / 1221: a subscription is needed)."""
 
 
 class AuthenticationError(APIError):
-    """1101 / 1102: invalid, expired or missing authorization."""
+    """1101 / 1102: invalid, expired or missing authorization (1109: no such account)."""
 
 
 class AccountBanned(APIError):
@@ -257,41 +261,68 @@ class AccountBanned(APIError):
 
 
 class GenerationUnavailable(APIError):
-    """1015 / 1201 / 1205 / 1211: the service could not start the job; try later."""
+    """1015 / 1201 / 1205 / 1211 and the other "processing error" codes (1016 face swap, 1105
+    avatar, 1108 image, 1110 audio, 1111 avatar callback, 1112 voice, 1206 background change,
+    1212 sentiment analysis, 1217 / 1218 / 1220 live avatar): the service failed; try later."""
 
     retryable = True
 
 
 class MediaRejected(APIError, ValueError):
-    """1202-1210: the input media is unacceptable (no audio, too long, too big, encoding, fps)."""
+    """1202-1210: the input media is unacceptable (no audio, too long, too big, unparsable,
+    encoding, fps; 1007: more than 8 faces; 1013: audio in the video)."""
 
 
 _CODE_TABLE: dict[int | str, type[APIError]] = {
+    # Every code of ``error-code.mdx`` (and the area pages), by what it means for the caller.
     1003: ParameterError,
+    1004: PermissionDenied,
     1005: Throttled,
     1006: InsufficientCredit,
     1007: MediaRejected,
-    1103: InsufficientCredit,
-    1104: InsufficientCredit,
     1008: NotFound,
     1009: PermissionDenied,
+    1010: PermissionDenied,
+    1011: ParameterError,
+    1013: MediaRejected,
+    1014: NotFound,
     1015: GenerationUnavailable,
+    1016: GenerationUnavailable,
+    1017: NotFound,
     1101: AuthenticationError,
     1102: AuthenticationError,
+    1103: InsufficientCredit,
+    1104: InsufficientCredit,
+    1105: GenerationUnavailable,
+    1108: GenerationUnavailable,
     1109: AuthenticationError,
+    1110: GenerationUnavailable,
+    1111: GenerationUnavailable,
+    1112: GenerationUnavailable,
     1200: AccountBanned,
     1201: GenerationUnavailable,
     1202: MediaRejected,
     1203: MediaRejected,
     1204: MediaRejected,
     1205: GenerationUnavailable,
+    1206: GenerationUnavailable,
     1207: MediaRejected,
     1208: MediaRejected,
     1209: MediaRejected,
     1210: MediaRejected,
     1211: GenerationUnavailable,
+    1212: GenerationUnavailable,
     1213: PermissionDenied,
+    1214: Throttled,
+    1215: Throttled,
+    1216: NotFound,
+    1217: GenerationUnavailable,
+    1218: GenerationUnavailable,
+    1219: NotFound,
+    1220: GenerationUnavailable,
     1221: PermissionDenied,
+    1222: ParameterError,
+    1223: InsufficientCredit,
 }
 
 
@@ -368,9 +399,10 @@ class JobFailed(AkoolError):
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]  # depends on the error code
-        """True for the "try again later" codes (1015, 1201, 1205, 1211): the server could not
-        run the job then, so creating the same job again later may succeed. Any other failure
-        (bad media, content rules) fails again the same way."""
+        """True for the "try again later" codes (:class:`GenerationUnavailable`'s: 1015, 1201,
+        1205, 1211, the processing errors): the server could not run the job then, so creating
+        the same job again later may succeed. Any other failure (bad media, content rules)
+        fails again the same way."""
         code = self.error_code
         try:
             return int(code) in _TRY_LATER if code is not None else False

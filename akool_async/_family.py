@@ -24,7 +24,8 @@ class StatusEndpoint:
     where ``path`` says ``{id}`` (``/voice/detail/{id}``); batch endpoints take comma-separated
     ids in ``id_param`` (query string for GET, JSON body for POST) and answer a list of results.
     ``result_key`` names the member of ``data`` holding the status object, where the answer
-    nests it (``data.result``) instead of answering it as ``data`` itself.
+    nests it (``data.result``) instead of answering it as ``data`` itself. ``data_list``: a
+    single-id answer whose ``data`` is a list holding the status object (avatar detail).
     """
 
     path: str
@@ -33,12 +34,30 @@ class StatusEndpoint:
     batch: bool = False
     id_in_path: bool = field(default=False, kw_only=True)
     result_key: str | None = field(default=None, kw_only=True)
+    data_list: bool = field(default=False, kw_only=True)
 
     def url_path(self, job_id: str) -> str:
         """The request path for ``job_id`` (``path`` itself unless the id goes in it)."""
         if not self.id_in_path:
             return self.path
         return self.path.replace("{id}", quote(job_id, safe=""))
+
+    def status_object(self, data: Any, job_id: str) -> Any:
+        """The status object of ``job_id`` in a single-id answer's ``data`` (as found).
+
+        With ``data_list``, a list ``data`` gives its element whose ``_id`` is ``job_id``, or its
+        only element when that has no ``_id``; None when no element is the job's. An object
+        ``data`` is taken as it is.
+        """
+        if self.result_key is not None and isinstance(data, Mapping):
+            data = data.get(self.result_key)
+        if not (self.data_list and isinstance(data, list)):
+            return data
+        for item in data:
+            if isinstance(item, Mapping) and item.get("_id") == job_id:
+                return item
+        only = data[0] if len(data) == 1 else None
+        return only if isinstance(only, Mapping) and "_id" not in only else None
 
     @property
     def key(self) -> str:

@@ -16,7 +16,10 @@ from ._akool import FAMILIES
 from ._akool._common import Credit, Language, parse_snapshot
 from ._akool._created import CreatedJobs, RefusedJob, refusal_error, refused_entries
 from ._akool.aliases import FAMILY_ALIASES, canonical_fields, norm_name
+from ._akool.avatar_upload import AvatarUpload
+from ._akool.character_swap import CharacterSwap
 from ._akool.face_swap import FaceSwap
+from ._akool.head_swap import HeadSwap
 from ._akool.image import Image
 from ._akool.lip_sync import LipSync
 from ._akool.lists import AkoolLists
@@ -121,8 +124,11 @@ class Session(AkoolLists, BaseSession):
         self.lip_sync = LipSync(self)
         self.video_translation = VideoTranslation(self)
         self.talking_avatar = TalkingAvatar(self)
+        self.avatar_upload = AvatarUpload(self)
         self.faceswap = FaceSwap(self)
         self.reage = Reage(self)
+        self.character_swap = CharacterSwap(self)
+        self.head_swap = HeadSwap(self)
         self.image = Image(self)
         self.image_to_video = ImageToVideo(self)
         self.text_to_video = TextToVideo(self)
@@ -336,7 +342,10 @@ class Session(AkoolLists, BaseSession):
         for obj in objects:
             try:
                 snap: JobSnapshot | None = parse_snapshot(
-                    obj, status_field=fam.status_field, result_field=fam.result_field
+                    obj,
+                    status_field=fam.status_field,
+                    result_field=fam.result_field,
+                    result_is_file=fam.result_is_file,
                 )
             except ValueError:
                 snap = None
@@ -375,7 +384,10 @@ class Session(AkoolLists, BaseSession):
                     continue
                 try:
                     snap = parse_snapshot(
-                        item, status_field=fam.status_field, result_field=fam.result_field
+                        item,
+                        status_field=fam.status_field,
+                        result_field=fam.result_field,
+                        result_is_file=fam.result_is_file,
                     )
                 except ValueError:
                     continue
@@ -388,14 +400,16 @@ class Session(AkoolLists, BaseSession):
             env = await t.request(
                 "GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind
             )
-        data = env.get("data")
-        if endpoint.result_key is not None and isinstance(data, Mapping):
-            data = data.get(endpoint.result_key)
+        data = endpoint.status_object(env.get("data"), ids[0])
         if not isinstance(data, Mapping):
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         try:
             snap = parse_snapshot(
-                data, status_field=fam.status_field, result_field=fam.result_field, job_id=ids[0]
+                data,
+                status_field=fam.status_field,
+                result_field=fam.result_field,
+                job_id=ids[0],
+                result_is_file=fam.result_is_file,
             )
         except ValueError as exc:
             raise InvalidResponse(str(exc), endpoint=endpoint.key) from None

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from akool_async import RetryPolicy, ScaledClock, Session
 from akool_async.testing import FakeAkool, FakeConfig
+from akool_async.testing._akool.head_swap import analysis_result
 from akool_async.testing._akool.moderation import verdict
 
 SPEED = 1000.0
@@ -42,12 +43,16 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
     "lip_sync": {"video_url": MP4, "audio_url": MP3},
     "video_translation": {"url": MP4, "language": "ja"},
     "talking_avatar": {"avatar_id": "dvp_Tristan", "input_text": "hello", "voice_id": "v1"},
+    "avatar_upload": {"url": MP4, "avatar_id": "myAvatar01"},
+    "character_swap": {"image": IMG, "video": MP4},
     "faceswap_image": {"source_image": [IMG], "target_image": [IMG2], "modify_url": IMG},
     "faceswap_video": {"source_image": [IMG], "target_image": [IMG2], "modify_url": MP4},
     "faceswap_v4": {"source_image": [IMG], "target_image": [IMG2]},
     "faceswap_plus": {"source_url": IMG, "target_url": IMG2, "single_face_mode": True},
     "reage_image": {"target_image": [IMG], "face_reage": 10, "modify_url": IMG2},
     "reage_video": {"target_image": [IMG], "face_reage": -10, "modify_url": MP4},
+    "head_swap_analysis": {"video_url": MP4},
+    "head_swap": {"video_url": MP4, "mappings": [{"obj_id": 0, "img_url": IMG}]},
     "image": {"prompt": "a red fox"},
     "image2video": {
         "image_url": IMG,
@@ -80,8 +85,11 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
 
 
 def expected_result(fake: FakeAkool, job_id: str) -> str:
-    """What a completed job's ``url`` holds: the fake's result file, or a moderation's text."""
+    """What a completed job's ``url`` holds: the fake's result file, a moderation's text, or an
+    analysis's ``analysis_result`` as compact JSON."""
     job = fake.jobs[job_id]
+    if job.family == "head_swap_analysis":
+        return json.dumps(analysis_result(job), separators=(",", ":"), ensure_ascii=False)
     return verdict(job)[0] if job.family == "moderation" else fake.result_url(job_id)
 
 

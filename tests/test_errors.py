@@ -90,7 +90,7 @@ def test_error_for_code_covers_api_table(code: int) -> None:
     assert exc.retryable is retry
 
 
-@pytest.mark.parametrize("code", [0, 999, 1001, 1012, 1100, 1206, 9999, "1003", "oops"])
+@pytest.mark.parametrize("code", [0, 999, 1001, 1012, 1100, 1224, 9999, "1003", "oops"])
 def test_unknown_codes_are_plain_api_error(code: int | str) -> None:
     """Codes outside the table (and string look-alikes) map to APIError itself."""
     assert error_for_code(code) is APIError

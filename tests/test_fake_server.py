@@ -497,6 +497,17 @@ async def test_talking_photo_create_matches_seed_shape(http: aiohttp.ClientSessi
     assert 1.0 <= data["video_lock_duration"] <= 2.0
 
 
+async def test_talking_photo_create_echoes_prompt_and_resolution(
+    http: aiohttp.ClientSession,
+) -> None:
+    """As the spec's create example shows, the answer echoes the prompt and the resolution."""
+    body = {**TP_BODY, "prompt": "Keep natural hand movements.", "resolution": "1080"}
+    data = (await post_json(http, TALKING_PHOTO, body))["data"]
+    assert (data["prompt"], data["resolution"]) == (body["prompt"], "1080")
+    plain = (await post_json(http, TALKING_PHOTO, TP_BODY))["data"]
+    assert "prompt" not in plain and "resolution" not in plain
+
+
 async def test_translation_creates_one_job_per_language(
     fake: FakeAkool, http: aiohttp.ClientSession
 ) -> None:
@@ -622,6 +633,17 @@ async def test_faceswap_batch_skips_unknown_ids_and_caps_size(
     assert (await get_json(http, FACESWAP_RESULTS, _ids=many))["code"] == 1000
 
 
+async def test_faceswap_v3_create_answers_the_result_url_at_once(
+    fake: FakeAkool, http: aiohttp.ClientSession
+) -> None:
+    """As the spec's example shows, a v3 create answers {_id, url, job_id}, the url already
+    the one the result will have."""
+    path = "/api/open/v3/faceswap/highquality/specifyimage"
+    data = (await post_json(http, path, {**SWAP, "modifyImage": IMG}))["data"]
+    assert set(data) == {"_id", "url", "job_id"}
+    assert data["url"] == fake.result_url(data["_id"])
+
+
 async def test_i2v_batch_by_post_body(fake: FakeAkool, http: aiohttp.ClientSession) -> None:
     """resultsByIds takes ``{"_ids": "a,b"}`` and returns image2video and text2video jobs."""
     i2v = (await post_json(http, I2V_CREATE, I2V_BODY))["data"]["_id"]
@@ -644,6 +666,9 @@ FS_V3 = "/api/open/v3/faceswap/highquality"
 FS_PRO = "/api/open/v4/faceswap/faceswapByImage"
 FS_PLUS = "/api/open/v4/faceswap/faceswapPlusByImage"
 SENTIMENT = "/api/open/v3/content/analysis/sentiment"
+
+V4_TTS = "/api/open/v4/voice/tts"
+V4_TTS_BODY: Json = {"input_text": "hi", "voice_id": "v"}
 
 VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (TALKING_PHOTO, {"audio_url": MP3}, "talking_photo_url is required"),
@@ -691,6 +716,15 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
     ),
     (f"{FS_V3}/specifyimage", {**SWAP, "modifyImage": IMG, "face_enhance": True}, "face_enhance"),
     (
+        f"{FS_V3}/specifyvideo",
+        {
+            "sourceImage": [{"path": IMG, "opts": "1,2:3,4"}, {"path": IMG}],
+            "targetImage": [{"path": IMG, "opts": "1,2:3,4"}, {"path": IMG, "opts": "5,6:7,8"}],
+            "modifyVideo": MP4,
+        },
+        "sourceImage[1].opts is required",
+    ),
+    (
         FS_PRO,
         {"sourceImage": [{"path": IMG}] * 2, "targetImage": [{"path": IMG}] * 2},
         "sourceImage[0].opts is required",
@@ -734,6 +768,7 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
     (I2V_CREATE, {k: v for k, v in I2V_BODY.items() if k != "negative_prompt"}, "negative_prompt"),
     (T2V_CREATE, {"prompt": "p", "count": 11}, "count"),
     (T2V_CREATE, {"prompt": "p" * 5001}, "prompt"),
+    (T2V_CREATE, {"prompt": "p", "webhookurl": "https://h.example/" + "w" * 2040}, "webhookurl"),
     ("/api/open/v3/audio/create", {"input_text": "hi", "rate": "1%"}, "voice_id is required"),
     ("/api/open/v3/audio/create", {"input_text": "hi", "voice_id": "v", "rate": 1}, "rate"),
     ("/api/open/v3/audio/create", {"input_text": "hi", "voice_id": "v", "rate": "120%"}, "rate"),
@@ -751,6 +786,33 @@ VALIDATION_CASES: list[tuple[str, Json, str]] = [
         "voice_options.file_format",
     ),
     ("/api/open/v4/image2Video/updateVideoAudio", {"pre_video_id": "x"}, "audio_url"),
+    (V4_TTS, {**V4_TTS_BODY, "pitch": 13}, "pitch"),
+    (
+        V4_TTS,
+        {**V4_TTS_BODY, "extra_options": {"audio_setting": {"sample_rate": 12345}}},
+        "extra_options.audio_setting.sample_rate",
+    ),
+    (
+        V4_TTS,
+        {**V4_TTS_BODY, "extra_options": {"timber_weights": [{"voice_id": "a"}]}},
+        "extra_options.timber_weights[0].weight is required",
+    ),
+    (
+        V4_TTS,
+        {**V4_TTS_BODY, "extra_options": {"voice_modify": {"sound_effects": "reverb"}}},
+        "extra_options.voice_modify.sound_effects",
+    ),
+    (V4_TTS, {**V4_TTS_BODY, "extra_options": {"speed": 1}}, "extra_options.speed"),
+    (
+        "/api/open/v4/voice/clone",
+        {"source_voice_file": MP3, "voice_model_name": "Akool Multilingual 2"},
+        "voice_model_name",
+    ),
+    (
+        "/api/open/v4/voice/change",
+        {"voice_id": "v", "source_voice_file": MP3, "voice_model_name": "Akool Multilingual 3"},
+        "voice_model_name",
+    ),
 ]
 
 

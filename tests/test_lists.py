@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aiohttp
 import anyio
 import anyio.to_thread
 import pytest
@@ -38,6 +39,24 @@ async def test_avatar_owner_filters_by_from() -> None:
     async with pair() as (_fake, session):
         mine = [a async for a in session.avatars(owner="mine")]
     assert mine and all(a.source == 3 for a in mine)
+
+
+async def test_avatar_type_filters_talking_from_streaming() -> None:
+    """type=1 yields the fake's talking avatars; type=2 (streaming) none of them."""
+    async with pair() as (_fake, session):
+        talking = [a async for a in session.avatars(type=1)]
+        streaming = [a async for a in session.avatars(type=2)]
+    assert sorted(a.avatar_id for a in talking) == sorted(AVATAR_IDS)
+    assert streaming == []
+
+
+async def test_fake_refuses_an_avatar_type_outside_the_page() -> None:
+    """The fake answers type=3 with 1003 naming type, as it does for from."""
+    async with pair() as (fake, _session), aiohttp.ClientSession() as http:
+        url = f"{fake.base_url}/api/open/v3/avatar/list"
+        async with http.get(url, params={"type": "3"}, headers={"x-api-key": API_KEY}) as r:
+            answer = await r.json()
+    assert answer["code"] == 1003 and "type" in answer["msg"]
 
 
 async def test_voices_v4_page_by_count_over_both_types() -> None:
@@ -78,6 +97,7 @@ async def test_models_and_effects() -> None:
     [
         (lambda s: s.avatars(page_size=0), "page_size"),
         (lambda s: s.avatars(owner="them"), "owner"),
+        (lambda s: s.avatars(type=3), "type"),
         (lambda s: s.voices(version=5), "version"),
         (lambda s: s.voices(version=3, gender=["Male"]), "version"),
         (lambda s: s.voices(style=["a,b"]), "style"),

@@ -206,14 +206,20 @@ def test_structural_problems(text: str, problem: str) -> None:
 
 
 def test_faceswap_image_lists_in_csv() -> None:
-    """A face-swap image list is ``|``-separated URLs or a JSON array in a CSV cell."""
+    """A face list is ``|``-separated URLs or a JSON array (faces with opts) in a CSV cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["family", "source_image", "target_image", "modifyVideo"])
+    writer.writerow(["family", "source_image", "target_image", "modifyVideo", "face_reage"])
     targets = [{"path": IMG, "opts": "1,2"}, {"path": IMG, "opts": "3,4"}]
-    writer.writerow(["faceswap_video", f"{IMG}|{IMG}", json.dumps(targets), MP4])
-    row = parse_manifest(buffer.getvalue()).rows[0]
-    assert row.fields == {"source_image": [IMG, IMG], "target_image": targets, "modify_url": MP4}
+    writer.writerow(["faceswap_video", json.dumps(targets[::-1]), json.dumps(targets), MP4, ""])
+    writer.writerow(["reage_video", "", f"{IMG}|{IMG}", MP4, "10"])
+    swap, reage = parse_manifest(buffer.getvalue()).rows
+    assert swap.fields == {
+        "source_image": targets[::-1],
+        "target_image": targets,
+        "modify_url": MP4,
+    }
+    assert reage.fields["target_image"] == [IMG, IMG]
 
 
 def test_digest_ignores_format_not_content() -> None:

@@ -98,6 +98,14 @@ async def _image2video(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
     return {"image_file_id": _image(fake)}
 
 
+async def _image2video_v2(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
+    return {"first_frame_file_id": _image(fake)}
+
+
+async def _product_v2(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
+    return {"replace_product_task_image_id": "img-1", "tts_text": "hello"}
+
+
 async def _prompt(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
     return {"prompt": "a red fox"}
 
@@ -105,7 +113,9 @@ async def _prompt(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
 #: Minimal fields of every TopView family (built against the fake: uploads, a replace key).
 TV_FIELDS: dict[str, Fields] = {
     "topview_image2video": _image2video,
+    "topview_image2video_v2": _image2video_v2,
     "topview_product_image2video": _replace_key,
+    "topview_product_image2video_v2": _product_v2,
     "topview_product_replace": _product_replace,
     "topview_text2image": _prompt,
     "topview_text2video": _prompt,

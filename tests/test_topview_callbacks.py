@@ -13,7 +13,7 @@ from aiohttp import web
 
 from akool_async import JobFailed, RetryPolicy, ScaledClock
 from akool_async.testing import FakeConfig
-from akool_async.testing._topview import FakeTopView
+from akool_async.testing._topview import FakeTopView, sample_media
 from akool_async.topview import (
     CALLBACK_OK,
     DEFAULT_CALLBACK_PATH,
@@ -220,3 +220,26 @@ async def test_unregistered_notice_url_is_refused_by_topview(clock: ScaledClock)
         async with http.post("/v1/common_task/text2image/submit", json=body) as r:
             answer = await r.json()
         assert answer["code"] == "200" and answer["result"]["taskId"] in fake.jobs
+
+
+async def test_callbacks_finish_v2_jobs(clock: ScaledClock, receiver: tuple[Receiver, str]) -> None:
+    """v2 jobs end on their callbacks (bizType shared with v1, so it names the v1 family)."""
+    rec, url = receiver
+    async with (
+        FakeTopView(fast_config(), clock=clock, uid=UID) as fake,
+        session(fake, clock, webhook_url=url) as tv,
+    ):
+        rec.session = tv
+        image = fake.upload_bytes(sample_media("jpg"), "jpg")
+        jobs = [
+            await tv.common.image2video_v2(first_frame_file_id=image),
+            await tv.product_avatar.image2video_v2("img-1", tts_text="hi"),
+        ]
+        with anyio.fail_after(5):
+            results = await tv.gather(jobs)
+    assert [r.url for r in results] == [fake.result_url(j.id) for j in jobs]
+    families = {cb.task_id: cb.family for cb in rec.seen}
+    assert families == {
+        jobs[0].id: "topview_image2video",
+        jobs[1].id: "topview_product_image2video",
+    }

@@ -82,6 +82,25 @@ async def test_voice_lab_families_complete_through_path_id_status() -> None:
     assert fake.stats.create_bodies[0]["voice_options"] == {"speed": 1.1}
 
 
+async def test_voice_lab_tts_with_the_pages_extra_options_completes() -> None:
+    """The fake takes the page's extra_options and top-level pitch, and the job completes."""
+    extra = {
+        "apply_text_normalization": "on",
+        "audio_setting": {"sample_rate": 44100, "format": "wav", "channel": 1},
+        "timber_weights": [{"voice_id": "v2", "weight": 100}],
+        "voice_modify": {"pitch": -100, "sound_effects": "lofi_telephone"},
+        "pitch": 12,
+    }
+    async with pair() as (fake, session):
+        (job,) = await session.create(
+            "voice_tts", {"input_text": "hi", "voice_id": "v1", "extra_options": extra, "pitch": 0}
+        )
+        result = await job
+    assert result.url == fake.result_url(job.id)
+    assert fake.stats.create_bodies[0]["extra_options"] == extra
+    assert fake.stats.create_bodies[0]["pitch"] == 0
+
+
 async def test_voice_families_fail_with_the_job_error() -> None:
     """A failing VoiceLab or v3 clone job ends JobFailed with the fake's audio error code."""
     async with pair(fast_config(failure_ratio=1.0)) as (_fake, session):

@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from .._errors import ValidationError
 from .._family import Family, family_table
 from . import (
+    avatar_upload,
+    character_swap,
     face_swap,
+    head_swap,
     image,
     lip_sync,
     moderation,
@@ -33,8 +36,11 @@ FAMILIES: Mapping[str, Family] = family_table(
     lip_sync.FAMILIES_PART,
     video_translation.FAMILIES_PART,
     talking_avatar.FAMILIES_PART,
+    avatar_upload.FAMILIES_PART,
     face_swap.FAMILIES_PART,
     reage.FAMILIES_PART,
+    character_swap.FAMILIES_PART,
+    head_swap.FAMILIES_PART,
     image.FAMILIES_PART,
     video.FAMILIES_PART,
     voice.FAMILIES_PART,

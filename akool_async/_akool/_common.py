@@ -6,6 +6,7 @@ in the family's status field, and the result URL in its result field.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -31,6 +32,8 @@ FACESWAP_STATUS = StatusEndpoint(
 I2V_STATUS = StatusEndpoint(
     "/api/open/v4/image2Video/resultsByIds", method="POST", id_param="_ids", batch=True
 )
+#: Where a failed job's reason may be, first found wins (character swap: faceswap_fail_reason).
+_REASON_FIELDS = ("error_reason", "error_msg", "faceswap_fail_reason")
 
 
 def akool_family(
@@ -86,12 +89,19 @@ class Credit:
 
 
 def parse_snapshot(
-    data: Mapping[str, Any], *, status_field: str, result_field: str, job_id: str | None = None
+    data: Mapping[str, Any],
+    *,
+    status_field: str,
+    result_field: str,
+    job_id: str | None = None,
+    result_is_file: bool = True,
 ) -> JobSnapshot:
     """Build a snapshot from one status object.
 
     A completed object without a URL in ``result_field`` reads as failed
-    (:func:`~akool_async._jobmodels.result_missing`): waiting would not bring the URL.
+    (:func:`~akool_async._jobmodels.result_missing`): waiting would not bring the URL. Where the
+    result is not a file (``result_is_file=False``), the field holds the answer itself: a text,
+    or an object or list, which the result carries as compact JSON text.
 
     Raises:
         ValueError: when the object has no usable id or its status is not 1-4.
@@ -105,10 +115,14 @@ def parse_snapshot(
     status = JobStatus(raw_status)
     url = data.get(result_field)
     result_url = url if isinstance(url, str) and url else None
+    if not result_is_file and isinstance(url, Mapping | list) and url:
+        result_url = json.dumps(url, separators=(",", ":"), ensure_ascii=False)
     media = data.get("video_lock_duration")
     if status is JobStatus.COMPLETED and result_url is None:
         return result_missing(ident, data, result_field, media_duration=positive_seconds(media))
-    reason = data.get("error_reason", data.get("error_msg"))
+    reason = next(
+        (data[k] for k in _REASON_FIELDS if isinstance(data.get(k), str) and data[k]), None
+    )
     return JobSnapshot(
         id=ident,
         status=status,

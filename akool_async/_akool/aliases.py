@@ -25,6 +25,9 @@ FAMILY_ALIASES: Final[Mapping[str, str]] = {
     "video_translate": "video_translation",
     "avatar": "talking_avatar",
     "talkingavatar": "talking_avatar",
+    "upload_avatar": "avatar_upload",
+    "avatar_create": "avatar_upload",
+    "characterswap": "character_swap",
     "image_to_video": "image2video",
     "text_to_video": "text2video",
     "text_to_speech": "tts",
@@ -38,6 +41,9 @@ FAMILY_ALIASES: Final[Mapping[str, str]] = {
     "image_upscale": "image_button",
     "image_variation": "image_button",
     "jarvis": "moderation",
+    "headswap": "head_swap",
+    "headswap_analysis": "head_swap_analysis",
+    "head_swap_analyze": "head_swap_analysis",
 }
 
 _FACESWAP_ALIASES: Final[Mapping[str, str]] = {
@@ -73,6 +79,8 @@ FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
         "target_language": "language",
     },
     "talking_avatar": {"avatar": "avatar_id", "text": "input_text", "voice": "voice_id"},
+    "avatar_upload": {"type": "avatar_type", "video": "url", "video_url": "url"},
+    "character_swap": {"image_url": "image", "video_url": "video", "model": "model_name"},
     "faceswap_image": _FACESWAP_ALIASES,
     "faceswap_video": _FACESWAP_ALIASES,
     "faceswap_v4": _FACESWAP_ALIASES,
@@ -102,6 +110,8 @@ FIELD_ALIASES: Final[Mapping[str, Mapping[str, str]]] = {
         "voice": "voice_id",
     },
     "moderation": {"type": "content_type", "url": "content", "text": "content"},
+    "head_swap_analysis": {"video": "video_url"},
+    "head_swap": {"video": "video_url", "mapping": "mappings"},
 }
 
 

@@ -100,10 +100,23 @@ def _same_length(source: Sequence[SwapImage], target: Sequence[SwapImage]) -> No
         )
 
 
+def _opts_when_several(source: Sequence[SwapImage], target: Sequence[SwapImage]) -> None:
+    """The spec's ``FaceImageWithOpts`` rule (v3 and Pro): once either list holds more than
+    one face, every face of both lists needs its ``opts``."""
+    if len(source) > 1 or len(target) > 1:
+        for name, faces in (("source_image", source), ("target_image", target)):
+            for i, face in enumerate(faces):
+                if face.opts is None:
+                    raise ValidationError(
+                        f"{name}[{i}].opts", "is required when a list has several faces"
+                    )
+
+
 @frozen(slots=True, kw_only=True)
 class FaceSwapV3Request:
     """Body of v3 ``specifyimage``/``specifyvideo``: faces into ``modify_url`` (the image or
-    video); ``face_enhance`` is 0 (classic model) or 1 (HD), True/False accepted."""
+    video), every face with its ``opts`` once a list holds several; ``face_enhance`` is 0
+    (classic model) or 1 (HD), True/False accepted."""
 
     source_image: tuple[SwapImage, ...] = field(validator=swap_list)
     target_image: tuple[SwapImage, ...] = field(validator=swap_list)
@@ -113,6 +126,7 @@ class FaceSwapV3Request:
 
     def __attrs_post_init__(self) -> None:
         _same_length(self.source_image, self.target_image)
+        _opts_when_several(self.source_image, self.target_image)
 
 
 @frozen(slots=True, kw_only=True)
@@ -137,16 +151,7 @@ class FaceSwapRequest:
                     name, f"takes at most {PRO_MAX_FACES} faces, got {len(faces)}"
                 )
         _same_length(self.source_image, self.target_image)
-        if len(self.source_image) > 1:
-            for name, faces in (
-                ("source_image", self.source_image),
-                ("target_image", self.target_image),
-            ):
-                for i, face in enumerate(faces):
-                    if face.opts is None:
-                        raise ValidationError(
-                            f"{name}[{i}].opts", "is required when a list has several faces"
-                        )
+        _opts_when_several(self.source_image, self.target_image)
 
 
 def _bbox(_inst: object, attribute: Attribute[Any], value: object) -> None:
@@ -391,7 +396,8 @@ class FaceSwap(Resource):
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
         """v3 ``specifyimage``: swap ``source_image`` faces onto the ``target_image`` faces
-        found in ``modify_image`` (pairs in order); ``face_enhance`` 0/1 (or a bool)."""
+        found in ``modify_image`` (pairs in order; ``opts`` on every face once there are
+        several); ``face_enhance`` 0/1 (or a bool)."""
         req = FaceSwapV3Request(
             source_image=swap_images("source_image", source_image),
             target_image=swap_images("target_image", target_image),

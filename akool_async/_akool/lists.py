@@ -5,8 +5,9 @@ that pages through the endpoint by its own documented parameters and yields type
 models keeping the item exactly as received in ``raw``. Arguments are checked when the method is
 called, before any request. Pages:
 
-- avatars: ``GET /api/open/v3/avatar/list?from=&page=&size=`` (``avatar.mdx``); the page shows
-  ``data`` as a list, Akool's demo reads ``data.result``: both are accepted.
+- avatars: ``GET /api/open/v3/avatar/list?from=&type=&page=&size=`` (``avatar.mdx``,
+  ``talking-avatar.mdx``); the pages show ``data`` as a list, Akool's demo reads
+  ``data.result``: both are accepted.
 - voices v3: ``GET /api/open/v3/voice/list?from=3|4`` (``audio.mdx``), one answer, no pages.
 - voices v4: ``GET /api/open/v4/voice/list?type=1|2&page=&size=...`` -> ``data.result``,
   ``data.count`` (``voiceLab.mdx``).
@@ -362,7 +363,7 @@ class AkoolLists:
     ) -> AsyncIterator[Avatar]:
         """Every avatar (``owner``: ``"akool"``'s, ``"mine"`` uploaded, None both), paged.
 
-        ``type`` is sent as is where given (Akool's demo filters with it; the page omits it).
+        ``type``: 1 talking avatars, 2 streaming avatars, None both (``talking-avatar.mdx``).
         """
         self._check_open()
         _check_owner(owner)
@@ -371,8 +372,8 @@ class AkoolLists:
         if owner is not None:
             params["from"] = _AVATAR_FROM[owner]
         if type is not None:
-            if isinstance(type, bool) or not isinstance(type, int):
-                raise ValidationError("type", f"must be an integer, got {type!r}")
+            if type not in (1, 2) or isinstance(type, bool) or not isinstance(type, int):
+                raise ValidationError("type", f"must be 1 (talking) or 2 (streaming), got {type!r}")
             params["type"] = str(type)
         return _fetch(self, AVATAR_LIST, params, _avatar, size)
 

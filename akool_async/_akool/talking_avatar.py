@@ -273,6 +273,10 @@ class TalkingAvatar(Resource):
             avatar_from: 2 (Akool's avatar) or 3 (yours); default: 3 for ``avatar_url``, else 2.
             elements: the canvas elements for full control, instead of the fields above.
         """
+        if elements is not None and (
+            isinstance(elements, str | bytes | Mapping) or not isinstance(elements, Iterable)
+        ):
+            raise ValidationError("elements", "must be a list of elements")
         req = TalkingAvatarRequest(
             avatar_from=avatar_from,
             elements=tuple(elements) if elements is not None else (),

@@ -52,6 +52,16 @@ def _audio_url_for_custom(inst: Any, attribute: Any, value: object) -> None:
         fail(attribute, "is required when audio_type is 2 (custom audio)")
 
 
+#: The longest ``webhookurl`` text to video takes (``text2video.mdx``).
+T2V_WEBHOOK_MAX = 2048
+
+
+def _t2v_webhook(inst: Any, attribute: Any, value: object) -> None:
+    optional_http_url(inst, attribute, value)
+    if isinstance(value, str) and len(value) > T2V_WEBHOOK_MAX:
+        fail(attribute, f"must be at most {T2V_WEBHOOK_MAX} characters, got {len(value)}")
+
+
 def _required(check: Any) -> Any:
     def required(inst: object, attribute: Any, value: object) -> None:
         if value is None:
@@ -114,7 +124,7 @@ class TextToVideoRequest:
     resolution: str | None = field(default=None, validator=_model_resolution)
     video_length: int | None = field(default=None, validator=_model_length)
     count: int | None = field(default=None, validator=int_range(1, 10))
-    webhook_url: str | None = field(default=None, validator=optional_http_url)
+    webhook_url: str | None = field(default=None, validator=_t2v_webhook)
 
 
 def _v4_video(

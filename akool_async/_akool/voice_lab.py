@@ -7,11 +7,12 @@ path; the answer nests the status object in ``data.result``); a clone is a voice
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from attrs import field, frozen
 
+from .._errors import ValidationError
 from .._family import Family, StatusEndpoint
 from .._job import Job
 from .._resource import MaxWait, Resource
@@ -59,17 +60,126 @@ def _tags(_inst: object, attribute: Any, value: object) -> None:
         fail(attribute, "must be a list of non-empty strings")
 
 
-def _options_object(_inst: object, attribute: Any, value: object) -> None:
-    if value is not None and not isinstance(value, Mapping):
-        fail(attribute, f"must be an object, got {type(value).__name__}")
-
-
 def _optional(cls: type[Any]) -> Any:
     def check(_inst: object, attribute: Any, value: object) -> None:
         if value is not None and not isinstance(value, cls):
             fail(attribute, f"must be a {cls.__name__}, got {type(value).__name__}")
 
     return check
+
+
+# -- extra_options of text to speech, as the page's table types them --------------------------
+
+_Check = Callable[[str, object], None]
+
+
+def _bad(path: str, problem: str) -> None:
+    raise ValidationError(path, problem)
+
+
+def _text(path: str, value: object) -> None:
+    if not isinstance(value, str):
+        _bad(path, f"must be text, got {type(value).__name__}")
+
+
+def _flag(path: str, value: object) -> None:
+    if not isinstance(value, bool):
+        _bad(path, f"must be true or false, got {type(value).__name__}")
+
+
+def _choice(*choices: object) -> _Check:
+    def check(path: str, value: object) -> None:
+        if not any(type(value) is type(c) and value == c for c in choices):
+            _bad(path, f"must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+    return check
+
+
+def _whole(lo: int, hi: int) -> _Check:
+    def check(path: str, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            _bad(path, f"must be an integer from {lo} to {hi}; got {value!r}")
+
+    return check
+
+
+def _obj(fields: Mapping[str, _Check], required: tuple[str, ...] = ()) -> _Check:
+    def check(path: str, value: object) -> None:
+        if not isinstance(value, Mapping):
+            _bad(path, f"must be an object, got {type(value).__name__}")
+        assert isinstance(value, Mapping)
+        for key in required:
+            if value.get(key) is None:
+                _bad(f"{path}.{key}", "is required")
+        for key, item in value.items():
+            rule = fields.get(key) if isinstance(key, str) else None
+            if rule is None:
+                _bad(f"{path}.{key}", "is not a field the page documents")
+            elif item is not None:
+                rule(f"{path}.{key}", item)
+
+    return check
+
+
+def _list(item: _Check, most: int | None = None) -> _Check:
+    def check(path: str, value: object) -> None:
+        if not isinstance(value, list | tuple):
+            _bad(path, f"must be a list, got {type(value).__name__}")
+        assert isinstance(value, list | tuple)
+        if most is not None and len(value) > most:
+            _bad(path, f"takes at most {most} entries, got {len(value)}")
+        for i, v in enumerate(value):
+            item(f"{path}[{i}]", v)
+
+    return check
+
+
+_STRENGTH = _whole(-100, 100)
+#: ``extra_options`` of ``voice/tts`` (each row names the voice models it applies to).
+_EXTRA_OPTIONS: Final = _obj(
+    {
+        "previous_text": _text,
+        "next_text": _text,
+        "apply_text_normalization": _choice("auto", "on", "off"),
+        "apply_language_text_normalization": _flag,
+        "latex_read": _flag,
+        "text_normalization": _flag,
+        "audio_setting": _obj(
+            {
+                "sample_rate": _choice(8000, 16000, 22050, 24000, 32000, 44100),
+                "bitrate": _choice(32000, 64000, 128000, 256000),
+                "format": _choice("mp3", "wav"),
+                "channel": _choice(1, 2),
+            }
+        ),
+        "timber_weights": _list(
+            _obj({"voice_id": _text, "weight": _whole(1, 100)}, ("voice_id", "weight")), 4
+        ),
+        "pronunciation_dict": _obj({"tone": _list(_text)}),
+        "voice_modify": _obj(
+            {
+                "pitch": _STRENGTH,
+                "intensity": _STRENGTH,
+                "timbre": _STRENGTH,
+                "sound_effects": _choice(
+                    "spacious_echo", "auditorium_echo", "lofi_telephone", "robotic"
+                ),
+            }
+        ),
+        "subtitle_enable": _flag,
+        "pitch": _whole(-12, 12),
+    }
+)
+
+
+def _extra_options(_inst: object, attribute: Any, value: object) -> None:
+    if value is not None:
+        _EXTRA_OPTIONS(attribute.name, value)
+
+
+#: ``voice_model_name`` each endpoint's table allows.
+_CLONE_MODELS: Final = ("Akool Multilingual 1", "Akool Multilingual 3", "Akool Multilingual 4")
+_CHANGE_MODELS: Final = ("Akool Multilingual 1",)
 
 
 @frozen(slots=True, kw_only=True)
@@ -114,13 +224,16 @@ class VoiceChangeOptions:
 
 @frozen(slots=True, kw_only=True)
 class VoiceTtsRequest:
-    """Body of ``voice/tts``; ``extra_options`` is passed on as given (see the page)."""
+    """Body of ``voice/tts``. ``extra_options`` is checked against the page's table (text
+    normalization, ``audio_setting``, ``timber_weights``, ``voice_modify``, ``pitch`` ...);
+    the page's example also sends ``pitch`` (-12 to 12) at the top level, as ``pitch`` here does."""
 
     input_text: str = field(validator=non_empty_text)
     voice_id: str = field(validator=non_empty_text)
     voice_options: VoiceOptions | None = field(default=None, validator=_optional(VoiceOptions))
     language_code: str | None = field(default=None, validator=optional_text)
-    extra_options: dict[str, Any] | None = field(default=None, validator=_options_object)
+    extra_options: dict[str, Any] | None = field(default=None, validator=_extra_options)
+    pitch: int | None = field(default=None, validator=int_range(-12, 12))
     webhook_url: str | None = field(default=None, validator=optional_http_url)
 
 
@@ -133,7 +246,7 @@ class VoiceCloneRequest:
         default=None, validator=_optional(VoiceCloneOptions)
     )
     name: str | None = field(default=None, validator=optional_text)
-    voice_model_name: str | None = field(default=None, validator=optional_text)
+    voice_model_name: str | None = field(default=None, validator=one_of(*_CLONE_MODELS))
     webhook_url: str | None = field(default=None, validator=optional_http_url)
 
 
@@ -146,7 +259,7 @@ class VoiceChangeRequest:
     voice_options: VoiceChangeOptions | None = field(
         default=None, validator=_optional(VoiceChangeOptions)
     )
-    voice_model_name: str | None = field(default=None, validator=optional_text)
+    voice_model_name: str | None = field(default=None, validator=one_of(*_CHANGE_MODELS))
     webhook_url: str | None = field(default=None, validator=optional_http_url)
 
 
@@ -184,6 +297,7 @@ class VoiceLab(Resource):
         voice_options: VoiceOptions | None = None,
         language_code: str | None = None,
         extra_options: Mapping[str, Any] | None = None,
+        pitch: int | None = None,
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
@@ -194,7 +308,9 @@ class VoiceLab(Resource):
             voice_id: a voice from the voice list or one of your clones.
             voice_options: stability, similarity boost, style, speed (0.7-1.2), emotion...
             language_code: ISO 639-1 code to help a less common language.
-            extra_options: further settings the page documents, sent as given.
+            extra_options: further settings of the page's table (checked before sending).
+            pitch: -12 to 12 (0 keeps the voice's own), sent at the top level as the page's
+                example does; ``extra_options={"pitch": n}`` sends the table's spelling.
             webhook_url: where Akool posts status changes (defaults to the session's).
             max_wait: deadline for ``await job`` in seconds; None waits forever.
         """
@@ -207,6 +323,7 @@ class VoiceLab(Resource):
             extra_options=(
                 dict(extra_options) if isinstance(extra_options, Mapping) else extra_options
             ),
+            pitch=pitch,
             webhook_url=webhook_url,
         )
         return await self._create_one("voice_tts", req, max_wait)
@@ -221,7 +338,8 @@ class VoiceLab(Resource):
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
-        """Clone the voice of the recording at ``source_voice_file`` (the job is the voice)."""
+        """Clone the voice of the recording at ``source_voice_file`` (the job is the voice);
+        ``voice_model_name`` is Akool Multilingual 1, 3 or 4 (2 cannot clone)."""
         req = VoiceCloneRequest(
             source_voice_file=source_voice_file,
             voice_options=voice_options,
@@ -241,7 +359,8 @@ class VoiceLab(Resource):
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
     ) -> Job:
-        """Say the recording at ``source_voice_file`` again in voice ``voice_id``."""
+        """Say the recording at ``source_voice_file`` again in voice ``voice_id``; only the
+        Akool Multilingual 1 model changes voices."""
         req = VoiceChangeRequest(
             voice_id=voice_id,
             source_voice_file=source_voice_file,

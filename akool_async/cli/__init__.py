@@ -84,8 +84,9 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
     text2video, tts, voice_clone_v3, voice_tts, voice_clone, voice_change
     (also: lipsync, translation, avatar, image_to_video, text_to_video, text_to_speech)
   TopView families (one manifest may mix both providers): topview_product_replace,
-    topview_product_image2video, topview_video_avatar, topview_image2video,
-    topview_text2video, topview_text2image; fields in snake_case or TopView's camelCase
+    topview_product_image2video, topview_product_image2video_v2, topview_video_avatar,
+    topview_image2video, topview_image2video_v2, topview_text2video, topview_text2image;
+    fields in snake_case or TopView's camelCase
     (product_image_file_id or productImageFileId, noticeUrl)
   fields: the SDK's names, as session.create and the Python methods take them (listed
     per family below, with the other spellings accepted everywhere alike)

@@ -62,6 +62,7 @@ _VIDEO_ERROR: Final = "Create video error, please try again later"
 _FACESWAP_ERROR: Final = "Face swap failed: no face detected"
 _AUDIO_ERROR: Final = "create audio error, please try again later"
 _IMAGE_ERROR: Final = "image generate error,please try again later"
+_CHARACTER_SWAP_ERROR: Final = "Failed to process the video. Please check your input resources."
 
 FAMILIES: Final[dict[str, Family]] = {
     f.name: f
@@ -88,6 +89,10 @@ FAMILIES: Final[dict[str, Family]] = {
         Family("voice_clone", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
         Family("voice_change", "audio", "mp3", 1201, _AUDIO_ERROR, 4),
         Family("moderation", "sentiment analysis", "txt", 1015, "content analysis failed", 1),
+        Family("avatar_upload", "avatar upload", "mp4", 1109, "create avatar error", 1),
+        Family("character_swap", "character swap", "mp4", 1015, _CHARACTER_SWAP_ERROR, 13),
+        Family("head_swap_analysis", "headswap", "json", 2001, "no person detected", 0),
+        Family("head_swap", "headswap", "mp4", 2001, "head swap generation failed", 0),
     )
 }
 
@@ -112,7 +117,7 @@ LANGUAGES: Final[dict[str, str]] = {
 
 #: Families polled through ``content/video/infobymodelid``.
 VIDEO_FAMILIES: Final = frozenset(
-    {"talking_photo", "lip_sync", "video_translation", "talking_avatar"}
+    {"talking_photo", "lip_sync", "video_translation", "talking_avatar", "character_swap"}
 )
 #: Families polled through ``faceswap/result/listbyids``.
 FACESWAP_FAMILIES: Final = frozenset(

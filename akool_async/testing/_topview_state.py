@@ -45,9 +45,21 @@ TOPVIEW_TASKS: Final[dict[str, _Task]] = {
             "PRODUCT_AVATAR_IMAGE2VIDEO",
             "mp4",
         ),
+        _Task(
+            "topview_product_image2video_v2",
+            "/v2/product_avatar/task/image2Video",
+            "PRODUCT_AVATAR_IMAGE2VIDEO",
+            "mp4",
+        ),
         _Task("topview_video_avatar", "/v1/video_avatar/task", "ZERO_SHOT_AVATAR", "mp4"),
         _Task(
             "topview_image2video", "/v1/common_task/image2video", "COMMON_TASK_IMAGE2VIDEO", "mp4"
+        ),
+        _Task(
+            "topview_image2video_v2",
+            "/v2/common_task/image2video/task",
+            "COMMON_TASK_IMAGE2VIDEO",
+            "mp4",
         ),
         _Task("topview_text2video", "/v1/common_task/text2video", "COMMON_TASK_TEXT2VIDEO", "mp4"),
         _Task("topview_text2image", "/v1/common_task/text2image", "COMMON_TASK_TEXT2IMAGE", "png"),
@@ -67,6 +79,9 @@ class TopViewJob(TimedJob):
     notice_url: str | None = None
     #: Fault knob (``FakeTopView.complete(id, without_url=True)``): success with no result URL.
     without_url: bool = False
+    #: Fault knob (``FakeTopView.complete(id, failed_items=n)``): the last n of several listed
+    #: videos fail while the task succeeds (image to video v2 reports each video apart).
+    failed_items: int = 0
     replace_keys: tuple[str, ...] = ()
     callbacks_sent: int = 0
 

@@ -11,8 +11,9 @@
         video = await (await tv.product_avatar.image2video(replaced.first)).wait()
 
 Families (for ``tv.create(name, fields)``, batch manifests and job tokens):
-``topview_product_replace``, ``topview_product_image2video``, ``topview_video_avatar``,
-``topview_image2video``, ``topview_text2video``, ``topview_text2image``.
+``topview_product_replace``, ``topview_product_image2video``, ``topview_product_image2video_v2``,
+``topview_video_avatar``, ``topview_image2video``, ``topview_image2video_v2``,
+``topview_text2video``, ``topview_text2image``.
 """
 
 from ._callbacks import (
@@ -24,7 +25,13 @@ from ._callbacks import (
     topview_callback_app,
     topview_callback_handler,
 )
-from ._common_tasks import CommonTasks, ImageToVideoRequest, TextToImageRequest, TextToVideoRequest
+from ._common_tasks import (
+    CommonTasks,
+    ImageToVideoRequest,
+    ImageToVideoV2Request,
+    TextToImageRequest,
+    TextToVideoRequest,
+)
 from ._errors import (
     TOPVIEW_CODES,
     SecurityRejected,
@@ -45,7 +52,12 @@ from ._models import (
     map_status,
     parse_result,
 )
-from ._product_avatar import ProductAvatar, ProductImageToVideoRequest, ProductReplaceRequest
+from ._product_avatar import (
+    ProductAvatar,
+    ProductImageToVideoRequest,
+    ProductImageToVideoV2Request,
+    ProductReplaceRequest,
+)
 from ._session import TOPVIEW, TopViewAuth, TopViewSession
 from ._video_avatar import VideoAvatar, VideoAvatarRequest
 
@@ -61,9 +73,11 @@ __all__ = [
     "CommonTasks",
     "GeneratedMedia",
     "ImageToVideoRequest",
+    "ImageToVideoV2Request",
     "MediaTaskResult",
     "ProductAvatar",
     "ProductImageToVideoRequest",
+    "ProductImageToVideoV2Request",
     "ProductReplaceRequest",
     "ProductReplaceResult",
     "ReplacedImage",

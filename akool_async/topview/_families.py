@@ -29,8 +29,11 @@ TOPVIEW_FAMILIES: Final[Mapping[str, Family]] = family_table(
     _product_avatar.FAMILIES_PART, _video_avatar.FAMILIES_PART, _common_tasks.FAMILIES_PART
 )
 
-#: Callback ``bizType`` -> family name (the bizTypes of the families this SDK submits).
-BIZ_TYPES: Final[Mapping[str, str]] = {f.webhook_type: f.name for f in TOPVIEW_FAMILIES.values()}
+#: Callback ``bizType`` -> family name (the bizTypes of the families this SDK submits). A v2
+#: family shares its v1 family's bizType, which names the v1 family here.
+BIZ_TYPES: Final[Mapping[str, str]] = {
+    f.webhook_type: f.name for f in reversed(list(TOPVIEW_FAMILIES.values()))
+}
 
 
 def family_for_biz_type(biz_type: str) -> Family | None:

@@ -12,6 +12,7 @@ require ("productMaskFileId must be consistent with the size of productImageFile
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -34,6 +35,7 @@ __all__ = [
     "ReplacedImage",
     "TopViewResult",
     "UploadedFile",
+    "as_tuple",
     "build_request",
     "camel",
     "check_mask",
@@ -43,6 +45,7 @@ __all__ = [
     "kind_file",
     "map_status",
     "optional_file_ref",
+    "optional_file_refs",
     "parse_result",
     "parse_status",
     "request_body",
@@ -96,6 +99,31 @@ def optional_file_ref(inst: object, attribute: Attribute[Any], value: object) ->
     """Validator: None or a file reference."""
     if value is not None:
         file_ref(inst, attribute, value)
+
+
+def as_tuple(value: object) -> object:
+    """Converter: a list of file references as a tuple (anything else is left to validate)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def optional_file_refs(min_items: int) -> Any:
+    """Validator factory: None or a tuple of at least ``min_items`` file references."""
+
+    def check(inst: object, attribute: Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, tuple):
+            fail(
+                attribute, f"must be a list of fileIds or UploadedFiles, got {type(value).__name__}"
+            )
+        assert isinstance(value, tuple)
+        if len(value) < min_items:
+            fail(attribute, f"must list at least {min_items} files; got {len(value)}")
+        for item in value:
+            file_ref(inst, attribute, item)
+            image_file(attribute.name, item)
+
+    return check
 
 
 def image_file(name: str, value: FileRef | None) -> None:
@@ -166,6 +194,8 @@ def request_body(request: Any) -> dict[str, Any]:
             continue
         if isinstance(value, UploadedFile):
             value = value.file_id
+        elif isinstance(value, tuple):  # a list of files (``reference_image_file_ids``)
+            value = [v.file_id if isinstance(v, UploadedFile) else v for v in value]
         out[camel(a.name)] = value
     return out
 
@@ -264,8 +294,15 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _item_failed(item: Mapping[str, Any]) -> bool:
+    """Whether one listed result says it failed (a task may succeed with some items failed)."""
+    return map_status(item.get("status")) is JobStatus.FAILED
+
+
 def _item_url(item: Mapping[str, Any]) -> str | None:
     """The URL of one listed result: a flat field, or image to video's ``originVideo.filePath``."""
+    if _item_failed(item):
+        return None
     for key in _ITEM_URLS:
         url = _str(item.get(key))
         if url is not None:
@@ -300,7 +337,7 @@ _LIST_FIELDS: Final = (
     "previewVideos",
     "exportVideos",
 )
-_ITEM_URLS: Final = ("url", "videoUrl", "imageUrl", "finishedVideoUrl", "fileUrl")
+_ITEM_URLS: Final = ("url", "videoUrl", "imageUrl", "finishedVideoUrl", "fileUrl", "filePath")
 #: Where a completed answer was searched, for the error when none holds a URL.
 _SEARCHED: Final = (
     f"result.{{{', '.join(_URL_FIELDS)}}} or an item of result.{{{', '.join(_LIST_FIELDS)}}}"
@@ -408,6 +445,8 @@ class MediaTaskResult:
         media: every file produced (``generating_count`` of them), main one first.
         raw: the query answer's ``result`` object.
         cost_credit: the credits the task cost (``costCredit``), where the answer gives it.
+        failed: the ``errorMsg`` of each listed item that failed while the task succeeded
+            (image to video v2 reports each of its ``generating_count`` videos apart).
     """
 
     task_id: str
@@ -415,6 +454,7 @@ class MediaTaskResult:
     media: tuple[GeneratedMedia, ...]
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
     cost_credit: float | None = None
+    failed: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -426,6 +466,12 @@ TopViewResult = ProductReplaceResult | MediaTaskResult
 
 
 def _number(value: object) -> float | None:
+    if isinstance(value, str):  # ``"costCredit": "10.00"`` is seen too
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
@@ -453,6 +499,7 @@ def parse_result(result: JobResult) -> TopViewResult:
         return ProductReplaceResult(result.id, tuple(images), raw)
     kind = "image" if result.family == "topview_text2image" else "video"
     media: list[GeneratedMedia] = []
+    failed: list[str] = []
     seen: set[str] = set()
     for key in _LIST_FIELDS:
         items = raw.get(key)
@@ -460,6 +507,9 @@ def parse_result(result: JobResult) -> TopViewResult:
             continue
         for item in items:
             if not isinstance(item, Mapping):
+                continue
+            if _item_failed(item):
+                failed.append(_str(item.get("errorMsg")) or "failed")
                 continue
             url = _item_url(item)
             if url is None or url in seen:
@@ -473,4 +523,5 @@ def parse_result(result: JobResult) -> TopViewResult:
     else:
         media.remove(main)
     media.insert(0, main)
-    return MediaTaskResult(result.id, kind, tuple(media), raw, _number(raw.get("costCredit")))
+    cost = _number(raw.get("costCredit"))
+    return MediaTaskResult(result.id, kind, tuple(media), raw, cost, tuple(failed))

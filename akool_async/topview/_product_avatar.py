@@ -1,7 +1,9 @@
 """Product Avatar: put a product into an avatar's image, then animate it.
 
 Two tasks under ``/v1/product_avatar/task/``: ``image_replace`` (its result's keys) feeds
-``image2Video``.
+``image2Video``. Image2Video v2 (``/v2/product_avatar/task/image2Video/``) animates a v2
+replace task's image (``replaceProductTaskImageId``) in one of five modes, speaking a text
+(``scriptMode`` ``"text"``: ``ttsText``, ``voiceId``) or an uploaded track (``"audio"``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ from ._models import (
     optional_file_ref,
 )
 
-__all__ = ["FAMILIES_PART", "ProductAvatar", "ProductImageToVideoRequest", "ProductReplaceRequest"]
+__all__ = [
+    "FAMILIES_PART",
+    "ProductAvatar",
+    "ProductImageToVideoRequest",
+    "ProductImageToVideoV2Request",
+    "ProductReplaceRequest",
+]
+
+_V2_MODES = ("lite", "pro", "avatar2", "avatar4", "avatar4Fast")
+_RATIOS = ("9:16", "16:9", "1:1", "4:3", "3:4")
 
 
 @frozen(slots=True, kw_only=True)
@@ -105,6 +116,45 @@ class ProductImageToVideoRequest:
         kind_file("origin_voice_file_id", self.origin_voice_file_id, AUDIO, "an audio file")
 
 
+@frozen(slots=True, kw_only=True)
+class ProductImageToVideoV2Request:
+    """Product Avatar - Image2Video v2: animate a v2 replace task's image.
+
+    ``script_mode`` ``"text"`` speaks ``tts_text`` (in ``voice_id``); ``"audio"`` speaks the
+    uploaded ``audio_file_id``. Left out, it is ``"audio"`` when an audio file is given, else
+    ``"text"``. ``video_length_type`` 1, 2 or 3 picks a short, medium or long video.
+    """
+
+    replace_product_task_image_id: str = field(validator=non_empty_text)
+    mode: str = field(default="lite", validator=one_of(*_V2_MODES))
+    script_mode: str | None = field(default=None, validator=one_of("text", "audio"))
+    tts_text: str | None = field(default=None, validator=optional_text)
+    voice_id: str | None = field(default=None, validator=optional_text)
+    audio_file_id: FileRef | None = field(default=None, validator=optional_file_ref)
+    caption_id: str | None = field(default=None, validator=optional_text)
+    aspect_ratio: str | None = field(default=None, validator=one_of(*_RATIOS))
+    video_length_type: int | None = field(default=None, validator=one_of(1, 2, 3))
+    webhook_url: str | None = field(default=None, validator=optional_http_url)
+
+    def __attrs_post_init__(self) -> None:
+        script = self.script_mode
+        if script is None:
+            script = "audio" if self.audio_file_id is not None else "text"
+            object.__setattr__(self, "script_mode", script)
+        if script == "text":
+            if self.tts_text is None:
+                raise ValidationError("tts_text", 'is required when script_mode is "text"')
+            if self.audio_file_id is not None:
+                raise ValidationError("audio_file_id", 'only applies when script_mode is "audio"')
+        else:
+            if self.audio_file_id is None:
+                raise ValidationError("audio_file_id", 'is required when script_mode is "audio"')
+            for name in ("tts_text", "voice_id"):
+                if getattr(self, name) is not None:
+                    raise ValidationError(name, 'only applies when script_mode is "text"')
+        kind_file("audio_file_id", self.audio_file_id, AUDIO, "an audio file")
+
+
 FAMILIES_PART = (
     topview_family(
         "topview_product_replace",
@@ -121,6 +171,15 @@ FAMILIES_PART = (
         ProductImageToVideoRequest,
         "PRODUCT_AVATAR_IMAGE2VIDEO",
         "result",
+        duration=180.0,
+        suffix=".mp4",
+    ),
+    topview_family(
+        "topview_product_image2video_v2",
+        "/v2/product_avatar/task/image2Video",
+        ProductImageToVideoV2Request,
+        "PRODUCT_AVATAR_IMAGE2VIDEO",
+        "query",
         duration=180.0,
         suffix=".mp4",
     ),
@@ -218,3 +277,43 @@ class ProductAvatar(Resource):
             webhook_url=webhook_url,
         )
         return await self._create_one("topview_product_image2video", req, max_wait)
+
+    async def image2video_v2(
+        self,
+        replace_product_task_image_id: str,
+        *,
+        mode: str = "lite",
+        script_mode: str | None = None,
+        tts_text: str | None = None,
+        voice_id: str | None = None,
+        audio_file_id: FileRef | None = None,
+        caption_id: str | None = None,
+        aspect_ratio: str | None = None,
+        video_length_type: int | None = None,
+        webhook_url: str | None = None,
+        max_wait: MaxWait = NOT_GIVEN,
+    ) -> Job:
+        """Image2Video v2 of a v2 replace task's image.
+
+        Args:
+            replace_product_task_image_id: the image id a v2 replace task gave.
+            mode: ``"lite"``, ``"pro"``, ``"avatar2"``, ``"avatar4"`` or ``"avatar4Fast"``.
+            script_mode: ``"text"`` (``tts_text``, ``voice_id``) or ``"audio"``
+                (``audio_file_id``); inferred from which is given when left out.
+            caption_id: a caption style.
+            aspect_ratio: ``"9:16"``, ``"16:9"``, ``"1:1"``, ``"4:3"`` or ``"3:4"``.
+            video_length_type: 1, 2 or 3 (short, medium, long).
+        """
+        req = ProductImageToVideoV2Request(
+            replace_product_task_image_id=replace_product_task_image_id,
+            mode=mode,
+            script_mode=script_mode,
+            tts_text=tts_text,
+            voice_id=voice_id,
+            audio_file_id=audio_file_id,
+            caption_id=caption_id,
+            aspect_ratio=aspect_ratio,
+            video_length_type=video_length_type,
+            webhook_url=webhook_url,
+        )
+        return await self._create_one("topview_product_image2video_v2", req, max_wait)

@@ -46,7 +46,10 @@ def _field_aliases(family: str) -> Mapping[str, str]:
 
 
 def _plain(value: Any) -> Any:
-    """An upload given in Python as its fileId (mask sizes were checked with it first)."""
+    """An upload given in Python as its fileId (mask sizes were checked with it first); a list
+    of uploads (``reference_image_file_ids``) as a list of fileIds."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return value.file_id if isinstance(value, UploadedFile) else value
 
 

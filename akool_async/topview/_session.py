@@ -134,6 +134,8 @@ class TopViewSession(BaseSession):
         webhook_url: default ``noticeUrl`` of every submit; registered once per session (and so
             is any per-task one) before the first submit that uses it.
         max_upload_bytes: per-kind upload limits (``{"video": ...}``) replacing the defaults.
+        cloudfront_urls: sent as every query's ``needCloudFrontUrl`` (True: CloudFront result
+            URLs, False: S3 ones); None (the default) sends nothing and takes TopView's choice.
         Others: as for :class:`akool_async.Session`.
     """
 
@@ -149,6 +151,7 @@ class TopViewSession(BaseSession):
         *,
         base_url: str | None = None,
         max_upload_bytes: Mapping[MediaKind, int] | None = None,
+        cloudfront_urls: bool | None = None,
         **options: Unpack[SessionOptions],
     ) -> None:
         if api_key is None:
@@ -161,6 +164,10 @@ class TopViewSession(BaseSession):
             raise ConfigurationError("uid: pass the Topview-Uid or set TOPVIEW_UID")
         if any(c in uid for c in "\r\n\x00"):
             raise ConfigurationError("uid: must not contain line breaks")
+        if cloudfront_urls is not None and not isinstance(cloudfront_urls, bool):
+            raise ConfigurationError(
+                f"cloudfront_urls: must be True, False or None, got {cloudfront_urls!r}"
+            )
         super().__init__(
             auth=TopViewAuth(api_key),
             base_url=base_url or os.environ.get("TOPVIEW_BASE_URL") or C.TOPVIEW_BASE_URL,
@@ -181,6 +188,9 @@ class TopViewSession(BaseSession):
         self._notice_urls: set[str] = set()
         self._notice_lock = anyio.Lock()
         self._query_paths: dict[str, str] = {}
+        self._query_extra: dict[str, str] = (
+            {} if cloudfront_urls is None else {"needCloudFrontUrl": str(cloudfront_urls).lower()}
+        )
         self.product_avatar = ProductAvatar(self)
         self.video_avatar = VideoAvatar(self)
         self.common = CommonTasks(self)
@@ -237,7 +247,7 @@ class TopViewSession(BaseSession):
     ) -> Mapping[str, JobSnapshot]:
         task_id = ids[0]
         path = self._query_paths.get(fam.name, endpoint.path)
-        params = {endpoint.id_param: task_id}
+        params = {endpoint.id_param: task_id, **self._query_extra}
         try:
             env = await self.transport.request("GET", path, params=params, kind=kind)
         except HTTPStatusError as exc:

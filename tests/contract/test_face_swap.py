@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from akool_async import FaceInfo, FaceMapping, JobStatus, SwapImage
+from akool_async import FaceInfo, FaceMapping, JobStatus, SwapImage, ValidationError
 
 from .docserver import Endpoint, completed, doc_server, session_on
 from .runs import run_one
@@ -45,6 +45,24 @@ FACE = {
 }
 
 
+#: ``FaceImageWithOpts``' rule: ``opts`` is required on every face once either list holds
+#: more than one (v3 and Pro share the schema).
+OPTS_WHEN_SEVERAL = {
+    "if": {
+        "anyOf": [
+            {"properties": {"sourceImage": {"minItems": 2}}},
+            {"properties": {"targetImage": {"minItems": 2}}},
+        ]
+    },
+    "then": {
+        "properties": {
+            "sourceImage": {"items": {"required": ["path", "opts"]}},
+            "targetImage": {"items": {"required": ["path", "opts"]}},
+        }
+    },
+}
+
+
 def _v3_schema(modify: str) -> dict[str, Any]:
     """``ImageFaceswapRequest`` / ``VideoFaceswapRequest``."""
     return {
@@ -58,6 +76,7 @@ def _v3_schema(modify: str) -> dict[str, Any]:
             "webhookUrl": {"type": "string"},
         },
         "additionalProperties": False,
+        **OPTS_WHEN_SEVERAL,
     }
 
 
@@ -74,6 +93,7 @@ PRO_SCHEMA = {
         "single_face_mode": {"type": "boolean"},
     },
     "additionalProperties": False,
+    **OPTS_WHEN_SEVERAL,
 }
 
 
@@ -234,6 +254,33 @@ async def test_v3_video_request_and_answers_follow_the_spec() -> None:
         ),
     )
     assert _check(server, job, result, SPECIFY_VIDEO)["face_enhance"] == 0
+
+
+async def test_v3_several_faces_carry_opts_and_follow_the_spec() -> None:
+    """specifyimage with two pairs: every face carries opts, as FaceImageWithOpts requires."""
+    faces = [SwapImage(path=SRC, opts="1,2:3,4"), SwapImage(path=DST, opts="5,6:7,8")]
+    server, job, result = await _run(
+        _endpoints(SPECIFY_IMAGE, _v3_schema("modifyImage"), V3_ANSWER),
+        lambda s: s.faceswap.image(
+            source_image=faces, target_image=faces[::-1], modify_image=MODIFY
+        ),
+    )
+    body = _check(server, job, result, SPECIFY_IMAGE)
+    assert [f["opts"] for f in body["targetImage"]] == ["5,6:7,8", "1,2:3,4"]
+
+
+@pytest.mark.parametrize("method", ["image", "video", "v4"])
+async def test_several_faces_without_opts_are_refused_before_sending(method: str) -> None:
+    """v3 and Pro refuse a face without opts once a list holds two, naming that face."""
+    media = {"image": {"modify_image": MODIFY}, "video": {"modify_video": VIDEO}, "v4": {}}
+    faces = [SwapImage(path=SRC, opts="1,2:3,4"), SwapImage(path=DST)]
+    async with doc_server([]) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await getattr(session.faceswap, method)(
+                source_image=faces, target_image=faces, **media[method]
+            )
+    assert info.value.field == "source_image[1].opts"
+    assert server.received == []
 
 
 async def test_pro_multi_face_request_and_answers_follow_the_spec() -> None:

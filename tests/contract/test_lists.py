@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from akool_async import ScaledClock
+from akool_async import ScaledClock, ValidationError
 
 from .docserver import Endpoint, doc_server, session_on
 
@@ -29,14 +29,20 @@ def _no_query(path: str, page: str, msg: str, data: Any) -> Endpoint:
     return Endpoint("GET", path, page, schema, [{"code": 1000, "msg": msg, "data": data}])
 
 
-#: avatar.mdx: query ``from`` (2, 3), ``page``, ``size``; the answer's ``data`` is a list.
+#: avatar.mdx: query ``from`` (2, 3), ``page``, ``size``; talking-avatar.mdx adds ``type``
+#: (1 talking, 2 streaming); the answer's ``data`` is a list.
 AVATARS = Endpoint(
     "GET",
     "/api/open/v3/avatar/list",
     "ai-tools-suite/avatar.mdx",
     {
         "type": "object",
-        "properties": {"from": {"enum": ["2", "3"]}, "page": DIGITS, "size": DIGITS},
+        "properties": {
+            "from": {"enum": ["2", "3"]},
+            "type": {"enum": ["1", "2"]},
+            "page": DIGITS,
+            "size": DIGITS,
+        },
         "additionalProperties": False,
     },
     [
@@ -298,6 +304,23 @@ async def test_avatar_list_follows_the_page() -> None:
     assert avatar.avatar_id == "Yasmin_in_White_shirt_20231121" and avatar.source == 2
     assert avatar.name == "Yasmin in White shirt" and avatar.gender == "female"
     assert avatar.raw == AVATARS.answers[0]["data"][0]
+
+
+async def test_avatar_list_type_filter_follows_the_page() -> None:
+    """``type=2`` (streaming avatars) is sent as talking-avatar.mdx documents it."""
+    async with doc_server(ENDPOINTS) as server, _on(server) as session:
+        [a async for a in session.avatars(owner="mine", type=2)]
+    assert server.violations == []
+    assert server.requests_to(AVATARS.path)[0].query["type"] == "2"
+
+
+async def test_avatar_list_type_outside_the_page_is_refused() -> None:
+    """A ``type`` other than 1 or 2 fails before any request, naming ``type``."""
+    async with doc_server(ENDPOINTS) as server, _on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            session.avatars(type=3)
+    assert info.value.field == "type"
+    assert server.received == []
 
 
 async def test_avatar_list_reads_the_demo_result_object() -> None:

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from akool_async import AudioElement, AvatarElement, ImageElement, JobStatus, ScaledClock
+from akool_async import (
+    AudioElement,
+    AvatarElement,
+    ImageElement,
+    JobStatus,
+    ScaledClock,
+    ValidationError,
+)
 
 from .docserver import Endpoint, doc_server, session_on, video_status
 
@@ -29,7 +36,7 @@ def _placed(kind: str, required: list[str]) -> dict[str, Any]:
     urls = {"url": {"type": "string"}}
     if kind == "avatar":
         urls["avatar_id"] = {"type": "string"}
-    return {
+    out: dict[str, Any] = {
         "type": "object",
         "required": [*_PLACED, *required],
         "properties": {
@@ -41,6 +48,26 @@ def _placed(kind: str, required: list[str]) -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
+    if kind == "avatar":
+        # An avatar of the list (avatar_id) or your own (url), per the avatar_id row.
+        out["anyOf"] = [{"required": ["avatar_id"]}, {"required": ["url"]}]
+    return out
+
+
+#: The avatar_from row: 2 is an avatar of Akool's list, so its element names the avatar_id.
+AVATAR_FROM_2 = {
+    "if": {"properties": {"avatar_from": {"const": 2}}},
+    "then": {
+        "properties": {
+            "elements": {
+                "items": {
+                    "if": {"properties": {"type": {"const": "avatar"}}},
+                    "then": {"required": ["avatar_id"]},
+                }
+            }
+        }
+    },
+}
 
 
 #: The body table: image and avatar elements need scale and offset; audio a url or text+voice.
@@ -75,6 +102,7 @@ CREATE_SCHEMA: dict[str, Any] = {
         },
     },
     "additionalProperties": False,
+    **AVATAR_FROM_2,
 }
 
 #: The create answer the page shows.
@@ -171,3 +199,37 @@ async def test_elements_like_the_page_example() -> None:
             {"type": "audio", "url": "https://cdn.example.com/speech.mp3"},
         ],
     }
+
+
+async def test_akool_avatar_without_its_id_is_refused_before_sending() -> None:
+    """avatar_from 2 with only an avatar URL fails naming avatar_id; nothing is sent."""
+    async with doc_server(ENDPOINTS) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await session.talking_avatar.create(
+                avatar_url="https://cdn.example.com/avatar.mp4",
+                avatar_from=2,
+                audio_url="https://cdn.example.com/speech.mp3",
+            )
+    assert info.value.field == "avatar_id"
+    assert server.received == []
+
+
+async def test_own_avatar_url_defaults_to_avatar_from_3() -> None:
+    """An avatar URL without avatar_from is sent as avatar_from 3, as the page requires."""
+    async with doc_server(ENDPOINTS) as server, session_on(server) as session:
+        await session.talking_avatar.create(
+            avatar_url="https://cdn.example.com/avatar.mp4",
+            audio_url="https://cdn.example.com/speech.mp3",
+        )
+    assert server.violations == []
+    assert server.requests_to(CREATE)[0].body["avatar_from"] == 3
+
+
+@pytest.mark.parametrize("elements", [False, 3, "image", {"type": "audio"}])
+async def test_elements_that_are_not_a_list_are_refused_before_sending(elements: object) -> None:
+    """``elements`` that is no list of elements fails naming ``elements``; nothing is sent."""
+    async with doc_server(ENDPOINTS) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await session.talking_avatar.create(elements=elements)  # type: ignore[arg-type]
+    assert info.value.field == "elements"
+    assert server.received == []

@@ -21,6 +21,7 @@ from akool_async import (
     JobStatus,
     RefusedJob,
     ScaledClock,
+    ValidationError,
 )
 
 from .docserver import Endpoint, doc_server, session_on
@@ -413,3 +414,13 @@ async def test_update_video_audio_follows_the_page() -> None:
     )
     assert server.violations == []
     assert job.id == job_id and result.url == RESULT_URL
+
+
+async def test_text_to_video_webhook_past_the_page_limit_is_refused() -> None:
+    """A webhookurl over the page's 2048 characters fails before any request, naming it."""
+    long_url = "https://hooks.example.com/" + "w" * 2030
+    async with doc_server([]) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await session.text_to_video.create(prompt="a fox", webhook_url=long_url)
+    assert info.value.field == "webhook_url"
+    assert server.received == []

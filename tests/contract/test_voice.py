@@ -158,6 +158,9 @@ VOICE_DETAIL = "/api/open/v4/voice/detail/"
 _UNIT = {"type": "number", "minimum": 0, "maximum": 1}
 _SPEED = {"type": "number", "minimum": 0.7, "maximum": 1.2}
 _TAGS = {"type": "array", "items": _S}
+_STRENGTH = {"type": "integer", "minimum": -100, "maximum": 100}
+_PITCH = {"type": "integer", "minimum": -12, "maximum": 12}
+_SOUND_EFFECTS = ["spacious_echo", "auditorium_echo", "lofi_telephone", "robotic"]
 #: The ``voice_options`` rows the TTS and voice changer tables share.
 _SOUND = {
     "stability": _UNIT,
@@ -195,7 +198,60 @@ V4_TTS_SCHEMA = {
         },
         "webhookUrl": _S,
         "language_code": _S,
-        "extra_options": {"type": "object"},
+        "extra_options": {
+            "type": "object",
+            "properties": {
+                "previous_text": _S,
+                "next_text": _S,
+                "apply_text_normalization": {"enum": ["auto", "on", "off"]},
+                "apply_language_text_normalization": _B,
+                "latex_read": _B,
+                "text_normalization": _B,
+                "audio_setting": {
+                    "type": "object",
+                    "properties": {
+                        "sample_rate": {"enum": [8000, 16000, 22050, 24000, 32000, 44100]},
+                        "bitrate": {"enum": [32000, 64000, 128000, 256000]},
+                        "format": {"enum": ["mp3", "wav"]},
+                        "channel": {"enum": [1, 2]},
+                    },
+                    "additionalProperties": False,
+                },
+                "timber_weights": {
+                    "type": "array",
+                    "maxItems": 4,
+                    "items": {
+                        "type": "object",
+                        "required": ["voice_id", "weight"],
+                        "properties": {
+                            "voice_id": _S,
+                            "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                        "additionalProperties": False,
+                    },
+                },
+                "pronunciation_dict": {
+                    "type": "object",
+                    "properties": {"tone": {"type": "array", "items": _S}},
+                    "additionalProperties": False,
+                },
+                "voice_modify": {
+                    "type": "object",
+                    "properties": {
+                        "pitch": _STRENGTH,
+                        "intensity": _STRENGTH,
+                        "timbre": _STRENGTH,
+                        "sound_effects": {"enum": _SOUND_EFFECTS},
+                    },
+                    "additionalProperties": False,
+                },
+                "subtitle_enable": _B,
+                "pitch": _PITCH,
+            },
+            "additionalProperties": False,
+        },
+        # The table lists pitch among extra_options; the page's example sends it top level.
+        "pitch": _PITCH,
     },
     "additionalProperties": False,
 }
@@ -221,7 +277,9 @@ V4_CLONE_SCHEMA = {
         },
         "name": _S,
         "webhookUrl": _S,
-        "voice_model_name": _S,
+        "voice_model_name": {
+            "enum": ["Akool Multilingual 1", "Akool Multilingual 3", "Akool Multilingual 4"]
+        },
     },
     "additionalProperties": False,
 }
@@ -242,7 +300,7 @@ V4_CHANGE_SCHEMA = {
             "additionalProperties": False,
         },
         "webhookUrl": _S,
-        "voice_model_name": _S,
+        "voice_model_name": {"enum": ["Akool Multilingual 1"]},
     },
     "additionalProperties": False,
 }
@@ -400,30 +458,35 @@ def _resource(job_id: str) -> Endpoint:
     )
 
 
+async def _tts(**options: Any) -> tuple[Any, Any, Any]:
+    """One VoiceLab TTS of "Welcome." with ``options``, on the page's create and status."""
+    endpoints = [
+        Endpoint("POST", V4_TTS, V4_PAGE, V4_TTS_SCHEMA, [V4_TTS_ANSWER]),
+        _resource(V4_TTS_ANSWER["data"]["_id"]),
+    ]
+    return await run_one(
+        endpoints,
+        lambda session: session.voice_lab.tts(
+            input_text="Welcome.", voice_id="6889b628662160e2caad5dbc", **options
+        ),
+    )
+
+
 async def test_voice_lab_tts_follows_the_page() -> None:
     """TTS fits its table; the job is polled at resource/detail/{id} and ends with preview."""
     job_id = V4_TTS_ANSWER["data"]["_id"]
-    endpoints = [
-        Endpoint("POST", V4_TTS, V4_PAGE, V4_TTS_SCHEMA, [V4_TTS_ANSWER]),
-        _resource(job_id),
-    ]
-    server, job, result = await run_one(
-        endpoints,
-        lambda session: session.voice_lab.tts(
-            input_text="Welcome.",
-            voice_id="6889b628662160e2caad5dbc",
-            voice_options=VoiceOptions(
-                stability=0.6,
-                similarity_boost=0.8,
-                style=1,
-                speed=1.0,
-                speaker_boost=True,
-                emotion="happy",
-                volume=80,
-            ),
-            language_code="zh",
-            extra_options={"apply_text_normalization": "auto"},
+    server, job, result = await _tts(
+        voice_options=VoiceOptions(
+            stability=0.6,
+            similarity_boost=0.8,
+            style=1,
+            speed=1.0,
+            speaker_boost=True,
+            emotion="happy",
+            volume=80,
         ),
+        language_code="zh",
+        extra_options={"apply_text_normalization": "auto"},
     )
     assert server.violations == []
     assert job.id == job_id and result.url == PREVIEW
@@ -486,3 +549,84 @@ async def test_voice_lab_clone_follows_the_page() -> None:
     )
     assert server.violations == []
     assert job.id == job_id and result.url == PREVIEW
+
+
+#: The "Create Text to Speech" example body's ``extra_options`` (texts shortened).
+PAGE_EXTRA_OPTIONS: dict[str, Any] = {
+    "previous_text": "In late spring, the peony garden awakens.",
+    "next_text": "It blooms and moves the entire capital.",
+    "apply_text_normalization": "auto",
+    "apply_language_text_normalization": True,
+    "latex_read": True,
+    "text_normalization": True,
+    "audio_setting": {"sample_rate": 24000, "bitrate": 32000, "format": "mp3", "channel": 2},
+    "timber_weights": [
+        {"voice_id": "6889b7f4662160e2caad60e9", "weight": 80},
+        {"voice_id": "6889b7f3662160e2caad60e8", "weight": 60},
+        {"voice_id": "6889b7f3662160e2caad60e7", "weight": 30},
+        {"voice_id": "6889b7f2662160e2caad60e6", "weight": 10},
+    ],
+    "pronunciation_dict": {"tone": ["雍容/(yong3)(neng4)", "牡丹/(mu4)(dan3)"]},
+    "voice_modify": {"pitch": 50, "intensity": 30, "timbre": -50, "sound_effects": "robotic"},
+    "subtitle_enable": True,
+}
+
+
+async def test_voice_lab_tts_page_example_options_fit_the_table() -> None:
+    """The page's example (extra_options, top-level pitch -5) is sent and fits its table."""
+    job_id = V4_TTS_ANSWER["data"]["_id"]
+    server, job, result = await _tts(language_code="zh", extra_options=PAGE_EXTRA_OPTIONS, pitch=-5)
+    assert server.violations == []
+    body = server.requests_to(V4_TTS)[0].body
+    assert body["pitch"] == -5 and body["extra_options"] == PAGE_EXTRA_OPTIONS
+    assert job.id == job_id and result.url == PREVIEW
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"audio_setting": {"sample_rate": 12345}}, "extra_options.audio_setting.sample_rate"),
+        ({"timber_weights": [{"voice_id": "a", "weight": 1}] * 5}, "extra_options.timber_weights"),
+        ({"timber_weights": [{"voice_id": "a"}]}, "extra_options.timber_weights[0].weight"),
+        ({"voice_modify": {"timbre": 101}}, "extra_options.voice_modify.timbre"),
+        ({"apply_text_normalization": True}, "extra_options.apply_text_normalization"),
+        ({"pitch": 1.5}, "extra_options.pitch"),
+        ({"speed": 1.0}, "extra_options.speed"),
+    ],
+)
+async def test_voice_lab_tts_extra_options_outside_the_table_are_refused(
+    extra: dict[str, Any], field: str
+) -> None:
+    """An extra option the table does not allow fails before any request, naming its path."""
+    async with doc_server([]) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await session.voice_lab.tts(input_text="hi", voice_id="v", extra_options=extra)
+    assert info.value.field == field
+    assert server.received == []
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "model"),
+    [
+        ("clone", {"source_voice_file": AUDIO_URL}, "Akool Multilingual 2"),
+        ("change", {"voice_id": "v", "source_voice_file": AUDIO_URL}, "Akool Multilingual 3"),
+    ],
+)
+async def test_voice_lab_models_outside_the_table_are_refused(
+    method: str, args: dict[str, Any], model: str
+) -> None:
+    """A voice model the endpoint's table does not support fails before any request."""
+    async with doc_server([]) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await getattr(session.voice_lab, method)(**args, voice_model_name=model)
+    assert info.value.field == "voice_model_name"
+    assert server.received == []
+
+
+async def test_voice_lab_tts_pitch_outside_its_range_is_refused() -> None:
+    """Top-level pitch takes integers from -12 to 12; 13 fails before any request."""
+    async with doc_server([]) as server, session_on(server) as session:
+        with pytest.raises(ValidationError) as info:
+            await session.voice_lab.tts(input_text="hi", voice_id="v", pitch=13)
+    assert info.value.field == "pitch"
+    assert server.received == []

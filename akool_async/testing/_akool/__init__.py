@@ -14,7 +14,10 @@ from aiohttp import web
 
 from .._jobs import VIDEO_FAMILIES, FakeJob
 from . import (
+    avatar_upload,
+    character_swap,
     face_swap,
+    head_swap,
     image,
     lip_sync,
     lists,
@@ -32,6 +35,7 @@ from ._common import (
     CreateAnswer,
     CreateSpec,
     FakeArea,
+    StatusBody,
     Validator,
     VideoFields,
     single_info,
@@ -48,7 +52,10 @@ AREAS: Final[tuple[FakeArea, ...]] = (
     lip_sync.AREA,
     video_translation.AREA,
     talking_avatar.AREA,
+    avatar_upload.AREA,
     face_swap.AREA,
+    character_swap.AREA,
+    head_swap.AREA,
     image.AREA,
     video.AREA,
     voice.AREA,
@@ -69,8 +76,15 @@ _VIDEO_FIELDS: Final[Mapping[str, VideoFields]] = {
     name: fields for area in AREAS for name, fields in area.video_fields.items()
 }
 
+_VIDEO_BODIES: Final[Mapping[str, StatusBody]] = {
+    name: body for area in AREAS for name, body in area.video_bodies.items()
+}
+
 
 def _video_status(job: FakeJob, status: int, now: float, base: str) -> dict[str, Any]:
+    whole = _VIDEO_BODIES.get(job.family)
+    if whole is not None:
+        return whole(job, status, now, base)
     own = _VIDEO_FIELDS[job.family](job, status, now)
     return video_body(job, status, now, base, own, create=False)
 

@@ -76,6 +76,8 @@ CreateAnswer = Callable[[list[FakeJob], float, str], Any]
 VideoFields = Callable[[FakeJob, int, float], dict[str, Any]]
 #: A status endpoint's handler.
 AreaHandler = Callable[["FakeAkool", web.Request], Awaitable[web.Response]]
+#: A single-id status object: (job, status, now, base URL) -> ``data``.
+StatusBody = Callable[[FakeJob, int, float, str], dict[str, Any]]
 
 
 @frozen(slots=True)
@@ -87,12 +89,15 @@ class FakeArea:
         answers: family -> the ``data`` of its create answer.
         video_fields: family -> its own fields of the shared video status object.
         routes: the status endpoints the area owns: (method, path, handler).
+        video_bodies: family -> its whole video status object, for a family whose page shows
+            its own shape of it (character swap) instead of the shared one.
     """
 
     creates: Mapping[str, Validator]
     answers: Mapping[str, CreateAnswer]
     video_fields: Mapping[str, VideoFields] = field(factory=dict)
     routes: tuple[tuple[str, str, AreaHandler], ...] = ()
+    video_bodies: Mapping[str, StatusBody] = field(factory=dict)
 
 
 # -- create validation ---------------------------------------------------------------------------
@@ -285,10 +290,6 @@ def video_area(path: str, check: Validator, family: str, fields: VideoFields) ->
     return FakeArea(creates={path: check}, answers={family: answer}, video_fields={family: fields})
 
 
-#: A single-id status object: (job, status, now, base URL) -> ``data``.
-StatusBody = Callable[[FakeJob, int, float, str], dict[str, Any]]
-
-
 def single_id_area(
     path: str, check: Validator, family: str, info_path: str, param: str, body: StatusBody
 ) -> FakeArea:
@@ -310,7 +311,7 @@ async def single_info(
     request: web.Request,
     param: str,
     families: frozenset[str],
-    data: StatusBody,
+    data: Callable[[FakeJob, int, float, str], Any],
 ) -> web.Response:
     """A single-id status endpoint: ``?{param}=ID`` answers ``data(job, status, now, base)``."""
     job_id = request.query.get(param, "").strip()

@@ -42,10 +42,16 @@ _MODEL_STYLES: Final = ("realistic", "beautify", "lossless")
 
 
 def _pairs(body: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The face lists; with several faces every one needs ``opts`` (``FaceImageWithOpts``)."""
     source = image_list(body, "sourceImage")
     target = image_list(body, "targetImage")
     if len(source) != len(target):
         raise ParamError("targetImage must have as many entries as sourceImage")
+    if len(source) > 1 or len(target) > 1:
+        for name, faces in (("sourceImage", source), ("targetImage", target)):
+            for index, face in enumerate(faces):
+                if not face.get("opts"):
+                    raise ParamError(f"{name}[{index}].opts is required with several faces")
     return source, target
 
 
@@ -71,11 +77,6 @@ def _faceswap_v4(body: dict[str, Any]) -> CreateSpec:
     for name, faces in (("sourceImage", source), ("targetImage", target)):
         if len(faces) > _PRO_MAX:
             raise ParamError(f"{name} takes at most {_PRO_MAX} items")
-    if len(source) > 1 or len(target) > 1:
-        for name, faces in (("sourceImage", source), ("targetImage", target)):
-            for index, face in enumerate(faces):
-                if not face.get("opts"):
-                    raise ParamError(f"{name}[{index}].opts is required with several faces")
     opt_choice(body, "model_name", ("akool_faceswap_image_hq",))
     opt_bool(body, "face_enhance")
     opt_bool(body, "single_face_mode")
@@ -158,9 +159,10 @@ def faceswap_entry(job: FakeJob, now_ms: int, base: str, status: int) -> dict[st
 
 
 def _answer(jobs: list[FakeJob], now: float, base: str) -> dict[str, Any]:
-    # The v3 answers carry a ``url`` (empty until done); the v4 ones only the two ids.
+    # The v3 answers carry the ``url`` the result will have (the pages show one at once,
+    # though the job has only been queued); the v4 ones only the two ids.
     job = jobs[0]
-    out: dict[str, Any] = {"_id": job.id, "url": "", "job_id": _job_id(job)}
+    out: dict[str, Any] = {"_id": job.id, "url": result_url(job, 3, base), "job_id": _job_id(job)}
     if job.family in ("faceswap_v4", "faceswap_plus"):
         del out["url"]
     return out

@@ -217,7 +217,14 @@ async def _avatar_list(fake: FakeAkool, request: web.Request) -> web.Response:
     source = request.query.get("from", "")
     if source not in ("", "2", "3"):
         return envelope_error(1003, "from must be 2 or 3")
-    items = [a for a in _AVATARS if not source or a["from"] == int(source)]
+    kind = request.query.get("type", "")
+    if kind not in ("", "1", "2"):
+        return envelope_error(1003, "type must be 1 or 2")
+    items = [
+        a
+        for a in _AVATARS
+        if (not source or a["from"] == int(source)) and (not kind or a["type"] == int(kind))
+    ]
     page = _page(request, items, 100)
     if page is None:
         return envelope_error(1003, "page and size must be positive integers")

@@ -19,7 +19,11 @@ def _talking_photo(body: dict[str, Any]) -> CreateSpec:
 
 
 def _fields(job: FakeJob, status: int, now: float) -> dict[str, Any]:
-    return {"talking_photo": job.params.get("talking_photo_url", "")}
+    # ``TalkingPhotoResult`` echoes the photo, and the prompt and resolution when given.
+    params = job.params
+    out = {"talking_photo": params.get("talking_photo_url", "")}
+    out.update({k: params[k] for k in ("prompt", "resolution") if params.get(k) is not None})
+    return out
 
 
 AREA = video_area(

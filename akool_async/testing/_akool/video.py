@@ -106,6 +106,7 @@ def _text2video(body: dict[str, Any]) -> CreateSpec:
     _max_len(body, "negative_prompt", 1000)
     _model_options(body, required=False)
     count = opt_int(body, "count", 1, 10) or 1
+    _max_len(body, "webhookurl", 2048)
     return CreateSpec("text2video", ("",) * count, webhook(body, "webhookurl"), partial=True)
 
 

@@ -75,6 +75,73 @@ def _sound_options(body: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+#: ``extra_options`` of ``voice/tts`` as the page's table types them: a leaf is a type, a
+#: tuple of allowed values, or an integer range; a dict is a nested object.
+_EXTRA: Final[dict[str, Any]] = {
+    "previous_text": str,
+    "next_text": str,
+    "apply_text_normalization": ("auto", "on", "off"),
+    "apply_language_text_normalization": bool,
+    "latex_read": bool,
+    "text_normalization": bool,
+    "audio_setting": {
+        "sample_rate": (8000, 16000, 22050, 24000, 32000, 44100),
+        "bitrate": (32000, 64000, 128000, 256000),
+        "format": ("mp3", "wav"),
+        "channel": (1, 2),
+    },
+    "timber_weights": [{"voice_id": str, "weight": range(1, 101)}],
+    "pronunciation_dict": {"tone": [str]},
+    "voice_modify": {
+        "pitch": range(-100, 101),
+        "intensity": range(-100, 101),
+        "timbre": range(-100, 101),
+        "sound_effects": ("spacious_echo", "auditorium_echo", "lofi_telephone", "robotic"),
+    },
+    "subtitle_enable": bool,
+    "pitch": range(-12, 13),
+}
+_MAX_TIMBRES: Final = 4
+_CLONE_MODELS: Final = ("Akool Multilingual 1", "Akool Multilingual 3", "Akool Multilingual 4")
+
+
+def _conforms(value: Any, rule: Any, where: str) -> None:
+    """Refuse ``value`` unless it fits ``rule`` (see :data:`_EXTRA`), naming ``where``."""
+    if isinstance(rule, dict):
+        if not isinstance(value, dict):
+            raise ParamError(f"{where} must be an object")
+        for key, item in value.items():
+            if key not in rule:
+                raise ParamError(f"{where}.{key} is not a documented field")
+            if item is not None:
+                _conforms(item, rule[key], f"{where}.{key}")
+    elif isinstance(rule, list):
+        if not isinstance(value, list):
+            raise ParamError(f"{where} must be a list")
+        for index, item in enumerate(value):
+            _conforms(item, rule[0], f"{where}[{index}]")
+    elif isinstance(rule, range):
+        if isinstance(value, bool) or not isinstance(value, int) or value not in rule:
+            raise ParamError(f"{where} must be an integer from {rule.start} to {rule.stop - 1}")
+    elif isinstance(rule, tuple):
+        if isinstance(value, bool) or value not in rule:
+            raise ParamError(f"{where} must be one of {', '.join(map(str, rule))}")
+    elif not isinstance(value, rule) or (rule is not bool and isinstance(value, bool)):
+        raise ParamError(f"{where} must be a {rule.__name__}")
+
+
+def _extra_options(body: dict[str, Any]) -> None:
+    extra = _options(body, "extra_options")
+    _conforms(extra, _EXTRA, "extra_options")
+    weights = extra.get("timber_weights") or []
+    if len(weights) > _MAX_TIMBRES:
+        raise ParamError(f"extra_options.timber_weights takes at most {_MAX_TIMBRES} voices")
+    for index, weight in enumerate(weights):
+        for key in ("voice_id", "weight"):
+            if weight.get(key) is None:
+                raise ParamError(f"extra_options.timber_weights[{index}].{key} is required")
+
+
 def _tts(body: dict[str, Any]) -> CreateSpec:
     req_str(body, "input_text")
     req_str(body, "voice_id")
@@ -82,7 +149,8 @@ def _tts(body: dict[str, Any]) -> CreateSpec:
     _checked(options, opt_choice, "emotion", _EMOTIONS)
     _checked(options, opt_int, "volume", 0, 100)
     opt_str(body, "language_code")
-    _options(body, "extra_options")
+    _extra_options(body)
+    opt_int(body, "pitch", -12, 12)
     return CreateSpec("voice_tts", ("",), webhook(body))
 
 
@@ -96,7 +164,7 @@ def _clone(body: dict[str, Any]) -> CreateSpec:
     for name in ("language", "clone_prompt"):
         _checked(options, opt_str, name)
     opt_str(body, "name")
-    opt_str(body, "voice_model_name")
+    opt_choice(body, "voice_model_name", _CLONE_MODELS)
     return CreateSpec("voice_clone", ("",), webhook(body))
 
 
@@ -106,7 +174,8 @@ def _change(body: dict[str, Any]) -> CreateSpec:
     options = _sound_options(body)
     _checked(options, opt_bool, "remove_background_noise")
     _checked(options, opt_choice, "file_format", ("mp3", "wav"))
-    opt_str(body, "voice_model_name")
+    # Only Akool Multilingual 1 changes voices.
+    opt_choice(body, "voice_model_name", _CLONE_MODELS[:1])
     return CreateSpec("voice_change", ("",), webhook(body))
 
 

@@ -14,7 +14,7 @@ What it models:
 * tasks advance lazily on the clock: ``waiting`` -> ``running`` -> ``success``/``fail``; the
   replace-image query spells its status ``taskStatus`` (as seed 002 shows), the others ``status``;
 * queries served under both ``.../result`` and ``.../query`` (the docs use both), unless
-  ``query_style`` picks one;
+  ``query_style`` picks one; ``needCloudFrontUrl``, where given, must be ``true`` or ``false``;
 * uploads: credential -> PUT to a pre-signed ``/_storage/{fileId}?X-Amz-Signature=...`` -> check;
   a submit naming a fileId that was never uploaded answers ``"4004"``; masks must have their
   image's size, ``voiceSpeed`` must be within 0.8-1.2 (``"4000"``);
@@ -133,13 +133,15 @@ class FakeTopView(ServedApp):
 
     # -- test helpers ------------------------------------------------------------------------
 
-    def complete(self, task_id: str, *, without_url: bool = False) -> None:
+    def complete(self, task_id: str, *, without_url: bool = False, failed_items: int = 0) -> None:
         """Force ``task_id`` to success (its callback is sent if it has a notice URL).
 
-        ``without_url`` answers success with every result field empty (a fault to survive).
+        ``without_url`` answers success with every result field empty (a fault to survive);
+        ``failed_items`` marks the last that many listed videos failed (image to video v2).
         """
         job = self.jobs[task_id]
         job.without_url = without_url
+        job.failed_items = failed_items
         self._force(job, 3)
 
     def fail(self, task_id: str, message: str = "Generation failed, please try again") -> None:
@@ -308,6 +310,8 @@ class FakeTopView(ServedApp):
         task_id = request.query.get("taskId", "").strip()
         if not task_id:
             return error("4003", "taskId cannot be null")
+        if request.query.get("needCloudFrontUrl", "true") not in ("true", "false"):
+            return error("4000", "needCloudFrontUrl must be true or false")
         self.stats.polls[task_id] += 1
         job = self.jobs.get(task_id)
         if job is None or job.family != family:

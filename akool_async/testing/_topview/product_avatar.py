@@ -1,4 +1,11 @@
-"""The fake's Product Avatar area: replace-image and image2Video submits and their results."""
+"""The fake's Product Avatar area: replace-image and image2Video (v1, v2) submits and results.
+
+Image2Video v2's body is known only from public callers (TopView's pages are not in our docs):
+``replaceProductTaskImageId``, ``mode``, ``scriptMode`` with ``ttsText``/``voiceId`` or
+``audioFileId``, ``captionId``, ``aspectRatio``, ``videoLengthType``. Its answer is v1's
+(``finishedVideoUrl``). The image id comes from a v2 replace task, which this fake does not
+serve, so any non-empty id is taken.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +45,37 @@ def _image2video(fake: FakeTopView, body: dict[str, Any]) -> int:
     return 1
 
 
+_V2_MODES = ("lite", "pro", "avatar2", "avatar4", "avatar4Fast")
+
+
+def _text_field(body: dict[str, Any], name: str) -> None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise TvParam("4001", f"{name} must be a string")
+
+
+def _image2video_v2(fake: FakeTopView, body: dict[str, Any]) -> int:
+    image = required(body, "replaceProductTaskImageId")
+    if not isinstance(image, str):
+        raise TvParam("4001", "replaceProductTaskImageId must be a string")
+    choice(body, "mode", _V2_MODES, "lite")
+    script = choice(body, "scriptMode", ("text", "audio"), None)
+    if script == "text":
+        text = required(body, "ttsText")
+        if not isinstance(text, str):
+            raise TvParam("4001", "ttsText must be a string")
+    else:
+        required(body, "audioFileId")
+    file_of(fake.files, body, "audioFileId", AUDIO)
+    for name in ("voiceId", "captionId"):
+        _text_field(body, name)
+    if body.get("aspectRatio") is not None:
+        choice(body, "aspectRatio", ("9:16", "16:9", "1:1", "4:3", "3:4"), None)
+    if body.get("videoLengthType") is not None:
+        choice(body, "videoLengthType", (1, 2, 3), None)
+    return 1
+
+
 def _replace_result(job: TopViewJob, urls: list[str], base: str, done: bool) -> dict[str, Any]:
     results = [
         {"key": key, "faceExistence": True, "url": urls[i]}
@@ -56,11 +94,16 @@ def finished_video(job: TopViewJob, urls: list[str], base: str, done: bool) -> d
 
 
 #: Family -> submit validator (returns how many results the task makes).
-VALIDATORS = {"topview_product_replace": _replace, "topview_product_image2video": _image2video}
+VALIDATORS = {
+    "topview_product_replace": _replace,
+    "topview_product_image2video": _image2video,
+    "topview_product_image2video_v2": _image2video_v2,
+}
 #: Family -> the result fields of its query answer.
 RESULTS = {
     "topview_product_replace": _replace_result,
     "topview_product_image2video": finished_video,
+    "topview_product_image2video_v2": finished_video,
 }
 #: The replace-image query spells its status ``taskStatus`` (as seed 002 shows).
 STATUS_KEYS = {"topview_product_replace": "taskStatus"}
