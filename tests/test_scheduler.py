@@ -626,18 +626,29 @@ async def test_a_full_batch_goes_at_once_and_the_rest_keeps_gathering() -> None:
     assert sorted(sim.batch_sizes[:3]) == [50, 100, 100]
 
 
-@pytest.mark.anyio
-async def test_a_batch_request_with_room_takes_jobs_due_within_a_share_of_their_wait() -> None:
-    """A closing batch window takes jobs due within pull_forward of their wait, no others."""
+def pulling(n: int, prefix: str) -> tuple[VirtualClock, Sim, RecordingScheduler, list[Job]]:
+    """A scheduler that pulls batch jobs forward by a fifth of their wait, and ``n`` jobs."""
     clock = VirtualClock()
     sim = Sim(clock, random.Random(0))
     sched = make(clock, sim, max_inflight=8, pull_forward=0.2)
-    t0 = clock.now()
-    waits = [10.0] * 5 + [12.5] * 5 + [20.0] * 5  # may join from t0 + 10, 10 and 16
-    jobs = [new_job(sched, sim, f"pf{i}", BATCH, queue=0, processing=1) for i in range(15)]
+    jobs = [new_job(sched, sim, f"{prefix}{i}", BATCH, queue=0, processing=1) for i in range(n)]
+    return clock, sim, sched, jobs
+
+
+def place(sched: Scheduler, jobs: Sequence[Job], waits: Sequence[float]) -> None:
+    """Put each job's next poll exactly ``wait`` from now, whatever ``add`` chose."""
+    now = sched.clock.now()
     for job, wait in zip(jobs, waits, strict=True):
         job.poll_state.due = None
-        sched._schedule(job, t0 + wait)
+        sched._schedule(job, now + wait)
+
+
+@pytest.mark.anyio
+async def test_a_batch_request_with_room_takes_jobs_due_within_a_share_of_their_wait() -> None:
+    """A closing batch window takes jobs due within pull_forward of their wait, no others."""
+    clock, sim, sched, jobs = pulling(15, "pf")
+    t0 = clock.now()
+    place(sched, jobs, [10.0] * 5 + [12.5] * 5 + [20.0] * 5)  # may join from t0 + 10, 10, 16
     await drive(clock, sched, jobs, limit=100)
     assert sim.batch_sizes == [10, 5]
     assert all(min(sim.poll_times[j.id]) >= t0 + 16 for j in jobs[10:])
@@ -647,17 +658,10 @@ async def test_a_batch_request_with_room_takes_jobs_due_within_a_share_of_their_
 @pytest.mark.anyio
 async def test_a_final_poll_is_never_pulled_forward() -> None:
     """A batch job whose next poll is the one at its deadline is not polled before it."""
-    clock = VirtualClock()
-    sim = Sim(clock, random.Random(0))
-    sched = make(clock, sim, max_inflight=8, pull_forward=0.2)
-    t0 = clock.now()
-    early = [new_job(sched, sim, f"fe{i}", BATCH, queue=0, processing=1) for i in range(5)]
+    clock, sim, sched, early = pulling(5, "fe")
     final = new_job(sched, sim, "fin", BATCH, queue=0, processing=1, deadline=12.5)
-    for job in early:
-        job.poll_state.due = None
-        sched._schedule(job, t0 + 10)
-    final.poll_state.due = None
-    sched._schedule(final, t0 + 12.5)
+    t0 = clock.now()
+    place(sched, [*early, final], [10.0] * 5 + [12.5])
     assert final.poll_state.final
     await drive(clock, sched, [*early, final], limit=100)
     assert sim.batch_sizes == [5, 1]
