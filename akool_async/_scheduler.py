@@ -314,7 +314,8 @@ class Scheduler(Learning):
             # A queued request, or one due now, is taken without yielding first; else the
             # worker waits for the dispatcher to hand it the next one.
             group = handoff.take_nowait()
-            if group is None:
+            if group is None and not handoff.idle:
+                # Every other worker is busy too, so the dispatcher is not on its timer.
                 due = self._pop_due(self.clock.now())
                 if due:
                     group = due[0]
