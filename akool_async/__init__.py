@@ -15,7 +15,7 @@ from . import (
 )
 from ._akool import FAMILIES
 from ._akool._common import Credit, Language
-from ._akool._created import CreatedJobs, RefusedJob
+from ._akool._created import RefusedJob
 from ._akool.face_swap import FaceInfo, FaceMapping, SwapImage
 from ._akool.head_swap import (
     DetectedPerson,
@@ -55,6 +55,7 @@ from ._batch import (
 from ._blocking import BlockingJob, BlockingSession
 from ._clock import Clock, ScaledClock, SystemClock
 from ._constants import DEFAULT_BASE_URL
+from ._created_jobs import CreatedJobs
 from ._download import Downloader, DownloadMismatch, DownloadResult
 from ._errors import (
     AccountBanned,
@@ -84,6 +85,7 @@ from ._errors import (
     RequestTimeout,
     ResponseTooLarge,
     ResultMissing,
+    ResultNotAFile,
     ServerError,
     SessionClosed,
     Throttled,
@@ -179,6 +181,7 @@ __all__ = [
     "RequestTimeout",
     "ResponseTooLarge",
     "ResultMissing",
+    "ResultNotAFile",
     "RetryPolicy",
     "ScaledClock",
     "ServerError",

@@ -26,6 +26,7 @@ from ._auth import Auth
 from ._backoff import PollPolicy
 from ._clock import Clock, SystemClock
 from ._converter import build_request, request_body
+from ._created_jobs import CreateAnswer, ids_in
 from ._errors import (
     ConfigurationError,
     CreationUnknown,
@@ -281,7 +282,8 @@ class BaseSession:
         """Create jobs of any family from untyped fields (a manifest row, a config file).
 
         Field names are the SDK's (``webhook_url``, ``source_image``...). Returns every job the
-        create started (several for a multi-language translation).
+        create started (several for a multi-language translation), a :class:`CreatedJobs`
+        whose ``failed`` lists the parts the answer refused.
 
         Raises:
             ValidationError: naming the bad, missing or unknown field; nothing was sent.
@@ -311,38 +313,40 @@ class BaseSession:
             envelope = await self.transport.request(
                 "POST", fam.create_path, json_body=body, kind="create"
             )
-            # Akool answered: from here on the job exists (and is billed). Whatever goes wrong
+            # Akool answered: from here on the jobs exist (and are billed). Whatever goes wrong
             # in our own code, the caller gets the jobs or an error that names them.
+            answer: CreateAnswer | None = None
             try:
-                jobs = self._adopt(fam, request, envelope, deadline_in)
-            except CreationUnknown:
-                raise
+                answer = self._created(fam, envelope, request)
+                jobs = answer.collect(self._adopt(fam, request, answer, deadline_in))
             except Exception as exc:
                 raise CreationUnknown(
                     endpoint=endpoint,
                     request=body,
                     cause=f"the answer could not be taken up ({type(exc).__name__})",
-                    job_ids=_ids_in(envelope),
+                    job_ids=answer.job_ids if answer is not None else ids_in(envelope),
                 ) from exc
             if not jobs:
+                if answer.refusal is not None:  # every part was refused: nothing was created
+                    raise answer.refusal
                 # Billed, probably, but we cannot tell which job: never retry blindly.
                 raise CreationUnknown(
                     endpoint=endpoint, request=body, cause="the answer named no job id"
                 )
-        log.debug(
-            "created %d %s job(s)", len(jobs), fam.name, extra={"job_ids": [j.id for j in jobs]}
-        )
+        if jobs.failed:
+            log.warning("%s create refused %d part(s)", fam.name, len(jobs.failed))
+        log.debug("created %d %s job(s)", len(jobs), fam.name, extra={"job_ids": answer.job_ids})
         return jobs
 
     def _adopt(
-        self, fam: Family, request: Any, envelope: Mapping[str, Any], deadline_in: float | None
+        self, fam: Family, request: Any, answer: CreateAnswer, deadline_in: float | None
     ) -> list[Job]:
         """Track the jobs a create answer started (reserved room: never refused)."""
         now = self.clock.now()
         wall = self.clock.wall()
         webhook = getattr(request, "webhook_url", None) is not None
         jobs = []
-        for job_id, snap in self._created(fam, envelope):
+        for job_id, snap in answer.jobs:
             job = Job(
                 job_id,
                 fam,
@@ -519,10 +523,9 @@ class BaseSession:
         """The JSON body of a create request."""
         return request_body(fam, request)
 
-    def _created(
-        self, fam: Family, envelope: Mapping[str, Any]
-    ) -> list[tuple[str, JobSnapshot | None]]:
-        """The jobs a create answer started: (id, first snapshot if the answer has one)."""
+    def _created(self, fam: Family, envelope: Mapping[str, Any], request: Any) -> CreateAnswer:
+        """What the create answer to ``request`` says: the jobs it started (id, first snapshot
+        if the answer has one), the parts it refused, the error when it started none."""
         raise NotImplementedError
 
     async def _fetch_status(
@@ -565,20 +568,6 @@ def check_max_wait(value: object, field: str = "max_wait") -> float | None:
             field, f"must be > 0 and at most {C.MAX_MAX_WAIT:.0f} seconds (30 days), or None"
         )
     return seconds
-
-
-def _ids_in(envelope: Mapping[str, Any]) -> list[str]:
-    """Job ids an unreadable create answer seems to name (best effort, for the error)."""
-    data = envelope.get("data") if isinstance(envelope, Mapping) else None
-    items = data if isinstance(data, list) else [data]
-    found = []
-    for item in items:
-        if isinstance(item, Mapping):
-            for key in ("_id", "id", "task_id", "taskId"):
-                if isinstance(item.get(key), str) and item[key]:
-                    found.append(item[key])
-                    break
-    return found
 
 
 def _exits_cleanly(tg: TaskGroup) -> bool:

@@ -28,6 +28,7 @@ Hierarchy::
     ├── CreationUnknown                      a create may or may not have reached the server
     ├── JobFailed                            the job ended with status 4
     │   └── ResultMissing                    it reported completed but gave no result URL
+    ├── ResultNotAFile (TypeError)           download() of a result that is data, not a file
     ├── JobTimeout (TimeoutError)            the job's deadline passed first
     ├── JobStopped                           tracking was stopped with job.stop()
     ├── CapacityExceeded                     the session already tracks its maximum of jobs
@@ -75,6 +76,7 @@ __all__ = [
     "RequestTimeout",
     "ResponseTooLarge",
     "ResultMissing",
+    "ResultNotAFile",
     "ServerError",
     "SessionClosed",
     "Throttled",
@@ -428,6 +430,23 @@ class ResultMissing(JobFailed):
         self.args = (
             f"{family} job {self.job_id} reported completed, but its answer has no result URL "
             f"at {self.where} (answer fields: {fields})",
+        )
+
+
+class ResultNotAFile(AkoolError, TypeError):
+    """The job's result is not a file to download (a moderation verdict, an analysis's data):
+    read it from :attr:`JobResult.data` (:attr:`JobResult.text` when it is text).
+
+    Attributes:
+        job_id, family.
+    """
+
+    def __init__(self, job_id: str, family: str) -> None:
+        self.job_id = job_id
+        self.family = family
+        super().__init__(
+            f"{family} job {job_id} has no result file to download: its result is the data "
+            "itself (JobResult.data, or .text)"
         )
 
 

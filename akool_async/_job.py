@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import ValidationError
+from ._errors import ResultNotAFile, ValidationError
 from ._family import Family
 from ._jobmodels import JobResult, JobSnapshot, JobStatus
 
@@ -209,7 +209,14 @@ class Job:
         return self.result()
 
     async def download(self, dest: Destination, **options: Any) -> DownloadResult:
-        """Wait for the end, then save the result (see :meth:`JobResult.download`)."""
+        """Wait for the end, then save the result (see :meth:`JobResult.download`).
+
+        Raises:
+            ResultNotAFile: at once, without waiting, for a family whose result is not a file
+                (read ``(await job).data``).
+        """
+        if not self._fam.result_is_file:
+            raise ResultNotAFile(self.id, self._fam.name)
         result = await self.wait()
         return await result.download(dest, **options)
 

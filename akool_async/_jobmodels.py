@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from ._constants import MAX_DOWNLOAD_BYTES
+from ._errors import ResultNotAFile
 
 if TYPE_CHECKING:
     from ._download import DownloadResult
@@ -64,7 +65,8 @@ class JobSnapshot:
     Attributes:
         id: the job's ``_id``.
         status: the normalised status.
-        result_url: the result (video, image, audio) once completed, else None.
+        result_url: the result file (video, image, audio) once completed, else None (always
+            None for a family whose result is not a file).
         progress: 0-100 where the API reports it (video translation), else None.
         error_code: the API's error code for failed jobs, where given.
         error_reason: the API's error text for failed jobs, where given.
@@ -72,6 +74,9 @@ class JobSnapshot:
         raw: the status object exactly as received, unknown fields included.
         missing_result: set (to where the parser looked) when the API reported the job
             completed but gave no result URL; the snapshot then reads as failed.
+        result_value: once completed, the result itself for a family whose result is not a
+            file (``Family.result_is_file`` False): moderation's findings text, an analysis's
+            objects; else None.
     """
 
     id: str
@@ -83,6 +88,12 @@ class JobSnapshot:
     media_duration: float | None = None
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
     missing_result: str | None = None
+    result_value: Any = field(default=None, repr=False)
+
+    @property
+    def has_result(self) -> bool:
+        """Whether the snapshot carries a result: a file URL, or the result itself."""
+        return self.result_url is not None or self.result_value is not None
 
 
 @frozen(slots=True)
@@ -98,10 +109,14 @@ class AudioSplits:
 class JobResult:
     """What ``await job`` returns for a completed job.
 
+    Most families' result is a file at :attr:`url`; a few (moderation) answer the result
+    itself, which :attr:`data` (and :attr:`text`) hold, and :attr:`is_file` is False.
+
     Attributes:
         id: the job's ``_id``.
         family: the job family's name, e.g. ``"talking_photo"``.
-        url: the result file; valid 7 days after generation.
+        url: the result file; valid 7 days after generation. Empty (``""``) where the result
+            is not a file.
         snapshot: the final status reading (``snapshot.raw`` holds every field).
         audio_splits: subtitle files of a video translation, where given.
     """
@@ -111,6 +126,23 @@ class JobResult:
     url: str
     snapshot: JobSnapshot = field(repr=False)
     audio_splits: AudioSplits | None = field(default=None, repr=False)
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the result is a file to download (at :attr:`url`), not the data itself."""
+        return self.snapshot.result_value is None
+
+    @property
+    def data(self) -> Any:
+        """The result itself where it is not a file (moderation's findings text, an analysis's
+        objects, as the API gave them); None for a file result."""
+        return self.snapshot.result_value
+
+    @property
+    def text(self) -> str | None:
+        """:attr:`data` when it is text (moderation's findings), else None."""
+        value = self.snapshot.result_value
+        return value if isinstance(value, str) else None
 
     async def download(
         self,
@@ -130,9 +162,12 @@ class JobResult:
             idle_timeout: longest silence tolerated, in seconds.
 
         Raises:
+            ResultNotAFile: the result is not a file (read :attr:`data`); nothing is fetched.
             ResponseTooLarge, HTTPStatusError, TransportError: the download failed (no partial
                 file is left).
         """
+        if not self.is_file:
+            raise ResultNotAFile(self.id, self.family)
         if _downloader is None:  # pragma: no cover - the package's __init__ installs it
             raise RuntimeError("import akool_async to enable downloads")
         return await _downloader(

@@ -445,7 +445,7 @@ class Scheduler(Learning):
             return
         job.poll_state.errors = 0
         previous = job.status
-        if snap.status == JobStatus.COMPLETED and snap.result_url is None:
+        if snap.status == JobStatus.COMPLETED and not snap.has_result:
             # Each provider's parser already says so; this holds for any provider: polling on
             # would only wait for the deadline, so the job ends now with ResultMissing.
             snap = result_missing(snap.id, snap.raw or {}, job.spec.result_field)
@@ -473,7 +473,6 @@ class Scheduler(Learning):
             ps.running_seen = now
             ps.ended_by = None
         if status == JobStatus.COMPLETED:
-            assert snap.result_url is not None
             plan = self.plans.get(job.spec.name)
             if plan is not None:
                 # It ended between the last poll that saw it running and this one (the plan
@@ -484,7 +483,7 @@ class Scheduler(Learning):
             result = JobResult(
                 id=job.id,
                 family=job.spec.name,
-                url=snap.result_url,
+                url=snap.result_url or "",
                 snapshot=snap,
                 audio_splits=parse_audio_splits(snap.raw),
             )

@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any, Literal, Unpack
 
 from aiohttp import web
-from attrs import define, field
 
 from . import _constants as C
 from ._akool import FAMILIES
-from ._akool._common import Credit, Language, parse_snapshot
-from ._akool._created import CreatedJobs, RefusedJob, refusal_error, refused_entries
+from ._akool._common import Credit, Language, family_snapshot
+from ._akool._created import created_answer
 from ._akool.aliases import FAMILY_ALIASES, canonical_fields, norm_name
 from ._akool.avatar_upload import AvatarUpload
 from ._akool.character_swap import CharacterSwap
@@ -28,17 +26,13 @@ from ._akool.reage import Reage
 from ._akool.talking_avatar import TalkingAvatar
 from ._akool.talking_photo import TalkingPhoto
 from ._akool.video import ImageToVideo, TextToVideo
-from ._akool.video_translation import (
-    VideoTranslation,
-    VideoTranslationRequest,
-    collect_failures,
-    created_translations,
-)
+from ._akool.video_translation import VideoTranslation, translation_answer
 from ._akool.voice import Tts
 from ._akool.voice_lab import VoiceLab
 from ._auth import ApiKeyAuth, Auth, TokenAuth, mask
 from ._base import BaseSession, SessionOptions
-from ._errors import ConfigurationError, CreationUnknown, InvalidResponse, ValidationError
+from ._created_jobs import CreateAnswer
+from ._errors import ConfigurationError, InvalidResponse, ValidationError
 from ._family import Family, StatusEndpoint
 from ._job import Job
 from ._jobmodels import JobSnapshot
@@ -49,18 +43,6 @@ from ._webhooks import WebhookEvent, WebhookVerifier
 __all__ = ["Session"]
 
 log = logging.getLogger("akool_async")
-
-
-@define(slots=True)
-class _CreateNotes:
-    """What the batch create in progress in this task read: refused entries, listed ids."""
-
-    refused: list[RefusedJob] = field(factory=list)
-    raw: list[dict[str, Any]] = field(factory=list)
-    listed: list[str] = field(factory=list)
-
-
-_NOTES: ContextVar[_CreateNotes | None] = ContextVar("akool_create_notes", default=None)
 
 
 class Session(AkoolLists, BaseSession):
@@ -276,81 +258,11 @@ class Session(AkoolLists, BaseSession):
 
     # -- the scheduler's view of the API
 
-    async def _create(
-        self, fam: Family, request: Any, *, max_wait: float | NotGiven | None
-    ) -> list[Job]:
-        """Create as the base does; the answer's refused entries ride on the jobs' list."""
-        if isinstance(request, VideoTranslationRequest):
-            return await self._create_translation(fam, request, max_wait=max_wait)
-        notes = _CreateNotes()
-        token = _NOTES.set(notes)
-        try:
-            jobs = await super()._create(fam, request, max_wait=max_wait)
-        except CreationUnknown as exc:
-            if exc.job_ids or not (notes.listed or notes.refused):
-                raise
-            if not notes.listed:
-                # Nothing was started: every video was refused (nothing is billed).
-                raise refusal_error(
-                    notes.refused, endpoint=exc.endpoint, body={"errorList": notes.raw}
-                ) from None
-            # The answer listed created jobs that could not be taken up: name them.
-            raise CreationUnknown(
-                endpoint=exc.endpoint,
-                request=exc.request,
-                cause=exc.cause,
-                job_ids=notes.listed,
-            ) from exc
-        finally:
-            _NOTES.reset(token)
-        if notes.refused:
-            log.warning(
-                "%s create refused %d job(s) and started %d",
-                fam.name,
-                len(notes.refused),
-                len(jobs),
-                extra={"job_ids": [j.id for j in jobs]},
-            )
-        return CreatedJobs(jobs, notes.refused)
-
-    async def _create_translation(
-        self, fam: Family, request: VideoTranslationRequest, *, max_wait: float | NotGiven | None
-    ) -> list[Job]:
-        """A translation answers per language: the failed ones are reported beside the jobs."""
-        with collect_failures(request) as pending:
-            try:
-                jobs = await super()._create(fam, request, max_wait=max_wait)
-            except CreationUnknown:
-                if pending.refused:  # every language failed: nothing was created
-                    raise pending.refused[0] from None
-                raise
-        return pending.jobs(jobs)
-
-    def _created(
-        self, fam: Family, envelope: Mapping[str, Any]
-    ) -> list[tuple[str, JobSnapshot | None]]:
-        out: list[tuple[str, JobSnapshot | None]] = []
+    def _created(self, fam: Family, envelope: Mapping[str, Any], request: Any) -> CreateAnswer:
         if fam.created_ids == "all_results":
-            objects = created_translations(envelope, f"POST {fam.create_path}")
-        else:
-            objects = _created_objects(fam, envelope.get("data"))
-        notes = _NOTES.get()
-        if fam.created_ids == "success_list" and notes is not None:
-            notes.refused.extend(refused_entries(envelope.get("data")))
-            notes.raw.extend(dict(r.raw) for r in notes.refused)
-            notes.listed.extend(obj["_id"] for obj in objects)
-        for obj in objects:
-            try:
-                snap: JobSnapshot | None = parse_snapshot(
-                    obj,
-                    status_field=fam.status_field,
-                    result_field=fam.result_field,
-                    result_is_file=fam.result_is_file,
-                )
-            except ValueError:
-                snap = None
-            out.append((obj["_id"], snap))
-        return out
+            languages = getattr(request, "languages", None)
+            return translation_answer(fam, envelope, languages or [])
+        return created_answer(fam, envelope)
 
     async def _fetch_status(
         self,
@@ -383,12 +295,7 @@ class Session(AkoolLists, BaseSession):
                 if not isinstance(item, Mapping):
                     continue
                 try:
-                    snap = parse_snapshot(
-                        item,
-                        status_field=fam.status_field,
-                        result_field=fam.result_field,
-                        result_is_file=fam.result_is_file,
-                    )
+                    snap = family_snapshot(fam, item)
                 except ValueError:
                     continue
                 if snap.id in wanted:
@@ -404,13 +311,7 @@ class Session(AkoolLists, BaseSession):
         if not isinstance(data, Mapping):
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         try:
-            snap = parse_snapshot(
-                data,
-                status_field=fam.status_field,
-                result_field=fam.result_field,
-                job_id=ids[0],
-                result_is_file=fam.result_is_file,
-            )
+            snap = family_snapshot(fam, data, ids[0])
         except ValueError as exc:
             raise InvalidResponse(str(exc), endpoint=endpoint.key) from None
         return {ids[0]: snap}
@@ -445,32 +346,3 @@ def _make_auth(api_key: str | None, client_id: str | None, client_secret: str | 
     raise ConfigurationError(
         "no credentials: pass api_key=... (or client_id/client_secret), or set AKOOL_API_KEY"
     )
-
-
-def _created_objects(fam: Family, data: Any) -> list[Mapping[str, Any]]:
-    """The job objects a create answer describes, each with a string ``_id``."""
-    if fam.created_ids == "list" and isinstance(data, list):
-        items: list[Any] = data
-    elif fam.created_ids == "success_list":
-        listed = data.get("successList") if isinstance(data, Mapping) else None
-        items = listed if isinstance(listed, list) else []
-    elif (
-        isinstance(data, Mapping)
-        and fam.created_ids == "all_results"
-        and isinstance(data.get("all_results"), list)
-    ):
-        items = data["all_results"]
-    elif isinstance(data, Mapping):
-        items = [data]
-    elif isinstance(data, list):
-        items = data
-    else:
-        return []
-    out = []
-    seen = set()
-    for item in items:
-        ident = item.get("_id") if isinstance(item, Mapping) else None
-        if isinstance(ident, str) and ident and ident not in seen:
-            seen.add(ident)
-            out.append(item)
-    return out

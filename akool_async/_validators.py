@@ -53,7 +53,8 @@ def check_http_url(name: str, value: object) -> None:
         raise ValidationError(name, "must be an http(s) URL with a host")
     # urlsplit quietly strips leading control characters and drops tabs and newlines, so a
     # URL that parses can still carry them: refuse any whitespace or unprintable character.
-    if any(c.isspace() or not c.isprintable() for c in value):
+    # (Whole-string checks: str.split and str.isspace agree on what whitespace is.)
+    if not value.isprintable() or value.split() != [value]:
         raise ValidationError(name, "must not contain whitespace or control characters")
 
 

@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, str] = {
     "b8": "benchmarks.b8_policy",
     "b9": "benchmarks.b9_fleet",
     "b10": "benchmarks.b10_scenarios",
+    "b11": "benchmarks.b11_throughput",
 }
 
 OUT_DIR = Path(__file__).resolve().parent

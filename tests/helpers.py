@@ -84,12 +84,12 @@ MINIMAL_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-def expected_result(fake: FakeAkool, job_id: str) -> str:
-    """What a completed job's ``url`` holds: the fake's result file, a moderation's text, or an
-    analysis's ``analysis_result`` as compact JSON."""
+def expected_result(fake: FakeAkool, job_id: str) -> Any:
+    """A completed job's result: the fake's result file URL, or the result itself for a family
+    whose result is not a file (a moderation's findings text, an analysis's objects)."""
     job = fake.jobs[job_id]
     if job.family == "head_swap_analysis":
-        return json.dumps(analysis_result(job), separators=(",", ":"), ensure_ascii=False)
+        return analysis_result(job)
     return verdict(job)[0] if job.family == "moderation" else fake.result_url(job_id)
 
 

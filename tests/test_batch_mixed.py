@@ -45,13 +45,14 @@ def mixed_rows() -> list[dict[str, Any]]:
     """Two Akool rows and three TopView rows (one in TopView's camelCase), interleaved."""
     return [
         {"id": "tp0", "family": "talking_photo", "photo": IMG, "audio": MP3},
-        {"id": "img0", "family": "topview_text2image", "prompt": "a red fox"},
+        {"id": "img0", "family": "topview_text2image", "prompt": "a red fox",
+         "model": "Nano Banana 2", "aspect_ratio": "1:1"},
         {"id": "tp1", "family": "talking_photo", "photo": "https://cdn.example.com/b.jpg",
          "audio": MP3},
-        {"id": "vid0", "family": "topview_text2video", "prompt": "a fox runs",
+        {"id": "vid0", "family": "topview_text2video", "prompt": "a fox runs", "model": "Standard",
          "aspectRatio": "16:9", "duration": 10},
-        {"id": "img1", "family": "topview_text2image", "prompt": "an owl",
-         "negative_prompt": "blur"},
+        {"id": "img1", "family": "topview_text2image", "prompt": "an owl", "model": "Seedream 4.0",
+         "aspect_ratio": "3:4", "resolution": "2K"},
     ]  # fmt: skip
 
 
@@ -244,9 +245,10 @@ def test_manifest_mixes_providers_with_canonical_fields() -> None:
         json.dumps(r)
         for r in [
             {"id": "a", "family": "talking_photo", "photo": IMG, "audio": MP3},
-            {"id": "b", "family": "topview_text2image", "prompt": "fox", "aspectRatio": "1:1",
-             "generatingCount": 2, "noticeUrl": "https://hooks.example.com/tv"},
-            {"id": "c", "family": "TopView-Text2Video", "prompt": "fox", "negative-prompt": "x"},
+            {"id": "b", "family": "topview_text2image", "prompt": "fox", "model": "m",
+             "aspectRatio": "1:1", "generatingCount": 2, "noticeUrl": "https://hooks.example.com/tv"},
+            {"id": "c", "family": "TopView-Text2Video", "prompt": "fox", "model": "m",
+             "board-id": "x"},
         ]
     )  # fmt: skip
     manifest = parse_manifest(text, source="m.jsonl")
@@ -258,23 +260,29 @@ def test_manifest_mixes_providers_with_canonical_fields() -> None:
     ]
     assert manifest.rows[1].fields == {
         "prompt": "fox",
+        "model": "m",
         "aspect_ratio": "1:1",
         "generating_count": 2,
         "webhook_url": "https://hooks.example.com/tv",
     }
-    assert manifest.rows[2].fields == {"prompt": "fox", "negative_prompt": "x"}
+    assert manifest.rows[2].fields == {"prompt": "fox", "model": "m", "board_id": "x"}
 
 
 def test_topview_csv_cells_are_typed() -> None:
     """CSV cells of TopView rows are converted to the types TopView's request classes take."""
     text = (
-        "id,family,prompt,duration,generatingCount,voice_speed,avatar_source_from,"
+        "id,family,prompt,model,duration,generatingCount,voice_speed,avatar_source_from,"
         "audio_source_from,ai_avatar_id,tts_text\n"
-        "v,topview_text2video,fox,10,3,,,,,\n"
-        "a,topview_video_avatar,,,,1.1,1,1,av-1,hello\n"
+        "v,topview_text2video,fox,Standard,10,3,,,,,\n"
+        "a,topview_video_avatar,,,,,1.1,1,1,av-1,hello\n"
     )
     manifest = parse_manifest(text, source="m.csv")
-    assert manifest.rows[0].fields == {"prompt": "fox", "duration": 10, "generating_count": 3}
+    assert manifest.rows[0].fields == {
+        "prompt": "fox",
+        "model": "Standard",
+        "duration": 10,
+        "generating_count": 3,
+    }
     assert manifest.rows[1].fields == {
         "voice_speed": 1.1,
         "avatar_source_from": 1,
@@ -290,9 +298,10 @@ def test_topview_rows_validated_with_line_numbers() -> None:
         "# a mixed manifest\n"
         f'{{"id": "ok", "family": "talking_photo", "photo": "{IMG}", "audio": "{MP3}"}}\n'
         '{"family": "topview_text2video", "prompt": "fox", "duration": 7}\n'
-        '{"family": "topview_text2image"}\n'
-        '{"family": "topview_text2image", "prompt": "a", "fooBar": 1}\n'
-        '{"family": "topview_text2image", "prompt": "a", "aspectRatio": "1:1", '
+        '{"family": "topview_text2image", "model": "m", "aspectRatio": "1:1"}\n'
+        '{"family": "topview_text2image", "prompt": "a", "model": "m", "aspectRatio": "1:1", '
+        '"fooBar": 1}\n'
+        '{"family": "topview_text2image", "prompt": "a", "model": "m", "aspectRatio": "1:1", '
         '"aspect_ratio": "1:1"}\n'
         '{"family": "topview_nope", "prompt": "a"}\n'
         '{"family": "topview_video_avatar", "avatar_source_from": 0, "audio_source_from": 1}\n'
@@ -459,7 +468,9 @@ async def test_cli_status_of_a_topview_task(
     cli_env.setenv("TOPVIEW_API_KEY", API_KEY)
     cli_env.setenv("TOPVIEW_UID", UID)
     async with fakes() as (akool_fake, tv_fake), topview_session(tv_fake) as tv:
-        (job,) = await tv.create("topview_text2image", {"prompt": "owl"})
+        (job,) = await tv.create(
+            "topview_text2image", {"prompt": "owl", "model": "m", "aspect_ratio": "1:1"}
+        )
         tv_fake.complete(job.id)
         base = ["--topview-base-url", tv_fake.base_url]
         assert await run_main("status", job.id, "--family", "topview_text2image", *base) == 0

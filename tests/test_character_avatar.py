@@ -132,13 +132,15 @@ async def test_avatar_upload_waits_until_ready() -> None:
 
 
 async def test_avatar_upload_job_polls_detail_to_completion() -> None:
-    """An avatar job is polled at avatar/detail?id= and completes with the preview URL."""
+    """An avatar job is polled at avatar/detail?id= and completes with the preview link as its
+    result (not a file: no URL to download)."""
     async with pair() as (fake, session):
         job = await session.avatar_upload.create(
             url=MP4, avatar_id="stream1", name="S", avatar_type="streaming", url_from=1
         )
         result = await job
-    assert job.status is JobStatus.COMPLETED and result.url == fake.result_url(job.id)
+    assert job.status is JobStatus.COMPLETED and result.text == fake.result_url(job.id)
+    assert not result.is_file and result.url == ""
     assert fake.stats.requests["GET /api/open/v3/avatar/detail"] >= 1
     assert fake.stats.create_bodies[0]["type"] == 2
     assert FAMILIES["avatar_upload"].result_is_file is False

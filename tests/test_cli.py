@@ -39,6 +39,7 @@ from akool_async.cli import (
 )
 from akool_async.cli._display import RichDisplay
 from akool_async.cli._report import print_summary
+from akool_async.testing._akool.moderation import FLAGGED_WORD
 
 from .helpers import (
     API_KEY,
@@ -527,3 +528,31 @@ def test_rich_display_prints_ids_literally() -> None:
         display.message("hello [b]")
     text = buffer.getvalue()
     assert "[bold]x (tts): [red]boom?[2J" in text and "hello [b]" in text
+
+
+@pytest.mark.anyio
+async def test_batch_counts_moderation_rows_done_with_their_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moderation rows (no result file): exit 0, counted done, each row's verdict in the
+    report's ``results``, no URL, no file, nothing downloaded."""
+    monkeypatch.setenv("AKOOL_API_KEY", API_KEY)
+    manifest = tmp_path / "m.csv"
+    flagged = f"https://cdn.example.com/{FLAGGED_WORD}.jpg"
+    with manifest.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "family", "content", "type"])
+        writer.writerows([["clean", "moderation", IMG, 1], ["flagged", "moderation", flagged, 1]])
+    out = tmp_path / "out"
+    async with fake_server() as fake:
+        code = await run_main(
+            "batch", str(manifest), "--out", str(out), "--base-url", fake.base_url,
+            "--clock-speed", str(SPEED),
+        )  # fmt: skip
+        assert not fake.stats.downloads
+    report = read_report(out)
+    assert code == EXIT_OK and report["counts"]["done"] == 2 and report["counts"]["failed"] == 0
+    rows = {r["id"]: r for r in report["rows"]}
+    assert rows["flagged"]["urls"] == [] and rows["flagged"]["files"] == []
+    assert "Non-Compliant" in rows["flagged"]["results"][0]
+    assert "Result: Compliant" in rows["clean"]["results"][0]

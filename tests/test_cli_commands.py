@@ -14,6 +14,7 @@ from akool_async import FAMILIES
 from akool_async.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, build_parser, main
 from akool_async.cli._families import command_name
 from akool_async.testing import FakeAkool
+from akool_async.testing._akool.moderation import FLAGGED_WORD
 
 from .helpers import API_KEY, IMG, IMG2, MP3, SPEED, fake_server, fast_config, session_for
 
@@ -142,3 +143,22 @@ async def test_voices_avatars_models_json(capsys: pytest.CaptureFixture[str]) ->
             assert all("raw" not in item for item in items)
         assert await run_main("voices", *base) == EXIT_OK
         assert capsys.readouterr().out.strip()
+
+
+async def test_moderation_command_prints_its_result_and_saves_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``moderation ... --out DIR --json``: exit 0, the findings in the JSON, nothing written
+    into DIR and no file fetched (the result is not a file)."""
+    out = tmp_path / "out"
+    flagged = f"https://cdn.example.com/{FLAGGED_WORD}.jpg"
+    async with fake_server() as fake:
+        code = await run_main(
+            "moderation", "--content", flagged, "--content-type", "1", "--out", str(out),
+            "--json", *conn(fake),
+        )  # fmt: skip
+        assert not fake.stats.downloads
+    (line,) = json.loads(capsys.readouterr().out)["jobs"]
+    assert code == EXIT_OK and line["state"] == "completed" and "file" not in line
+    assert line["result_url"] is None and "Non-Compliant" in line["result"]
+    assert [p async for p in anyio.Path(out).iterdir()] == []

@@ -57,7 +57,10 @@ async def test_new_family_creates_and_completes(family: str) -> None:
         job = await CREATES[family](session)
         result = await job
     assert job.family == family and fake.jobs[job.id].family == family
-    assert result.snapshot.status is JobStatus.COMPLETED and result.url
+    assert result.snapshot.status is JobStatus.COMPLETED
+    assert (result.url if result.is_file else result.text) and result.is_file == (
+        family != "moderation"
+    )
     assert fake.stats.creates_by_family[family] == 1
 
 

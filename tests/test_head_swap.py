@@ -301,16 +301,17 @@ async def test_batch_row_creates_the_task_and_downloads_its_video(tmp_path: Path
     assert file.sha256 == hashlib.sha256(expected).hexdigest()
 
 
-def test_data_result_is_carried_as_json_text_only_where_not_a_file() -> None:
-    """An object in the result field is the result (compact JSON) for a data family, and a
-    missing result for a file family."""
+def test_data_result_is_carried_as_data_only_where_not_a_file() -> None:
+    """An object in the result field is the result itself (``result_value``, no URL) for a data
+    family, and a missing result for a file family."""
     raw = {"_id": "a", "status": 3, "analysis_result": {"media": [{"obj_id": 0}]}}
     as_data = parse_snapshot(
         raw, status_field="status", result_field="analysis_result", result_is_file=False
     )
     as_file = parse_snapshot(raw, status_field="status", result_field="analysis_result")
     assert as_data.status is JobStatus.COMPLETED
-    assert as_data.result_url == '{"media":[{"obj_id":0}]}'
+    assert as_data.result_url is None
+    assert as_data.result_value == {"media": [{"obj_id": 0}]}
     assert as_file.status is JobStatus.FAILED and as_file.missing_result == "analysis_result"
 
 

@@ -319,6 +319,53 @@ def test_begin_create_only_once(journal: Journal) -> None:
         journal.begin_create("missing")
 
 
+def test_begin_creates_is_one_commit_and_each_row_answers_alone(journal: Journal) -> None:
+    """begin_creates records every PENDING row's intent in one commit; a row it cannot begin
+    gets its own error and is left as it was, the others are begun."""
+    journal.add_rows([("r3", "lipsync", REQ)])
+    journal.begin_create("r2")
+    before = journal.commits
+    out = journal.begin_creates(["r1", "r2", "missing", "r3"])
+    assert journal.commits == before + 1
+    assert out[0] == 1 and out[3] == 1
+    assert isinstance(out[1], StateError) and isinstance(out[2], UnknownRow)
+    assert [_state(journal, r) for r in ("r1", "r2", "r3")] == [S.CREATING] * 3
+    assert journal.row("r2").attempts == 1  # type: ignore[union-attr]
+
+
+def test_grouped_calls_fail_alone_and_commit_together(journal: Journal) -> None:
+    """In grouped(), a call that raises leaves nothing written (its savepoint is undone) and
+    takes its exception's place; the other calls' writes are committed once, in order."""
+    journal.begin_create("r1")
+
+    def half_then_fail() -> None:
+        journal.record_created("r1", ["job-1"])
+        raise RuntimeError("after writing")
+
+    before = journal.commits
+    out = journal.grouped(
+        [
+            half_then_fail,
+            lambda: journal.begin_create("r2"),
+            lambda: journal.record_unknown("r2", "lost"),
+            lambda: journal.record_created("r2", ["job-2"]),  # UNKNOWN accepts a late answer
+            lambda: journal.record_status("job-1", S.QUEUEING),
+        ]
+    )
+    assert journal.commits == before + 1
+    assert isinstance(out[0], RuntimeError) and out[1:4] == [1, None, None]
+    assert isinstance(out[4], UnknownRow)  # job-1 was never journaled: its write was undone
+    assert _state(journal, "r1") is S.CREATING
+    assert journal.row("r2").job_ids == ("job-2",)  # type: ignore[union-attr]
+
+
+def test_grouped_writes_are_durable_for_another_connection(journal: Journal) -> None:
+    """Once grouped() returns, another connection reads every write of the group."""
+    journal.grouped([lambda: journal.begin_create("r1"), lambda: journal.begin_create("r2")])
+    with Journal.open(journal.path) as other:
+        assert [_state(other, r) for r in ("r1", "r2")] == [S.CREATING, S.CREATING]
+
+
 def test_refused_goes_back_to_pending(journal: Journal) -> None:
     """A clear refusal returns the row to PENDING with its reason; a permanent one fails it."""
     journal.begin_create("r1")

@@ -41,8 +41,10 @@ from .test_journal import (  # noqa: F401
     test_add_rows_conflict_names_row_and_writes_nothing,
     test_add_rows_idempotent,
     test_begin_create_only_once,
+    test_begin_creates_is_one_commit_and_each_row_answers_alone,
     test_credentials_refused,
     test_failed_job_fails_row_once_siblings_finish,
+    test_grouped_calls_fail_alone_and_commit_together,
     test_invalid_rows,
     test_job_id_belongs_to_one_row,
     test_lost_answer_found_later,
@@ -451,3 +453,16 @@ def test_postgres_and_sqlite_agree_on_any_operation_sequence(
         lite.close()
         post.close()
         _sql(postgres_url, "public", f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_begin_creates_counts_the_fleets_slots_row_by_row(journal: PostgresJournal) -> None:
+    """A bound worker's grouped intents count the fleet's jobs row by row: with max_running 2,
+    two of three rows are begun in the group and the third gets NoFreeSlot, left PENDING."""
+    from akool_async._batch.journal.postgres import NoFreeSlot
+
+    journal.add_rows([("r3", "lipsync", REQ)])
+    journal.bind_worker(journal.register_worker(), max_running=2)
+    out = journal.begin_creates(["r1", "r2", "r3"])
+    assert out[:2] == [1, 1]
+    assert isinstance(out[2], NoFreeSlot)
+    assert [_state(journal, r) for r in ("r1", "r2", "r3")] == [S.CREATING, S.CREATING, S.PENDING]

@@ -106,8 +106,12 @@ async def _product_v2(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
     return {"replace_product_task_image_id": "img-1", "tts_text": "hello"}
 
 
-async def _prompt(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
-    return {"prompt": "a red fox"}
+async def _text2image(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
+    return {"model": "Nano Banana 2", "prompt": "a red fox", "aspect_ratio": "1:1"}
+
+
+async def _text2video(tv: TopViewSession, fake: FakeTopView) -> dict[str, Any]:
+    return {"model": "Standard", "prompt": "a red fox"}
 
 
 #: Minimal fields of every TopView family (built against the fake: uploads, a replace key).
@@ -117,8 +121,8 @@ TV_FIELDS: dict[str, Fields] = {
     "topview_product_image2video": _replace_key,
     "topview_product_image2video_v2": _product_v2,
     "topview_product_replace": _product_replace,
-    "topview_text2image": _prompt,
-    "topview_text2video": _prompt,
+    "topview_text2image": _text2image,
+    "topview_text2video": _text2video,
     "topview_video_avatar": _video_avatar,
 }
 
@@ -161,7 +165,8 @@ async def test_topview_image2video_reads_origin_video_file_path() -> None:
         FakeTopView(_tv_config(), clock=clock, uid="uid") as fake,
         TopViewSession("test-api-key", "uid", base_url=fake.base_url, clock=clock, seed=3) as tv,
     ):
-        job = await tv.common.image2video(image_file_id=_image(fake), generating_count=2)
+        with pytest.warns(DeprecationWarning):
+            job = await tv.common.image2video(image_file_id=_image(fake), generating_count=2)
         typed = await tv.result(job)
     assert isinstance(typed, MediaTaskResult)
     assert [m.url for m in typed.media] == [fake.result_url(job.id, i) for i in range(2)]

@@ -246,9 +246,9 @@ def test_bad_session_max_wait_is_a_validation_error(bad: Any) -> None:
 class _BrokenAdopt(Session):
     """A session whose own code fails after Akool answered a create."""
 
-    def _created(self, fam: Any, envelope: Any) -> Any:
-        created = super()._created(fam, envelope)
-        self.answered = [job_id for job_id, _ in created]
+    def _created(self, fam: Any, envelope: Any, request: Any) -> Any:
+        created = super()._created(fam, envelope, request)
+        self.answered = created.job_ids
         raise RuntimeError("bug while reading the answer")
 
 

@@ -50,11 +50,14 @@ pytestmark = pytest.mark.anyio
 
 
 def assert_completed(fake: FakeAkool, job: Job, result: JobResult, family: str) -> None:
-    """A completed job's result names the job, its family and the fake's result file."""
+    """A completed job's result names the job, its family and the fake's result file (or, for
+    a family whose result is not a file, holds the result itself and no URL)."""
     assert isinstance(result, JobResult)
     assert result.id == job.id
     assert result.family == family
-    assert result.url == expected_result(fake, job.id)
+    assert result.is_file is FAMILIES[family].result_is_file
+    assert (result.url if result.is_file else result.data) == expected_result(fake, job.id)
+    assert bool(result.url) is result.is_file
     assert result.snapshot.status is JobStatus.COMPLETED
     assert job.done() and job.status is JobStatus.COMPLETED
     assert job.result() is result
@@ -349,7 +352,7 @@ async def test_status_once_for_every_family(family: str) -> None:
         snap = await session.status(job.id, family=family)
     assert snap.id == job.id
     assert snap.status is JobStatus.COMPLETED
-    assert snap.result_url == expected_result(fake, job.id)
+    assert (snap.result_url or snap.result_value) == expected_result(fake, job.id)
     assert snap.raw["_id"] == job.id
 
 

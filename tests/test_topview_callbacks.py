@@ -107,7 +107,10 @@ async def test_callbacks_finish_jobs_and_get_the_expected_answer(
         session(fake, clock, webhook_url=url) as tv,
     ):
         rec.session = tv
-        jobs = [await tv.common.text2image(prompt=f"cat {i}") for i in range(3)]
+        jobs = [
+            await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt=f"cat {i}")
+            for i in range(3)
+        ]
         with anyio.fail_after(5):
             results = await tv.gather(jobs)
     assert [r.url for r in results] == [fake.result_url(j.id) for j in jobs]
@@ -131,7 +134,7 @@ async def test_repeated_callbacks_reach_the_scheduler_once(
         session(fake, clock) as tv,
     ):
         rec.session = tv
-        job = await tv.common.text2video(prompt="dup", webhook_url=url)
+        job = await tv.common.text2video(model="Standard", prompt="dup", webhook_url=url)
         with anyio.fail_after(5):
             await job
     assert fake.counters.callbacks_sent == 2 and len(rec.seen) == 1
@@ -164,8 +167,10 @@ async def test_session_receiver_app_notifies_the_session(clock: ScaledClock) -> 
         runner, base = await serve(topview_callback_app(tv))
         try:
             async with tv:
-                job = await tv.common.image2video(
-                    image_file_id=fake.upload_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "png"),
+                job = await tv.common.image2video_v2(
+                    first_frame_file_id=fake.upload_bytes(
+                        b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "png"
+                    ),
                     webhook_url=base + DEFAULT_CALLBACK_PATH,
                 )
                 with anyio.fail_after(5):
@@ -209,15 +214,20 @@ async def test_unregistered_notice_url_is_refused_by_topview(clock: ScaledClock)
             fake.base_url, headers={"Authorization": f"Bearer {KEY}", "Topview-Uid": UID}
         ) as http,
     ):
-        body = {"prompt": "x", "noticeUrl": "https://hooks.example/tv"}
-        async with http.post("/v1/common_task/text2image/submit", json=body) as r:
+        body = {
+            "model": "Nano Banana 2",
+            "prompt": "x",
+            "aspectRatio": "1:1",
+            "noticeUrl": "https://hooks.example/tv",
+        }
+        async with http.post("/v1/common_task/text2image/task/submit", json=body) as r:
             answer = await r.json()
         assert answer["code"] == "4000"
         async with http.post(
             "/notice/notice_url/check", json={"noticeUrl": body["noticeUrl"]}
         ) as r:
             assert (await r.json())["code"] == "200"
-        async with http.post("/v1/common_task/text2image/submit", json=body) as r:
+        async with http.post("/v1/common_task/text2image/task/submit", json=body) as r:
             answer = await r.json()
         assert answer["code"] == "200" and answer["result"]["taskId"] in fake.jobs
 

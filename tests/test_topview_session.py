@@ -117,9 +117,12 @@ async def test_video_avatar_end_to_end(tv: TopViewSession, fake: FakeTopView) ->
 async def test_common_image2video_end_to_end(
     tv: TopViewSession, fake: FakeTopView, count: int
 ) -> None:
-    """Image to video yields generating_count typed videos."""
+    """Image to video v1 (deprecated, with a warning) yields generating_count typed videos."""
     image = await tv.upload(sample_media("jpg"), format="jpg")
-    job = await tv.common.image2video(image_file_id=image, prompt="spin", generating_count=count)
+    with pytest.warns(DeprecationWarning, match="image2video_v2"):
+        job = await tv.common.image2video(
+            image_file_id=image, prompt="spin", generating_count=count
+        )
     typed = await tv.result(job)
     assert isinstance(typed, MediaTaskResult) and typed.kind == "video"
     assert [m.url for m in typed.media] == [fake.result_url(job.id, i) for i in range(count)]
@@ -129,8 +132,12 @@ async def test_common_text2video_and_text2image_end_to_end(
     tv: TopViewSession, fake: FakeTopView
 ) -> None:
     """Text to video and text to image complete with typed results."""
-    video = await tv.common.text2video(prompt="a cat surfing", aspect_ratio="9:16")
-    image = await tv.common.text2image(prompt="a cat", generating_count=2)
+    video = await tv.common.text2video(
+        model="Standard", prompt="a cat surfing", aspect_ratio="9:16"
+    )
+    image = await tv.common.text2image(
+        model="Nano Banana 2", aspect_ratio="1:1", prompt="a cat", generating_count=2
+    )
     video_result, image_result = await tv.gather([video, image])
     assert video_result.url == fake.result_url(video.id)
     typed = await tv.result(image)
@@ -140,11 +147,12 @@ async def test_common_text2video_and_text2image_end_to_end(
 
 async def test_generic_create_takes_camel_case_rows(tv: TopViewSession, fake: FakeTopView) -> None:
     """``create(family, fields)`` accepts a manifest row in TopView's own spelling."""
-    jobs = await tv.create("topview_text2image", {"prompt": "a dog", "generatingCount": 2})
+    row = {"prompt": "a dog", "model": "Nano Banana 2", "aspectRatio": "1:1"}
+    jobs = await tv.create("topview_text2image", {**row, "generateCount": 2})
     assert len(jobs) == 1
     assert (await jobs[0]).url == fake.result_url(jobs[0].id)
     with pytest.raises(ValidationError):
-        await tv.create("topview_text2image", {"prompt": "a dog", "generatingCount": 9})
+        await tv.create("topview_text2image", {**row, "generateCount": 9})
     with pytest.raises(ValidationError):
         await tv.create("talking_photo", {"prompt": "x"})
     assert fake.stats.creates == 1
@@ -153,14 +161,14 @@ async def test_generic_create_takes_camel_case_rows(tv: TopViewSession, fake: Fa
 async def test_headers_are_bearer_and_uid(fake: FakeTopView, clock: ScaledClock) -> None:
     """Requests carry Bearer auth and Topview-Uid; a wrong key or uid is an auth error."""
     async with session_for(fake, clock) as tv:
-        await tv.common.text2image(prompt="ok")
+        await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="ok")
     assert fake.stats.auth_headers_seen["bearer"] >= 1
     async with TopViewSession("wrong", UID, base_url=fake.base_url, clock=clock) as bad:
         with pytest.raises(AuthenticationError):
-            await bad.common.text2image(prompt="x")
+            await bad.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="x")
     async with TopViewSession(KEY, "other-uid", base_url=fake.base_url, clock=clock) as bad:
         with pytest.raises(AuthenticationError):
-            await bad.common.text2image(prompt="x")
+            await bad.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="x")
     assert "test-api-key" not in repr(bad)
 
 
@@ -170,13 +178,13 @@ async def test_refused_submits_are_retried(
 ) -> None:
     """4007 and 5003 refuse the submit: it is sent again after a backoff and then succeeds."""
     fake.faults.add(f"code_{code}", count=2, endpoint="/submit")
-    job = await tv.common.text2image(prompt="retry me")
+    job = await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="retry me")
     await job
     assert fake.counters.submits_refused[code] == 2
     assert fake.stats.creates == 1
     fake.faults.add(f"code_{code}", count=50, endpoint="/submit")
     with pytest.raises(cls):
-        await tv.common.text2image(prompt="never")
+        await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="never")
     assert fake.stats.creates == 1
 
 
@@ -199,7 +207,7 @@ async def test_other_codes_are_typed_and_not_retried(
     """Every other code raises its typed error after exactly one submit."""
     fake.faults.add(f"code_{code}", count=5, endpoint="/submit")
     with pytest.raises(cls) as info:
-        await tv.common.text2video(prompt="no")
+        await tv.common.text2video(model="Standard", prompt="no")
     assert info.value.code == code and info.value.message
     assert fake.counters.submits_refused[code] == 1
 
@@ -212,7 +220,7 @@ async def test_unknown_replace_key_is_not_found(tv: TopViewSession, fake: FakeTo
 
 async def test_failed_task_raises_job_failed(tv: TopViewSession, fake: FakeTopView) -> None:
     """A task that ends in ``fail`` raises JobFailed carrying errorMsg."""
-    job = await tv.common.text2video(prompt="doomed")
+    job = await tv.common.text2video(model="Standard", prompt="doomed")
     fake.fail(job.id, "prompt rejected")
     with pytest.raises(JobFailed) as info:
         await job
@@ -225,10 +233,10 @@ async def test_transient_query_errors_do_not_fail_jobs(
     tv: TopViewSession, fake: FakeTopView
 ) -> None:
     """5xxx codes, 502s and truncated answers on queries are polled through."""
-    fake.faults.add("code_5000", count=1, endpoint="/result")
-    fake.faults.add("http_502", count=1, endpoint="/result")
-    fake.faults.add("truncated_json", count=1, endpoint="/result")
-    job = await tv.common.text2image(prompt="patience")
+    fake.faults.add("code_5000", count=1, endpoint="/query")
+    fake.faults.add("http_502", count=1, endpoint="/query")
+    fake.faults.add("truncated_json", count=1, endpoint="/query")
+    job = await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="patience")
     assert (await job).url == fake.result_url(job.id)
     assert fake.stats.faults_injected["code_5000"] == 1
 
@@ -237,7 +245,7 @@ async def test_lost_submit_is_never_resent(tv: TopViewSession, fake: FakeTopView
     """A submit whose answer is lost raises CreationUnknown and is not sent twice."""
     fake.faults.add("lost_create", endpoint="/submit")
     with pytest.raises(CreationUnknown):
-        await tv.common.text2image(prompt="once")
+        await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="once")
     assert fake.stats.creates == 1
 
 
@@ -248,12 +256,12 @@ async def test_query_path_falls_back_to_the_other_spelling(clock: ScaledClock, s
         FakeTopView(fast_config(), clock=clock, uid=UID, query_style=style) as fake,  # type: ignore[arg-type]
         session_for(fake, clock) as tv,
     ):
-        a = await tv.common.text2image(prompt="one")
+        a = await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="one")
         b = await tv.video_avatar.create(
             avatar_source_from=1, audio_source_from=1, ai_avatar_id="pub", tts_text="hi"
         )
         await tv.gather([a, b])
-        second = await tv.common.text2image(prompt="two")
+        second = await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="two")
         await second
     served = {k for k in fake.stats.requests if k.startswith("GET") and "task" in k}
     assert served and all(k.endswith(f"/{style}") for k in served)
@@ -262,7 +270,7 @@ async def test_query_path_falls_back_to_the_other_spelling(clock: ScaledClock, s
 async def test_tokens_resume_in_a_new_session(fake: FakeTopView, clock: ScaledClock) -> None:
     """A TopView job token resumes in another TopView session, not in an Akool one."""
     async with session_for(fake, clock) as tv:
-        job = await tv.common.text2video(prompt="later")
+        job = await tv.common.text2video(model="Standard", prompt="later")
         token = job.token()
     assert '"provider":"topview"' in token
     async with session_for(fake, clock) as tv2:
@@ -275,7 +283,7 @@ async def test_tokens_resume_in_a_new_session(fake: FakeTopView, clock: ScaledCl
 
 async def test_status_reads_once(tv: TopViewSession, fake: FakeTopView) -> None:
     """``status`` reads a task once, mapping its word onto JobStatus."""
-    job = await tv.common.text2image(prompt="peek")
+    job = await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="peek")
     fake.set_status(job.id, 2)
     snap = await tv.status(job.id, family="topview_text2image")
     assert snap.status is JobStatus.PROCESSING
@@ -296,12 +304,19 @@ async def test_mixed_akool_and_topview_rows(clock: ScaledClock, tmp_path: Path) 
             "talking_photo_url": "https://cdn.example/a.jpg",
             "audio_url": "https://cdn.example/a.mp3",
         },
-        {"id": "tv-image", "family": "topview_text2image", "prompt": "a fox"},
+        {
+            "id": "tv-image",
+            "family": "topview_text2image",
+            "prompt": "a fox",
+            "model": "Nano Banana 2",
+            "aspectRatio": "1:1",
+        },
         {"id": "image", "family": "image", "prompt": "a fox"},
         {
             "id": "tv-video",
             "family": "topview_text2video",
             "prompt": "a fox running",
+            "model": "Standard",
             "duration": 10,
         },
     ]
@@ -344,7 +359,7 @@ async def test_topview_routes_embed_in_the_fake_akool_app(clock: ScaledClock) ->
             TopViewSession(KEY, UID, base_url=base, clock=clock) as tv,
         ):
             a = (await akool.create("image", {"prompt": "owl"}))[0]
-            b = await tv.common.text2image(prompt="owl")
+            b = await tv.common.text2image(model="Nano Banana 2", aspect_ratio="1:1", prompt="owl")
             ra, rb = await a, await b
     finally:
         await runner.cleanup()

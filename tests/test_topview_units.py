@@ -37,6 +37,7 @@ from akool_async.topview import (
     ServerBusy,
     TaskInProgress,
     TextToImageRequest,
+    TextToVideoRequest,
     TopViewAuth,
     TopViewServerError,
     UploadedFile,
@@ -163,7 +164,7 @@ def test_media_result_lists_every_generated_file() -> None:
 
 
 def test_body_is_camel_case_with_notice_url() -> None:
-    """Bodies use TopView's camelCase names, noticeUrl, and uploads' fileIds."""
+    """Bodies use TopView's JSON names (``image2VideoPrompt``), noticeUrl, and uploads' fileIds."""
     req = ProductImageToVideoRequest(
         product_replace_result_key="k",
         tts_text="hello",
@@ -174,7 +175,7 @@ def test_body_is_camel_case_with_notice_url() -> None:
     assert request_body(req) == {
         "productReplaceResultKey": "k",
         "mode": "lite",
-        "image2videoPrompt": "wave",
+        "image2VideoPrompt": "wave",
         "ttsText": "hello",
         "voiceSpeed": 1.1,
         "noticeUrl": "https://hooks.example/tv",
@@ -233,7 +234,27 @@ def test_request_rules_name_the_field() -> None:
         ),
         (ImageToVideoRequest, {"image_file_id": "i", "duration": 7}, "duration"),
         (ImageToVideoRequest, {"image_file_id": "i", "generating_count": 5}, "generating_count"),
-        (TextToImageRequest, {"prompt": "  "}, "prompt"),
+        (TextToImageRequest, {"prompt": "  ", "model": "m", "aspect_ratio": "1:1"}, "prompt"),
+        (TextToImageRequest, {"prompt": "p", "model": "m", "aspect_ratio": "wide"}, "aspect_ratio"),
+        (
+            TextToImageRequest,
+            {"prompt": "p", "model": "m", "aspect_ratio": "1:1", "resolution": "8K"},
+            "resolution",
+        ),
+        (TextToVideoRequest, {"prompt": "p", "model": "m", "resolution": "1080"}, "resolution"),
+        (TextToVideoRequest, {"prompt": "p", "model": "m", "duration": 17}, "duration"),
+        (TextToVideoRequest, {"prompt": "p", "model": " "}, "model"),
+        (
+            VideoAvatarRequest,
+            {"avatar_source_from": 3, "audio_source_from": 1, "tts_text": "t", "voiceover_id": "v"},
+            "image_file_id",
+        ),
+        (
+            VideoAvatarRequest,
+            {"avatar_source_from": 1, "audio_source_from": 1, "ai_avatar_id": "a", "tts_text": "t"}
+            | {"mode": 3},
+            "mode",
+        ),
         (ImageToVideoRequest, {"image_file_id": UploadedFile("v", "mp4", 9)}, "image_file_id"),
     ]
     for cls, fields, name in cases:
@@ -244,11 +265,13 @@ def test_request_rules_name_the_field() -> None:
 
 def test_build_request_takes_snake_or_camel_names() -> None:
     """Manifest rows may use snake_case or camelCase; unknown and missing fields are named."""
-    a = build_request(TextToImageRequest, {"prompt": "cat", "generatingCount": 2})
-    b = build_request(TextToImageRequest, {"prompt": "cat", "generating_count": 2})
-    assert a == b
+    row = {"prompt": "cat", "model": "Nano Banana 2", "aspectRatio": "1:1"}
+    a = build_request(TextToImageRequest, {**row, "generateCount": 2})
+    b = build_request(TextToImageRequest, {**row, "generating_count": 2})
+    c = build_request(TextToImageRequest, {**row, "generatingCount": 2})
+    assert a == b == c
     with pytest.raises(ValidationError) as info:
-        build_request(TextToImageRequest, {"prompt": "cat", "colour": "red"})
+        build_request(TextToImageRequest, {**row, "colour": "red"})
     assert info.value.field == "colour"
     with pytest.raises(ValidationError) as info:
         build_request(TextToImageRequest, {})

@@ -6,9 +6,8 @@ in the family's status field, and the result URL in its result field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from attrs import field, frozen
 
@@ -22,7 +21,9 @@ __all__ = [
     "Credit",
     "Language",
     "akool_family",
+    "family_snapshot",
     "parse_snapshot",
+    "snapshot_of",
 ]
 
 VIDEO_STATUS = StatusEndpoint("/api/open/v3/content/video/infobymodelid", id_param="video_model_id")
@@ -88,6 +89,10 @@ class Credit:
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
 
 
+#: What a completed answer's result field holds when it holds no result.
+_NO_VALUE: Final[tuple[Any, ...]] = (None, "", [], {})
+
+
 def parse_snapshot(
     data: Mapping[str, Any],
     *,
@@ -99,9 +104,9 @@ def parse_snapshot(
     """Build a snapshot from one status object.
 
     A completed object without a URL in ``result_field`` reads as failed
-    (:func:`~akool_async._jobmodels.result_missing`): waiting would not bring the URL. Where the
-    result is not a file (``result_is_file=False``), the field holds the answer itself: a text,
-    or an object or list, which the result carries as compact JSON text.
+    (:func:`~akool_async._jobmodels.result_missing`): waiting would not bring the URL. Where
+    the result is not a file (``result_is_file`` False), ``result_field`` holds the result
+    itself (text or data), kept as the snapshot's ``result_value``.
 
     Raises:
         ValueError: when the object has no usable id or its status is not 1-4.
@@ -114,11 +119,14 @@ def parse_snapshot(
         raise ValueError(f"{status_field} is {data.get(status_field)!r}, expected 1-4")
     status = JobStatus(raw_status)
     url = data.get(result_field)
+    value = None
+    if not result_is_file:  # the field holds the result itself, not a file's URL
+        if status is JobStatus.COMPLETED and url not in _NO_VALUE:
+            value = url
+        url = None
     result_url = url if isinstance(url, str) and url else None
-    if not result_is_file and isinstance(url, Mapping | list) and url:
-        result_url = json.dumps(url, separators=(",", ":"), ensure_ascii=False)
     media = data.get("video_lock_duration")
-    if status is JobStatus.COMPLETED and result_url is None:
+    if status is JobStatus.COMPLETED and result_url is None and value is None:
         return result_missing(ident, data, result_field, media_duration=positive_seconds(media))
     reason = next(
         (data[k] for k in _REASON_FIELDS if isinstance(data.get(k), str) and data[k]), None
@@ -127,9 +135,33 @@ def parse_snapshot(
         id=ident,
         status=status,
         result_url=result_url,
+        result_value=value,
         progress=int_or_none(data.get("progress")),
         error_code=int_or_none(data.get("error_code")),
         error_reason=reason if isinstance(reason, str) and reason else None,
         media_duration=positive_seconds(media),
         raw=data,
     )
+
+
+def family_snapshot(fam: Family, data: Mapping[str, Any], job_id: str | None = None) -> JobSnapshot:
+    """:func:`parse_snapshot` of one status object of ``fam`` (its status and result fields).
+
+    Raises:
+        ValueError: as :func:`parse_snapshot`.
+    """
+    return parse_snapshot(
+        data,
+        status_field=fam.status_field,
+        result_field=fam.result_field,
+        job_id=job_id,
+        result_is_file=fam.result_is_file,
+    )
+
+
+def snapshot_of(fam: Family, obj: Mapping[str, Any]) -> JobSnapshot | None:
+    """The first snapshot a create answer's job object gives, or None if it has no status."""
+    try:
+        return family_snapshot(fam, obj)
+    except ValueError:
+        return None

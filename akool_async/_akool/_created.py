@@ -1,23 +1,35 @@
-"""What a multi-job create answered: the jobs it started and the videos it refused.
+"""What an Akool create answered: the jobs it started and the videos it refused.
 
-Akool's batch creates (text to video, batch image to video) answer ``data.successList`` (one
-created, billed job each) beside ``data.errorList`` (videos it refused). The refused ones are
-reported to the caller as :class:`RefusedJob` records on :class:`CreatedJobs`; nothing about
-them may make the created jobs get lost.
+Most creates answer one job as ``data`` (or a list of them). Akool's batch creates (text to
+video, batch image to video) answer ``data.successList`` (one created, billed job each) beside
+``data.errorList`` (videos it refused): the refused ones are reported to the caller as
+:class:`RefusedJob` records on :class:`CreatedJobs`; nothing about them may make the created
+jobs get lost. (Video translation's ``all_results`` is read in its own module.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import field, frozen
 
+from .._created_jobs import CreateAnswer, CreatedJobs
 from .._errors import APIError, error_for_code
+from .._family import Family
 from .._job import Job
 from .._jobmodels import int_or_none
+from ._common import snapshot_of
 
-__all__ = ["CreatedJobs", "RefusedJob", "created_jobs", "refusal_error", "refused_entries"]
+__all__ = [
+    "CreatedJobs",
+    "RefusedJob",
+    "created_answer",
+    "created_jobs",
+    "created_objects",
+    "refusal_error",
+    "refused_entries",
+]
 
 
 @frozen(slots=True)
@@ -29,21 +41,7 @@ class RefusedJob:
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
 
 
-class CreatedJobs(list[Job]):
-    """The jobs one create started (a list), and in :attr:`failed` the ones it refused."""
-
-    __slots__ = ("failed",)
-
-    def __init__(self, jobs: Iterable[Job] = (), failed: Iterable[RefusedJob] = ()) -> None:
-        super().__init__(jobs)
-        #: The refused entries of the answer, in its order (empty when every job was created).
-        self.failed: tuple[RefusedJob, ...] = tuple(failed)
-
-    def __repr__(self) -> str:
-        return f"CreatedJobs({list.__repr__(self)}, failed={self.failed!r})"
-
-
-def created_jobs(jobs: list[Job]) -> CreatedJobs:
+def created_jobs(jobs: list[Job]) -> CreatedJobs[RefusedJob]:
     """``jobs`` as :class:`CreatedJobs` (as they are when the session built them)."""
     return jobs if isinstance(jobs, CreatedJobs) else CreatedJobs(jobs)
 
@@ -76,3 +74,46 @@ def refusal_error(refused: list[RefusedJob], *, endpoint: str, body: Mapping[str
     return cls(
         code, f"every job was refused: {first.message}{others}", endpoint=endpoint, body=body
     )
+
+
+def created_objects(fam: Family, data: Any) -> list[Mapping[str, Any]]:
+    """The job objects a create answer's ``data`` describes, each with a string ``_id`` (the
+    first of each id)."""
+    if fam.created_ids == "list" and isinstance(data, list):
+        items: list[Any] = data
+    elif fam.created_ids == "success_list":
+        listed = data.get("successList") if isinstance(data, Mapping) else None
+        items = listed if isinstance(listed, list) else []
+    elif isinstance(data, Mapping):
+        items = [data]
+    elif isinstance(data, list):
+        items = data
+    else:
+        return []
+    out = []
+    seen = set()
+    for item in items:
+        ident = item.get("_id") if isinstance(item, Mapping) else None
+        if isinstance(ident, str) and ident and ident not in seen:
+            seen.add(ident)
+            out.append(item)
+    return out
+
+
+def created_answer(fam: Family, envelope: Mapping[str, Any]) -> CreateAnswer:
+    """A create answer of ``fam`` (one job, a list, or ``successList``/``errorList``) read.
+
+    With ``errorList`` entries and no created job, its ``refusal`` is the error of the first
+    refused video (nothing was started, nothing is billed).
+    """
+    data = envelope.get("data")
+    jobs = [(obj["_id"], snapshot_of(fam, obj)) for obj in created_objects(fam, data)]
+    if fam.created_ids != "success_list":
+        return CreateAnswer(jobs)
+    refused = refused_entries(data)
+    refusal = None
+    if refused and not jobs:
+        endpoint = f"POST {fam.create_path}"
+        body = {"errorList": [dict(r.raw) for r in refused]}
+        refusal = refusal_error(refused, endpoint=endpoint, body=body)
+    return CreateAnswer(jobs, refused, refusal)

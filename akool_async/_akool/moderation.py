@@ -2,8 +2,9 @@
 breaks policy (``content/analysis/sentiment``), polled at ``content/analysis/infobyid``.
 
 A finished check has no result file: its ``result`` is the moderator's text and
-``final_conclusion`` its verdict (``jarvis-moderator.mdx``). :class:`ModerationResult` reads
-both from the job's result.
+``final_conclusion`` its verdict (``jarvis-moderator.mdx``). The family says so
+(``result_is_file=False``): the job's :attr:`~akool_async.JobResult.text` holds the findings,
+nothing is downloaded, and :class:`ModerationResult` reads both.
 """
 
 from __future__ import annotations
@@ -91,14 +92,17 @@ class ModerationResult:
 
     @classmethod
     def from_result(cls, result: JobResult) -> ModerationResult:
-        """Read a moderation job's result (its ``url`` holds the findings text)."""
+        """Read a moderation job's result (its ``text`` holds the findings)."""
         raw = result.snapshot.raw
         conclusion = raw.get("final_conclusion")
-        detail = raw.get("result")
+        detail = result.text
+        if detail is None:
+            found = raw.get("result")
+            detail = found if isinstance(found, str) else ""
         return cls(
             id=result.id,
             conclusion=conclusion if isinstance(conclusion, str) and conclusion else None,
-            detail=detail if isinstance(detail, str) else result.url,
+            detail=detail,
             raw=raw,
         )
 

@@ -28,7 +28,7 @@ from .._validators import (
     optional_text,
 )
 from ._common import I2V_STATUS, akool_family
-from ._created import CreatedJobs, created_jobs
+from ._created import CreatedJobs, RefusedJob, created_jobs
 
 __all__ = [
     "FAMILIES_PART",
@@ -240,7 +240,7 @@ class ImageToVideo(Resource):
         count: int | None = None,
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
-    ) -> CreatedJobs:
+    ) -> CreatedJobs[RefusedJob]:
         """Create ``count`` (1-10) videos of one image; one job per created video.
 
         ``resolution`` and ``video_length`` are among the chosen model's (AI model list);
@@ -287,7 +287,7 @@ class TextToVideo(Resource):
         count: int | None = None,
         webhook_url: str | None = None,
         max_wait: MaxWait = NOT_GIVEN,
-    ) -> CreatedJobs:
+    ) -> CreatedJobs[RefusedJob]:
         """Create text-to-video jobs; one job per created video.
 
         Args:

@@ -9,15 +9,15 @@ billed): the create returns the jobs that exist and reports the failed languages
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from attrs import Attribute, field, frozen
 
 from .._converter import register_structure_hook
+from .._created_jobs import CreateAnswer, CreatedJobs
 from .._errors import APIError, InvalidResponse, ValidationError
+from .._family import Family
 from .._job import Job
 from .._resource import MaxWait, Resource
 from .._sentinel import NOT_GIVEN
@@ -29,19 +29,17 @@ from .._validators import (
     optional_bool,
     optional_http_url,
 )
-from ._common import akool_family
+from ._common import akool_family, snapshot_of
 
 __all__ = [
     "FAMILIES_PART",
     "FailedLanguage",
-    "PendingTranslation",
     "StudioVoice",
     "TranslationFailed",
     "TranslationJobs",
     "VideoTranslation",
     "VideoTranslationRequest",
-    "collect_failures",
-    "created_translations",
+    "translation_answer",
 ]
 
 #: The translation styles ``studio_voice.style`` accepts (``openapi/video-translation.yaml``).
@@ -223,11 +221,11 @@ class FailedLanguage:
     message: str
 
 
-class TranslationJobs(list[Job]):
+class TranslationJobs(CreatedJobs[FailedLanguage]):
     """The jobs a translation created, in request order (a list of :class:`~akool_async.Job`),
     and :attr:`failed`: the languages Akool refused while creating the others."""
 
-    __slots__ = ("_labels", "failed", "languages")
+    __slots__ = ("_labels", "languages")
 
     def __init__(
         self,
@@ -238,11 +236,10 @@ class TranslationJobs(list[Job]):
     ) -> None:
         self._labels = dict(labels or {})
         rank = {code: i for i, code in enumerate(languages)}
+        # ``failed``: the languages that were not created, with Akool's code and message.
         super().__init__(
-            sorted(jobs, key=lambda j: rank.get(self._labels.get(j.id, ""), len(rank)))
+            sorted(jobs, key=lambda j: rank.get(self._labels.get(j.id, ""), len(rank))), failed
         )
-        #: The languages that were not created, with Akool's code and message.
-        self.failed: tuple[FailedLanguage, ...] = tuple(failed)
         #: The target languages requested, in request order.
         self.languages: tuple[str, ...] = tuple(languages)
 
@@ -256,21 +253,6 @@ class TranslationJobs(list[Job]):
             parts[failure.language or f"#{len(parts)}"] = failure
         rank = {code: i for i, code in enumerate(self.languages)}
         return sorted(parts.items(), key=lambda item: rank.get(item[0], len(rank)))
-
-
-@frozen(slots=True)
-class PendingTranslation:
-    """What one create in flight collects: its languages, failures and each job's language."""
-
-    languages: list[str]
-    failed: list[FailedLanguage] = field(factory=list)
-    labels: dict[str, str] = field(factory=dict)
-    #: Set when the answer created no language at all.
-    refused: list[TranslationFailed] = field(factory=list)
-
-    def jobs(self, created: Sequence[Job]) -> TranslationJobs:
-        """The created jobs with what their answer reported."""
-        return TranslationJobs(created, self.failed, self.languages, self.labels)
 
 
 class TranslationFailed(APIError):
@@ -291,38 +273,24 @@ class TranslationFailed(APIError):
         )
 
 
-# The languages of the create in flight and the failures its answer reports; set per create
-# (a context variable, so concurrent creates keep theirs apart).
-_PENDING: ContextVar[PendingTranslation | None] = ContextVar(
-    "akool_translation_failures", default=None
-)
-
-
-@contextmanager
-def collect_failures(request: VideoTranslationRequest) -> Iterator[PendingTranslation]:
-    """Collect what the answer to the create of ``request`` made inside the block reports."""
-    pending = PendingTranslation(request.languages)
-    token = _PENDING.set(pending)
-    try:
-        yield pending
-    finally:
-        _PENDING.reset(token)
-
-
-def created_translations(envelope: Mapping[str, Any], endpoint: str) -> list[Mapping[str, Any]]:
-    """The job objects of a translation's create answer (``all_results``, else ``data``).
-
-    Failed entries go to the :func:`collect_failures` block in force (with no created entry,
-    its ``refused`` holds the :class:`TranslationFailed` to raise).
+def translation_answer(
+    fam: Family, envelope: Mapping[str, Any], languages: Sequence[str]
+) -> CreateAnswer:
+    """A translation's create answer read: one job per created language (``all_results``, else
+    ``data``), the failed languages (``languages``, the requested ones, name the entries that
+    do not say theirs), and when no language was created, a :class:`TranslationFailed` to
+    raise.
 
     Raises:
-        TranslationFailed: when ``all_results`` holds no created job and no block is in force.
         InvalidResponse: when ``all_results`` is not a list of objects.
     """
+    endpoint = f"POST {fam.create_path}"
     results = envelope.get("all_results")
-    if results is None:
+    if results is None:  # one language: ``data`` is its job
         data = envelope.get("data")
-        return [data] if isinstance(data, Mapping) else []
+        if not (isinstance(data, Mapping) and isinstance(data.get("_id"), str)):
+            return CreateAnswer()
+        results = [{"code": 1000, "data": data}]
     if not isinstance(results, list):
         raise InvalidResponse("all_results is not a list", endpoint=endpoint)
     created: list[Mapping[str, Any]] = []
@@ -335,29 +303,28 @@ def created_translations(envelope: Mapping[str, Any], endpoint: str) -> list[Map
         lang = data.get("language") if isinstance(data, Mapping) else None
         lang = lang if isinstance(lang, str) and lang else None
         if code == 1000 and isinstance(data, Mapping) and isinstance(data.get("_id"), str):
-            created.append(data)
+            if data["_id"] and all(data["_id"] != c["_id"] for c in created):
+                created.append(data)
         else:
             msg = entry.get("msg")
             shown = code if isinstance(code, int | str) and not isinstance(code, bool) else "?"
             refused.append((lang, shown, msg if isinstance(msg, str) else ""))
-    pending = _PENDING.get()
-    requested = pending.languages if pending is not None else []
     named = {lang for lang, _, _ in refused if lang} | {str(d.get("language")) for d in created}
-    unnamed = iter([c for c in requested if c not in named])
+    unnamed = iter([c for c in languages if c not in named])
     failed = [FailedLanguage(lang or next(unnamed, None), code, msg) for lang, code, msg in refused]
+    labels = {
+        obj["_id"]: obj["language"] for obj in created if isinstance(obj.get("language"), str)
+    }
+    refusal = None
     if not created and failed:
-        error = TranslationFailed(failed, endpoint=endpoint, body=envelope)
-        if pending is None:
-            raise error
-        # Nothing was created: the session raises this once the create has ended.
-        pending.refused.append(error)
-        return []
-    if pending is not None:
-        pending.failed.extend(failed)
-        for obj in created:
-            if isinstance(obj.get("language"), str):
-                pending.labels.setdefault(obj["_id"], obj["language"])
-    return created
+        refusal = TranslationFailed(failed, endpoint=endpoint, body=envelope)
+    return CreateAnswer(
+        [(obj["_id"], snapshot_of(fam, obj)) for obj in created],
+        failed,
+        refusal,
+        labels,
+        lambda jobs, answer: TranslationJobs(jobs, answer.failed, languages, answer.labels),
+    )
 
 
 FAMILIES_PART = (

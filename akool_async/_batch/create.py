@@ -71,12 +71,13 @@ class CreateStage(RunState):
                     )
                 )
                 return None
-            if session in self._proven:
-                return await self._create_row(row)
-            jobs = await self._create_row(row)
-            if jobs is not None or self._halted_for(row) is None:
-                self._proven.add(session)
-            return jobs
+            if session not in self._proven:
+                jobs = await self._create_row(row)
+                if jobs is not None or self._halted_for(row) is None:
+                    self._proven.add(session)
+                return jobs
+        # Proven while this row waited: it goes with the others, not one at a time.
+        return await self._create_row(row)
 
     async def _create_row(self, row: ManifestRow) -> list[Job] | None:
         """Create a row's jobs with the journal's intent/answer protocol; None if it ended."""

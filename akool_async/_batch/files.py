@@ -25,7 +25,7 @@ from .._download import (
 from .._errors import AkoolError
 from .journal import FileRecord, JournalRow, RowState
 from .manifest import ManifestRow, result_stems
-from .providers import known_families
+from .providers import known_families, result_is_file
 
 if TYPE_CHECKING:
     from .storage import Storage
@@ -122,6 +122,8 @@ async def download_row(
 ) -> list[str]:
     """Download every completed job's result of a row (and any file lost since); journal each.
 
+    A family whose result is not a file (moderation) has nothing to download.
+
     Args:
         downloader: bounds and retries the downloads.
         record: journals each verified file.
@@ -135,6 +137,8 @@ async def download_row(
         The problems met (one per failed download); empty when every file is in place.
     """
     problems: list[str] = []
+    if not result_is_file(row.family):  # the journal holds the results themselves
+        return problems
     stems = result_stems(row.row_id, row.family, row.fields)
     if len(stems) != len(journaled.jobs):  # the server started another number of jobs
         stems = [f"{row.row_id}.{job.job_id}" for job in journaled.jobs]

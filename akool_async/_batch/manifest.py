@@ -8,7 +8,7 @@ family in the SDK's spelling (``talking_photo_url``, ``audio_url``, ``language``
     intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hello.mp3
 
     {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
-    {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
+    {"family": "topview_text2image", "model": "Imagen 4", "prompt": "a fox", "aspectRatio": "1:1"}
 
 Rules:
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Sequence
 
 from attrs import frozen
 
 from .._errors import JobFailed, JobNotFound
+from .._jobmodels import JobResult
 from .journal import FileRecord, JournalRow, RowState
+from .providers import result_is_file
 
 __all__ = [
     "BatchOutcome",
@@ -17,14 +20,18 @@ __all__ = [
     "describe",
     "failure_reason",
     "first_leaf",
+    "needs_files",
     "outcome_of",
+    "recorded_result",
+    "results_of",
 ]
 
 
 class OutcomeState(enum.StrEnum):
     """How a row ended, for this run."""
 
-    #: Every job completed; its results are downloaded (or, with ``download=False``, known).
+    #: Every job completed; its results are downloaded (or, with ``download=False``, known;
+    #: a result that is not a file, such as a moderation verdict, is done once recorded).
     DONE = "done"
     #: A job failed, or the server refused the row for good. A re-run does not retry it.
     FAILED = "failed"
@@ -50,6 +57,8 @@ class BatchOutcome:
         error: why the row failed or is not finished, if it is not DONE.
         warnings: e.g. results close to their 7-day expiry.
         resumed: the row was already in this state before this run; nothing was sent for it.
+        results: for a family whose result is not a file (moderation), the results themselves
+            in job order (text; JSON for data), as journaled; nothing is downloaded for them.
     """
 
     row_id: str
@@ -61,6 +70,7 @@ class BatchOutcome:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     resumed: bool = False
+    results: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -124,7 +134,8 @@ def outcome_of(
     """
     s = row.state
     error = "; ".join(problems) or row.error
-    if s is RowState.DOWNLOADED or (s is RowState.COMPLETED and not download):
+    urls, results = results_of(row)
+    if s is RowState.DOWNLOADED or (s is RowState.COMPLETED and not needs_files(row, download)):
         state = OutcomeState.DONE if not problems else OutcomeState.INCOMPLETE
     elif s in (RowState.FAILED, RowState.INVALID):
         state = OutcomeState.FAILED
@@ -143,11 +154,34 @@ def outcome_of(
         state=state,
         job_ids=row.job_ids,
         files=row.files,
-        urls=row.result_urls,
+        urls=urls,
         error=None if state is OutcomeState.DONE else error,
         warnings=tuple(warnings),
         resumed=resumed,
+        results=results,
     )
+
+
+def needs_files(row: JournalRow, download: bool) -> bool:
+    """Whether the row is done only once its result files are downloaded."""
+    return download and result_is_file(row.family)
+
+
+def results_of(row: JournalRow) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(result URLs, results)`` the journal holds for the row: its jobs' results are files
+    at URLs, or (a family whose result is not a file) the results themselves."""
+    if result_is_file(row.family):
+        return row.result_urls, ()
+    return (), row.result_urls
+
+
+def recorded_result(result: JobResult) -> str:
+    """What the journal records of a completed job: its result URL, or the result itself
+    (text as it is, data as JSON) where it is not a file."""
+    if result.is_file:
+        return result.url
+    data = result.data
+    return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, default=str)
 
 
 def first_leaf(exc: BaseException) -> BaseException:

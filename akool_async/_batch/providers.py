@@ -11,7 +11,14 @@ from collections.abc import Iterable, Mapping
 from .._family import Family
 from .._provider import Provider
 
-__all__ = ["family_provider", "known_families", "lookup", "providers", "use_providers"]
+__all__ = [
+    "family_provider",
+    "known_families",
+    "lookup",
+    "providers",
+    "result_is_file",
+    "use_providers",
+]
 
 _providers: tuple[Provider, ...] = ()
 _by_family: dict[str, tuple[Provider, Family]] = {}
@@ -40,6 +47,13 @@ def lookup(family: str) -> tuple[Provider, Family] | None:
 def known_families() -> Mapping[str, Family]:
     """Every family of every provider, by name."""
     return {name: fam for name, (_, fam) in _by_family.items()}
+
+
+def result_is_file(family: str) -> bool:
+    """Whether ``family``'s result is a file to download (False for moderation, whose result
+    is the verdict itself); True for a family no provider serves."""
+    found = _by_family.get(family)
+    return found is None or found[1].result_is_file
 
 
 def family_provider(family: str) -> str:

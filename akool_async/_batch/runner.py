@@ -565,7 +565,8 @@ def run_batch(
             bounds creates in flight. Every request still spends the session's rate budget.
         max_wait: each job's deadline in clock seconds (default: the session's); a job still
             running then is left for the next run.
-        download: download results (else a completed row is done once its URLs are known).
+        download: download result files (else a completed row is done once its URLs are
+            known); results that are not files (moderation verdicts) are only journaled.
         retry_unknown: create again the rows whose earlier create answer was lost. They may
             exist already, and be billed twice.
         on_progress: called with a :class:`BatchProgress` whenever a row changes phase.

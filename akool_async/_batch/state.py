@@ -19,6 +19,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from .._download import Downloader
 from .._sentinel import NotGiven
+from .groupcommit import GROUPED_WRITES, GroupCommit
 from .journal import JournalBackend, RowState
 from .manifest import Manifest, ManifestRow
 from .outcomes import BatchOutcome, BatchProgress, describe, first_leaf
@@ -70,6 +71,7 @@ class RunState:
         self._progress = Progress(len(manifest.rows), self.session.clock, on_progress)
         self._journal: JournalBackend | None = None
         self._jlimiter = anyio.CapacityLimiter(1)
+        self._commits = GroupCommit(self._jlimiter)
         self._downloader: Downloader | None = None
         self._send: MemoryObjectSendStream[BatchOutcome] | None = None
         self._stopping = False
@@ -111,7 +113,15 @@ class RunState:
         raise NotImplementedError
 
     async def _j(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a journal call in a worker thread (it blocks on SQLite and fsync)."""
+        """Run a journal call in a worker thread (it blocks on SQLite and fsync).
+
+        A short write of the journal's (:data:`GROUPED_WRITES`) shares its transaction and
+        fsync with the writes other tasks queued meanwhile; it returns once durable, as alone.
+        """
+        journal = self._journal
+        owner: object = getattr(fn, "__self__", None)
+        if journal is not None and owner is journal and fn.__name__ in GROUPED_WRITES:
+            return await self._commits.write(journal, lambda: fn(*args, **kwargs))
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._jlimiter)
 
     async def _begin_create(self, row_id: str) -> int:

@@ -15,7 +15,7 @@ from .._jobmodels import JobResult, JobStatus
 from .files import download_row
 from .journal import JournalError, JournalRow, RowState, StateError, UnknownRow
 from .manifest import ManifestRow
-from .outcomes import describe, failure_reason, outcome_of
+from .outcomes import describe, failure_reason, needs_files, outcome_of, recorded_result
 from .progress import Phase
 from .state import IN_FLIGHT, RunState
 
@@ -39,13 +39,14 @@ class TrackStage(RunState):
     def _finished_before(self, jrow: JournalRow) -> bool:
         """Whether an earlier run left nothing to do for the row (blocking: checks files)."""
         state = jrow.state
+        files = needs_files(jrow, self.download)  # not for results that are not files
         if state is RowState.INVALID:
             return True
         if state is RowState.FAILED:
-            return not any(j.state is RowState.COMPLETED for j in jrow.jobs) or not self.download
+            return not any(j.state is RowState.COMPLETED for j in jrow.jobs) or not files
         if state is RowState.DOWNLOADED:
             return self.storage.intact(jrow.files)
-        return state is RowState.COMPLETED and not self.download
+        return state is RowState.COMPLETED and not files
 
     async def _watch(self, session: BaseSession, events: EventStream) -> None:
         """Journal and count the status transitions of this batch's jobs at ``session``.
@@ -117,8 +118,12 @@ class TrackStage(RunState):
         problems: list[str] = []
         for job_id, result in results.items():
             if isinstance(result, JobResult):
+                # A result that is not a file (a moderation verdict) is journaled itself.
                 await self._j(
-                    journal.record_status, job_id, RowState.COMPLETED, result_url=result.url
+                    journal.record_status,
+                    job_id,
+                    RowState.COMPLETED,
+                    result_url=recorded_result(result),
                 )
             elif isinstance(result, JobFailed | JobNotFound):
                 await self._j(
@@ -141,7 +146,7 @@ class TrackStage(RunState):
         jrow = await self._j(journal.row, row.row_id)
         assert jrow is not None
         warnings: list[str] = []
-        if self.download and not self._stopping:
+        if needs_files(jrow, self.download) and not self._stopping:
             self._progress.set_phase(row.row_id, Phase.DOWNLOADING)
             with self._stoppable() as scope:
                 try:

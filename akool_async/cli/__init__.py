@@ -36,7 +36,7 @@ from .._batch.journal.opening import is_postgres_url
 from .._batch.online_check import check_manifest_online
 from .._clock import Clock, ScaledClock
 from .._constants import DEFAULT_POLL_CAP
-from .._errors import AkoolError, ConfigurationError, NotFound, ValidationError
+from .._errors import AkoolError, ConfigurationError, ValidationError
 from .._provider import Provider
 from .._providers import PROVIDERS
 from .._version import __version__ as version
@@ -77,7 +77,7 @@ manifest (CSV with a header row, or JSON Lines; one job request per row):
   id,family,talking_photo_url,audio_url
   intro,talking_photo,https://cdn.example.com/face.jpg,https://cdn.example.com/hi.mp3
   {"id": "intro-ja", "family": "video_translation", "url": "https://...", "language": "ja,fr"}
-  {"id": "fox", "family": "topview_text2image", "prompt": "a red fox", "aspectRatio": "1:1"}
+  {"family": "topview_text2image", "model": "Imagen 4", "prompt": "a fox", "aspectRatio": "1:1"}
 
   family: talking_photo, lip_sync, video_translation, talking_avatar, faceswap_image,
     faceswap_video, faceswap_v4, image, image2video, image2video_batch, image2video_audio,
@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows journaled earlier whose fields changed in the manifest: refuse the run "
         "(default, naming them), recreate them with the new fields, or keep what was journaled",
     )
-    batch.add_argument(
+    batch.add_argument(  # results that are not files (moderation) are journaled either way
         "--no-download", action="store_true", help="only collect the result URLs (7-day expiry)"
     )
     batch.add_argument(
@@ -545,6 +545,7 @@ def _status(args: argparse.Namespace) -> int:
                     "family": args.family,
                     "status": snap.status.name.lower(),
                     "result_url": snap.result_url,
+                    "result": snap.result_value,
                     "progress": snap.progress,
                     "error_code": snap.error_code,
                     "error_reason": snap.error_reason,
@@ -559,10 +560,7 @@ def _status(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
-    except NotFound as exc:
-        _error(str(exc))
-        return EXIT_FAILED
-    except AkoolError as exc:
+    except AkoolError as exc:  # NotFound included
         _error(str(exc))
         return EXIT_FAILED
 

@@ -55,6 +55,8 @@ class JobLine:
             out["status"] = str(job.status) if job.status is not None else None
             snap = job.snapshot
             out["result_url"] = snap.result_url if snap is not None else None
+            if snap is not None and snap.result_value is not None:
+                out["result"] = snap.result_value  # a result that is not a file (moderation)
             out["progress"] = job.progress
             out["polls"] = job.polls
             exc = job.exception()
@@ -74,7 +76,8 @@ def add_output_flags(parser: argparse.ArgumentParser, *, wait_help: str) -> None
         "--out",
         type=Path,
         metavar="DIR",
-        help="wait, then download each result into DIR (named after its job id)",
+        help="wait, then download each result file into DIR (named after its job id); "
+        "results that are not files (moderation) are printed, not saved",
     )
     parser.add_argument(
         "--max-wait", type=float, metavar="S", help="seconds a job may take (default 3600)"
@@ -126,7 +129,7 @@ async def wait_all(lines: Sequence[JobLine], out_dir: Path | None, *, stream: Te
             result = await line.job
         except AkoolError:
             return  # the job's exception is shown in its line
-        if out_dir is not None:
+        if out_dir is not None and result.is_file:
             try:
                 done = await result.download(out_dir)
             except AkoolError as exc:
@@ -167,7 +170,10 @@ def emit(
     else:
         for line in lines:
             data = line.as_dict()
-            shown = data.get("file") or data.get("result_url") or data.get("error") or ""
+            found = data.get("result")
+            result = found if isinstance(found, str) else json.dumps(found) if found else ""
+            shown = data.get("file") or data.get("result_url") or result or data.get("error") or ""
+            shown = " ".join(str(shown).split())  # one line per job (findings text has several)
             print(f"{data.get('id', '-'):<26} {line.family:<18} {line.state:<11} {shown}")
     sys.stdout.flush()
     return 1 if bad else 0

@@ -82,7 +82,12 @@ def add_status_parser(sub: Any, add_connection: Callable[[argparse.ArgumentParse
         "sharing it: workers, rows per state, throughput",
     )
     status.add_argument("--wait", action="store_true", help="track the job to its end")
-    status.add_argument("--download", type=Path, metavar="DIR", help="wait, then save the result")
+    status.add_argument(
+        "--download",
+        type=Path,
+        metavar="DIR",
+        help="wait, then save the result file (a result that is not a file is printed)",
+    )
     status.add_argument(
         "--json", action="store_true", help="with --journal or --wait: one JSON document"
     )

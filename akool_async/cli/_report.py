@@ -14,6 +14,7 @@ from typing import Any, Final, TextIO
 
 from .._batch import BatchOutcome, JournalRow, ManifestRow, OutcomeState, RowState
 from .._batch.claims import retryable_failure
+from .._batch.outcomes import needs_files, results_of
 from ._display import printable
 
 __all__ = ["REPORT_VERSION", "build_report", "print_summary", "write_report"]
@@ -45,11 +46,12 @@ def _row_entry(jrow: JournalRow, outcome: BatchOutcome | None, download: bool) -
         state, error, warnings = outcome.state, outcome.error, list(outcome.warnings)
     else:  # no outcome this run (aborted): what the journal says
         state = _STATE_OF.get(jrow.state, OutcomeState.INCOMPLETE)
-        if jrow.state is RowState.COMPLETED and not download:
+        if jrow.state is RowState.COMPLETED and not needs_files(jrow, download):
             state = OutcomeState.DONE
         error = None if state is OutcomeState.DONE else (jrow.error or "not finished")
         warnings = []
     files = jrow.files or (outcome.files if outcome is not None else ())
+    urls, results = results_of(jrow)
     return {
         "id": jrow.row_id,
         "family": jrow.family,
@@ -58,7 +60,9 @@ def _row_entry(jrow: JournalRow, outcome: BatchOutcome | None, download: bool) -
         "files": [
             {"job_id": f.job_id, "path": f.path, "size": f.size, "sha256": f.sha256} for f in files
         ],
-        "urls": list(jrow.result_urls or (outcome.urls if outcome is not None else ())),
+        "urls": list(urls or (outcome.urls if outcome is not None else ())),
+        # Results that are not files (a moderation verdict): the result itself, per job.
+        "results": list(results or (outcome.results if outcome is not None else ())),
         "error": error,
         # The provider said to try again later: --retry-failed creates it again.
         "retryable": state is OutcomeState.FAILED and retryable_failure(jrow),

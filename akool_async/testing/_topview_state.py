@@ -27,7 +27,13 @@ class _Task:
     prefix: str
     biz_type: str
     ext: str
+    #: The query spellings served by default: ``.../query`` where TopView's own client and other
+    #: callers agree on it; both where the evidence disagrees (the v1 endpoint pages say
+    #: ``result``, the overview ``query``).
+    queries: tuple[str, ...] = ("query",)
 
+
+_BOTH: Final = ("result", "query")
 
 #: family -> how it is served. Names match ``akool_async.topview``'s family table.
 TOPVIEW_TASKS: Final[dict[str, _Task]] = {
@@ -38,12 +44,14 @@ TOPVIEW_TASKS: Final[dict[str, _Task]] = {
             "/v1/product_avatar/task/image_replace",
             "PRODUCT_AVATAR_REPLACE_PRODUCT_IMAGE",
             "jpg",
+            _BOTH,
         ),
         _Task(
             "topview_product_image2video",
             "/v1/product_avatar/task/image2Video",
             "PRODUCT_AVATAR_IMAGE2VIDEO",
             "mp4",
+            _BOTH,
         ),
         _Task(
             "topview_product_image2video_v2",
@@ -53,7 +61,11 @@ TOPVIEW_TASKS: Final[dict[str, _Task]] = {
         ),
         _Task("topview_video_avatar", "/v1/video_avatar/task", "ZERO_SHOT_AVATAR", "mp4"),
         _Task(
-            "topview_image2video", "/v1/common_task/image2video", "COMMON_TASK_IMAGE2VIDEO", "mp4"
+            "topview_image2video",
+            "/v1/common_task/image2video",
+            "COMMON_TASK_IMAGE2VIDEO",
+            "mp4",
+            _BOTH,
         ),
         _Task(
             "topview_image2video_v2",
@@ -61,17 +73,28 @@ TOPVIEW_TASKS: Final[dict[str, _Task]] = {
             "COMMON_TASK_IMAGE2VIDEO",
             "mp4",
         ),
-        _Task("topview_text2video", "/v1/common_task/text2video", "COMMON_TASK_TEXT2VIDEO", "mp4"),
-        _Task("topview_text2image", "/v1/common_task/text2image", "COMMON_TASK_TEXT2IMAGE", "png"),
+        _Task(
+            "topview_text2video",
+            "/v1/common_task/text2video/task",
+            "COMMON_TASK_TEXT2VIDEO",
+            "mp4",
+        ),
+        _Task(
+            "topview_text2image",
+            "/v1/common_task/text2image/task",
+            "COMMON_TASK_TEXT2IMAGE",
+            "png",
+        ),
     )
 }
 
-WORDS: Final = {1: "waiting", 2: "running", 3: "success", 4: "fail"}
+#: The status words of TopView's own client (``init``, ``running``, ``success``, ``fail``).
+WORDS: Final = {1: "init", 2: "running", 3: "success", 4: "fail"}
 
 
 @define(slots=True, eq=False)
 class TopViewJob(TimedJob):
-    """One task as the fake sees it (statuses 1 waiting, 2 running, 3 success, 4 fail)."""
+    """One task as the fake sees it (statuses 1 init, 2 running, 3 success, 4 fail)."""
 
     params: dict[str, Any]
     count: int = 1

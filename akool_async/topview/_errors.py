@@ -1,4 +1,4 @@
-"""TopView's error codes (seed 002), mapped onto the SDK's exception classes.
+"""TopView's error codes (seed 002, and ``401`` from TopView's client), mapped onto exceptions.
 
 TopView answers every error with HTTP 200 and a *string* ``code``. The table also carries the
 integer spellings of the same codes, so a gateway that sends ``4007`` instead of ``"4007"`` maps
@@ -73,9 +73,11 @@ class UploadFailed(AkoolError):
         super().__init__(f"{message} (fileId {file_id})" if file_id else message)
 
 
-#: The ``message`` TopView sends with each code (seed 002), used by the fake server too.
+#: The ``message`` TopView sends with each code (seed 002; ``401`` from TopView's own client),
+#: used by the fake server too.
 TOPVIEW_MESSAGES: Final[dict[str, str]] = {
     "200": "Success",
+    "401": "Unauthorized, need to login again",
     "4000": "Request parameter error",
     "4001": "Request data format does not match!",
     "4002": "Request digital signature does not match!",
@@ -94,6 +96,7 @@ TOPVIEW_MESSAGES: Final[dict[str, str]] = {
 }
 
 _BY_CODE: Final[dict[str, type[APIError]]] = {
+    "401": AuthenticationError,
     "4000": ParameterError,
     "4001": ParameterError,
     "4002": AuthenticationError,

@@ -3,10 +3,12 @@
 Names carry a ``topview_`` prefix so a batch manifest mixing Akool and TopView rows names every
 family unambiguously. Queries are single-id GETs with ``?taskId=``.
 
-The docs disagree on the query paths: the endpoint pages say ``.../result`` for the product-avatar
-and common tasks and ``.../query`` for video avatar, while the overview says ``.../query``
-everywhere. The table holds the endpoint pages' path; :func:`alternate_query_path` gives the other
-spelling, which the session tries once when the first answers HTTP 404, and then remembers.
+Query paths: TopView's own client and other public callers query the common tasks (text to video,
+text to image, image to video v2), video avatar and product avatar v2 at ``.../query``. For the v1
+product-avatar tasks and v1 image to video the sources disagree (their endpoint pages say
+``.../result``, the overview ``.../query``); the table holds the pages' path and
+:func:`alternate_query_path` gives the other spelling, which the session tries once when the first
+answers HTTP 404, and then remembers.
 """
 
 from __future__ import annotations

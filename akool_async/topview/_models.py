@@ -42,6 +42,7 @@ __all__ = [
     "file_ref",
     "file_refs",
     "image_file",
+    "json_names",
     "kind_file",
     "map_status",
     "optional_file_ref",
@@ -49,6 +50,7 @@ __all__ = [
     "parse_result",
     "parse_status",
     "request_body",
+    "wire_name",
 ]
 
 
@@ -185,10 +187,29 @@ def camel(name: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
+def wire_name(cls: type[Any], name: str) -> str:
+    """The JSON name of ``cls``'s field ``name``: the class's ``WIRE_NAMES`` entry, else camelCase.
+
+    A request class lists in ``WIRE_NAMES`` the fields whose TopView spelling is not plain
+    camelCase (``image2video_prompt`` -> ``image2VideoPrompt``, video avatar's ``mode`` ->
+    ``modeType``, text to image's ``generating_count`` -> ``generateCount``).
+    """
+    names: Mapping[str, str] = getattr(cls, "WIRE_NAMES", {})
+    return names.get(name) or camel(name)
+
+
+def json_names(cls: type[Any], name: str) -> tuple[str, ...]:
+    """The JSON spellings a manifest may use for ``name``: TopView's, and plain camelCase."""
+    wire = wire_name(cls, name)
+    plain = camel(name)
+    return (wire,) if wire == plain else (wire, plain)
+
+
 def request_body(request: Any) -> dict[str, Any]:
-    """The camelCase JSON body of a request: None dropped, uploads replaced by their fileId."""
+    """The JSON body of a request: None dropped, uploads replaced by their fileId."""
     out: dict[str, Any] = {}
-    for a in attrs.fields(type(request)):
+    cls = type(request)
+    for a in attrs.fields(cls):
         value = getattr(request, a.name)
         if value is None:
             continue
@@ -196,7 +217,7 @@ def request_body(request: Any) -> dict[str, Any]:
             value = value.file_id
         elif isinstance(value, tuple):  # a list of files (``reference_image_file_ids``)
             value = [v.file_id if isinstance(v, UploadedFile) else v for v in value]
-        out[camel(a.name)] = value
+        out[wire_name(cls, a.name)] = value
     return out
 
 
@@ -212,7 +233,7 @@ def file_refs(request: Any) -> dict[str, FileRef]:
 def build_request(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     """Validate untyped fields (a manifest row) into a TopView request object.
 
-    Accepts the SDK's snake_case names and, for convenience, TopView's camelCase ones.
+    Accepts the SDK's snake_case names and, for convenience, TopView's JSON ones.
 
     Raises:
         ValidationError: naming the first unknown, missing or bad field; nothing was sent.
@@ -220,7 +241,7 @@ def build_request(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     if not isinstance(fields, Mapping):
         raise ValidationError("request", f"must be a mapping, got {type(fields).__name__}")
     names = {a.name: a for a in attrs.fields(cls)}
-    by_camel = {camel(n): n for n in names}
+    by_camel = {spelling: n for n in names for spelling in json_names(cls, n)}
     kwargs: dict[str, Any] = {}
     for key, value in fields.items():
         name = key if key in names else by_camel.get(str(key))
@@ -325,7 +346,15 @@ def _urls_in(items: object) -> list[str]:
 
 
 #: Where each family's query answer holds its results: single-URL fields, then lists of objects.
-_URL_FIELDS: Final = ("finishedVideoUrl", "videoUrl", "imageUrl", "url", "resultUrl")
+#: ``outputVideoUrl`` is where video avatar's answer puts its video (every public caller reads it).
+_URL_FIELDS: Final = (
+    "finishedVideoUrl",
+    "outputVideoUrl",
+    "videoUrl",
+    "imageUrl",
+    "url",
+    "resultUrl",
+)
 _LIST_FIELDS: Final = (
     "productReplaceResult",
     "videos",

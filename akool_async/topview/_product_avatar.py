@@ -8,6 +8,9 @@ replace task's image (``replaceProductTaskImageId``) in one of five modes, speak
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from attrs import field, frozen
 
 from .._errors import ValidationError
@@ -93,8 +96,11 @@ class ProductImageToVideoRequest:
 
     ``product_replace_result_key`` is ``productReplaceResult[].key`` of a finished replace task
     (:attr:`ReplacedImage.key`). With ``tts_text`` the avatar speaks it (``voice_speed`` 0.8-1.2);
-    with ``audio_file_id`` it speaks an uploaded track.
+    with ``audio_file_id`` it speaks an uploaded track. ``image2video_prompt`` is sent as
+    ``image2VideoPrompt`` (the endpoint's own capital V).
     """
+
+    WIRE_NAMES: ClassVar[Mapping[str, str]] = {"image2video_prompt": "image2VideoPrompt"}
 
     product_replace_result_key: str = field(validator=non_empty_text)
     mode: str = field(default="lite", validator=one_of("lite", "pro"))

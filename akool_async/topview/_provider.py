@@ -17,7 +17,7 @@ from .._errors import ConfigurationError
 from .._provider import Provider
 from ._errors import TOPVIEW_CODES
 from ._families import TOPVIEW_FAMILIES
-from ._models import UploadedFile, build_request, camel
+from ._models import UploadedFile, build_request, json_names
 from ._session import TopViewSession
 
 __all__ = ["TOPVIEW_PROVIDER"]
@@ -39,9 +39,10 @@ def _session_from_env(
 
 @functools.cache
 def _field_aliases(family: str) -> Mapping[str, str]:
-    """TopView's camelCase spellings, normalised (``productimagefileid``), as its session takes."""
+    """TopView's JSON spellings, normalised (``productimagefileid``), as its session takes."""
+    cls = TOPVIEW_FAMILIES[family].request_type
     return {
-        camel(a.name).lower(): a.name for a in attrs.fields(TOPVIEW_FAMILIES[family].request_type)
+        spelling.lower(): a.name for a in attrs.fields(cls) for spelling in json_names(cls, a.name)
     }
 
 

@@ -20,6 +20,7 @@ import anyio
 from .. import _constants as C
 from .._auth import Secret, TokenFetcher
 from .._base import BaseSession, SessionOptions
+from .._created_jobs import CreateAnswer
 from .._errors import ConfigurationError, HTTPStatusError, InvalidResponse
 from .._family import Family, StatusEndpoint
 from .._job import Job
@@ -221,17 +222,15 @@ class TopViewSession(BaseSession):
     def _body(self, fam: Family, request: Any) -> dict[str, Any]:
         return request_body(request)
 
-    def _created(
-        self, fam: Family, envelope: Mapping[str, Any]
-    ) -> list[tuple[str, JobSnapshot | None]]:
+    def _created(self, fam: Family, envelope: Mapping[str, Any], request: Any) -> CreateAnswer:
         # The submit answer's ``status`` says whether the *submit* worked ("success" at once),
         # not the task's state: never take it as a first snapshot.
         result = envelope.get("result")
         # The docs show ``result.taskId``; a bare string result is read as the id too.
         task_id = result.get("taskId") if isinstance(result, Mapping) else result
         if isinstance(task_id, str) and task_id.strip():
-            return [(task_id, None)]
-        return []
+            return CreateAnswer([(task_id, None)])
+        return CreateAnswer()
 
     # -- batches --------------------------------------------------------------------------------
 

@@ -152,7 +152,7 @@ async def test_streaming_avatar_body_and_object_answer_follow_the_spec() -> None
         "url_from": 1,
     }
     assert job.id == JOB_ID and job.status is JobStatus.COMPLETED
-    assert result.url == PREVIEW
+    assert result.text == PREVIEW and not result.is_file
 
 
 async def test_avatar_upload_status_4_is_a_failure() -> None:

@@ -17,8 +17,8 @@ Evidence (TopView's own v2 pages are not in our docs folder):
 * Uncertain, so optional: ``model`` (TopView's client sends it only when given for i2v);
   ``duration`` bounds (1-16 here, the widest range the client's model table shows);
   ``aspectRatio`` values (the client's i2v models list 9:16, 3:4, 1:1, 4:3, 16:9); ``noticeUrl``
-  (from the v1 families; no v2 caller sends it). The in-progress word (``init``) is from a caller's
-  test double.
+  (from the v1 families; no v2 caller sends it).
+* Status words ``init``, ``running``, ``success``, ``fail``: TopView's ``SKILL.md`` (Task Status).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from akool_async import JobStatus, ResultMissing, ScaledClock
 from akool_async.topview import MediaTaskResult
 
 from .docserver import Endpoint, doc_server
-from .topview import QUERY_SCHEMA, envelope, submitted, topview_on
+from .topview import QUERY_SCHEMA, VIDEO_OPTIONS, envelope, submitted, topview_on
 
 pytestmark = pytest.mark.anyio
 
@@ -58,12 +58,7 @@ SUBMIT_SCHEMA: dict[str, Any] = {
         },
         "prompt": {"type": "string"},
         "aspectRatio": {"enum": ["9:16", "3:4", "1:1", "4:3", "16:9"]},
-        "resolution": {"enum": [480, 540, 720, 768, 1080, 2160]},
-        "duration": {"type": "integer", "minimum": 1},
-        "sound": {"enum": ["on", "off"]},
-        "generatingCount": {"type": "integer", "minimum": 1, "maximum": 4},
-        "boardId": {"type": "string"},
-        "noticeUrl": {"type": "string"},
+        **VIDEO_OPTIONS,
     },
     "anyOf": [{"required": ["firstFrameFileId"]}, {"required": ["referenceImageFileIds"]}],
     "additionalProperties": False,

@@ -135,3 +135,61 @@ async def test_failed_answer_raises_with_its_reason() -> None:
                 await job
         assert server.violations == []
         assert "generation failed" in str(info.value)
+
+
+# -- v1 Image2Video ------------------------------------------------------------------------------
+#
+# Evidence: seed 002 (``productReplaceResultKey`` is a replace task's
+# ``productReplaceResult[].key``; ``voiceSpeed`` 0.8-1.2); a typed client interface of a public
+# caller (``Image2VideoSubmitParams``: ``image2VideoPrompt`` with a capital V, ``mode``
+# lite/pro, ``productReplaceResultKey``, ``ttsText``, ``voiceoverId``; the query answer
+# ``status``/``taskStatus`` and ``videoUrl``). The query spelling (``result`` or ``query``) is
+# unsettled; the SDK tries the other on a 404.
+
+V1_PAGE = "seed 002 + a public caller's typed v1 interface"
+V1_SUBMIT = "/v1/product_avatar/task/image2Video/submit"
+V1_QUERY = "/v1/product_avatar/task/image2Video/result"
+V1_VIDEO = "https://d1q70pf5vjeyhc.cloudfront.net/product_avatar/v1-7c1f0e52.mp4"
+
+V1_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["productReplaceResultKey"],
+    "properties": {
+        "productReplaceResultKey": {"type": "string", "minLength": 1},
+        "mode": {"enum": ["lite", "pro"]},
+        "image2VideoPrompt": {"type": "string"},
+        "ttsText": {"type": "string"},
+        "voiceoverId": {"type": "string"},
+        "voiceSpeed": {"type": "number", "minimum": 0.8, "maximum": 1.2},
+        "audioFileId": {"type": "string"},
+        "originVoiceFileId": {"type": "string"},
+        "captionId": {"type": "string"},
+        "noticeUrl": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+V1_SUCCESS = envelope(
+    {"taskId": TASK_ID, "status": "success", "taskStatus": "success", "videoUrl": V1_VIDEO}
+)
+
+
+async def test_v1_image2video_sends_image2video_prompt_with_capital_v() -> None:
+    """v1 Image2Video sends ``image2VideoPrompt`` (TopView's spelling) and reads ``videoUrl``."""
+    endpoints = [
+        Endpoint("POST", V1_SUBMIT, V1_PAGE, V1_SCHEMA, [submitted(TASK_ID)]),
+        Endpoint("GET", V1_QUERY, V1_PAGE, QUERY_SCHEMA, [RUNNING, V1_SUCCESS]),
+    ]
+    async with doc_server(endpoints) as server:
+        async with topview_on(server, clock=ScaledClock(speed=1000.0)) as tv:
+            job = await tv.product_avatar.image2video(
+                "21f48762080b42f1b718ad722f92c",
+                mode="pro",
+                image2video_prompt="holds the bottle up",
+                tts_text="Cold for a day.",
+                voiceover_id="v-1",
+                voice_speed=1.1,
+            )
+            result = await job
+        assert server.violations == []
+        assert result.url == V1_VIDEO
+        assert server.requests_to(V1_SUBMIT)[0].body["image2VideoPrompt"] == "holds the bottle up"

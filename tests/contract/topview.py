@@ -2,8 +2,10 @@
 
 TopView's own reference pages are not in ``../shared/akool-docs/``; API.md (TopView section, seed
 002) gives the envelope (string ``code``, ``result``), ``submit`` -> ``result.taskId``, queries by
-``taskId`` with an optional ``needCloudFrontUrl``, uploads and notice URLs. Each fixture module says
-which public caller each field comes from.
+``taskId`` with an optional ``needCloudFrontUrl``, uploads and notice URLs. TopView's own published
+client (``topviewai/skill``) comes first where it covers an endpoint, other public callers second;
+each fixture module says which source each path and field comes from, and
+``test_topview_paths.py`` holds every family's paths with their evidence.
 """
 
 from __future__ import annotations
@@ -27,6 +29,18 @@ QUERY_SCHEMA: dict[str, Any] = {
         "needCloudFrontUrl": {"type": "string", "enum": ["true", "false"]},
     },
     "additionalProperties": False,
+}
+
+#: The option fields TopView's client sends alike to its v2 video tasks (image to video v2, text to
+#: video): ``scripts/video_gen.py`` ``build_i2v_body`` / ``build_t2v_body``. Aspect ratios differ
+#: per task and are added by each module.
+VIDEO_OPTIONS: dict[str, Any] = {
+    "resolution": {"enum": [480, 540, 720, 768, 1080, 2160]},
+    "duration": {"type": "integer", "minimum": 1},
+    "sound": {"enum": ["on", "off"]},
+    "generatingCount": {"type": "integer", "minimum": 1, "maximum": 4},
+    "boardId": {"type": "string"},
+    "noticeUrl": {"type": "string"},
 }
 
 #: ``POST /notice/notice_url/check`` registers a callback URL before a submit names it (API.md).

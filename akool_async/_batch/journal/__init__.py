@@ -29,9 +29,9 @@ import enum
 import json
 import os
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol, Self
+from typing import Any, Final, Literal, Protocol, Self, TypeVar
 
 from attrs import frozen
 
@@ -99,6 +99,8 @@ _STATUS_STATES: Final = frozenset(_IN_FLIGHT | {RowState.COMPLETED, RowState.FAI
 #: the whole call (naming every such row), create it again with the new request (its earlier
 #: jobs stay in the events), or keep the journaled request.
 ChangedRows = Literal["refuse", "recreate", "keep"]
+
+T = TypeVar("T")
 
 _SHA256_RE: Final = re.compile(r"[0-9a-f]{64}")
 _REDACTED: Final = "[redacted]"
@@ -257,6 +259,8 @@ class JobRecord:
 
     job_id: str
     state: RowState
+    #: The result file's URL; for a family whose result is not a file (moderation), the
+    #: result itself (text; JSON for data).
     result_url: str | None
     error: str | None
     #: Wall seconds when the job was first seen completed (its result expires RESULT_TTL later).
@@ -289,7 +293,8 @@ class JournalRow:
 
     @property
     def result_urls(self) -> tuple[str, ...]:
-        """The result URLs known so far, in job order."""
+        """The result URLs known so far (the results themselves where they are not files), in
+        job order."""
         return tuple(j.result_url for j in self.jobs if j.result_url is not None)
 
     @property
@@ -433,6 +438,16 @@ class JournalBackend(Protocol):
 
     def begin_create(self, row_id: str) -> int:
         """Record the intent to create a PENDING row; the attempt number."""
+        ...
+
+    def begin_creates(self, row_ids: Sequence[str]) -> list[int | JournalError]:
+        """Record the intents of many PENDING rows with one durable commit; per row, its
+        attempt number or the error that left it unchanged (the commit failing raises)."""
+        ...
+
+    def grouped(self, calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
+        """Run several of this journal's own calls in one transaction with one durable commit;
+        each call is all-or-nothing on its own and gives its result or its exception."""
         ...
 
     def record_created(

@@ -1,10 +1,15 @@
-"""The PostgreSQL journal's tables (see :mod:`.postgres`)."""
+"""The PostgreSQL journal's tables, and the connection wrapper that reads the SQLite journal's
+SQL in PostgreSQL's terms (see :mod:`.postgres`)."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 
-__all__ = ["_SCHEMA"]
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+__all__ = ["_SCHEMA", "_Conninfo", "_Dialect", "_describe"]
 
 _SCHEMA: Final = """
 CREATE TABLE meta (
@@ -59,3 +64,44 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_row ON events (row_id);
 """
+
+
+class _Conninfo:
+    """A connection string that never shows itself (it may hold a password)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<conninfo>"
+
+
+_SQLITE_UPSERT: Final = "INSERT OR REPLACE INTO"
+_PG_UPSERT: Final = "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+
+
+class _Dialect:
+    """A psycopg connection that reads the SQLite journal's SQL: ``?`` placeholders, upserts."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+        self._conn = conn
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        if query.startswith(_SQLITE_UPSERT):  # the one SQLite-only statement: set a meta key
+            query = f"INSERT INTO{query[len(_SQLITE_UPSERT) :]} {_PG_UPSERT}"
+        return self._conn.execute(query.replace("?", "%s"), params)
+
+
+def _describe(conninfo: str, schema: str) -> str:
+    """The journal's name for messages: where it is, without any password."""
+    try:
+        info = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return f"postgresql journal (schema {schema})"
+    user = f"{info['user']}@" if info.get("user") else ""
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"postgresql://{user}{info.get('host', '')}{port}/{info.get('dbname', '')}#{schema}"

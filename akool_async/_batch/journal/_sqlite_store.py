@@ -9,10 +9,10 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Self
+from typing import ClassVar, Final, Self, TypeVar
 
 from ..._clock import Clock, SystemClock
 from . import (
@@ -30,6 +30,8 @@ from ._lockfile import WriterLock, describe_holder
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 logger = logging.getLogger("akool_async")
+
+T = TypeVar("T")
 
 #: Bump with a migration in :meth:`SQLiteStore._migrate` whenever the schema changes.
 SCHEMA_VERSION: Final = 1
@@ -94,7 +96,20 @@ class SQLiteStore:
     transaction. Open with :meth:`open`; use as a context manager or call :meth:`close`.
     """
 
-    __slots__ = ("_clock", "_closed", "_conn", "_identity", "_lock", "_path", "_writer")
+    __slots__ = (
+        "_clock",
+        "_closed",
+        "_conn",
+        "_grouping",
+        "_identity",
+        "_lock",
+        "_path",
+        "_writer",
+        "commits",
+    )
+
+    #: The driver's errors, reported as JournalError.
+    _DRIVER_ERRORS: ClassVar[tuple[type[Exception], ...]] = (sqlite3.Error,)
 
     def __init__(self, conn: sqlite3.Connection, path: str, clock: Clock) -> None:
         """Use :meth:`open`."""
@@ -107,6 +122,10 @@ class SQLiteStore:
         # The file's identity when opened: a journal deleted or replaced under a run is noticed
         # at its next transaction instead of the run writing on into an unlinked file.
         self._identity: tuple[int, int] | None = None
+        # The thread running grouped() calls: its transactions are savepoints of the group's.
+        self._grouping: int | None = None
+        #: Write transactions committed (each one fsync of the WAL: ``synchronous=FULL``).
+        self.commits = 0
 
     @classmethod
     def open(
@@ -150,8 +169,9 @@ class SQLiteStore:
             # (SIGKILL), but a power loss or OS crash can drop the last commits. Losing a
             # begin_create that way would turn a row whose create request was sent back into
             # PENDING and bill it twice on the re-run; losing record_created loses the only handle
-            # on a paid job. FULL fsyncs the WAL on every commit; that is one fsync per write,
-            # negligible next to the HTTP request each write stands for.
+            # on a paid job. FULL fsyncs the WAL on every commit; the batch runner groups the
+            # writes queued meanwhile into one commit (see _batch/groupcommit.py), so a busy run
+            # pays one fsync per group of writes, not per write.
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA fullfsync=ON")  # macOS: fsync alone does not reach the platter
             conn.execute("PRAGMA foreign_keys=ON")
@@ -232,9 +252,45 @@ class SQLiteStore:
 
     # -- plumbing ------------------------------------------------------------------------------
 
+    def grouped(self, calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
+        """Run several of this journal's own calls in one transaction, with one durable commit.
+
+        Each call keeps its own all-or-nothing (it runs in a savepoint): a call that raises
+        leaves nothing written, and its exception takes its place in the result; the others
+        are committed. Nothing is durable before this returns; if the commit itself fails
+        (disk full, journal lost), every call failed and the error is raised.
+
+        Returns:
+            Each call's result, or the exception it raised, in order.
+        """
+        results: list[T | Exception] = []
+        with self._tx():
+            self._grouping = threading.get_ident()
+            try:
+                for call in calls:
+                    try:
+                        with self._savepoint():
+                            result = call()
+                    except Exception as exc:
+                        results.append(exc)
+                    else:
+                        results.append(result)
+                    if not self._group_alive():  # the whole group was rolled back (I/O error)
+                        raise JournalError(f"journal {self._path}: the transaction was lost")
+            finally:
+                self._grouping = None
+        return results
+
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction: IMMEDIATE (write lock up front) for writes, a snapshot for reads."""
+        """One transaction: IMMEDIATE (write lock up front) for writes, a snapshot for reads.
+
+        Inside :meth:`grouped` (on its thread), a savepoint of the group's transaction instead.
+        """
+        if self._grouping == threading.get_ident():
+            with self._savepoint() as c:
+                yield c
+            return
         with self._lock:
             if self._closed:
                 raise JournalError(f"journal {self._path} is closed")
@@ -250,12 +306,43 @@ class SQLiteStore:
                 try:
                     yield conn
                     conn.execute("COMMIT")
+                    if write:
+                        self.commits += 1
                 finally:
                     # SQLite may already have rolled back by itself (disk full, I/O error).
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
             except sqlite3.Error as exc:
                 raise JournalError(f"journal {self._path}: {exc}") from exc
+
+    def _group_alive(self) -> bool:
+        """Whether the group's transaction is still open (SQLite may roll it back itself)."""
+        return self._conn.in_transaction
+
+    def _can_roll_back(self) -> bool:
+        """Whether a failed call's savepoint can be undone (its transaction is still open)."""
+        return self._conn.in_transaction
+
+    def _in_savepoint(self) -> sqlite3.Connection:
+        """What a grouped call's statements go through (a backend may check things first)."""
+        return self._conn
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        """One call of a group: undone alone if it raises."""
+        conn = self._conn
+        try:
+            conn.execute("SAVEPOINT grouped_call")
+            try:
+                yield self._in_savepoint()
+            except BaseException:
+                if self._can_roll_back():
+                    conn.execute("ROLLBACK TO SAVEPOINT grouped_call")
+                    conn.execute("RELEASE SAVEPOINT grouped_call")
+                raise
+            conn.execute("RELEASE SAVEPOINT grouped_call")
+        except self._DRIVER_ERRORS as exc:
+            raise JournalError(f"journal {self._path}: {exc}") from exc
 
     def _migrate(self) -> None:
         # Look first without the write lock, so opening a reader never waits for the runner.

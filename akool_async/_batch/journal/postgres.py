@@ -33,7 +33,8 @@ import os
 import re
 import socket
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final, cast
 
@@ -45,13 +46,12 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError(
         "the PostgreSQL journal needs psycopg: pip install 'akool-async[fleet]'"
     ) from exc
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
 from ..._clock import Clock, SystemClock
 from . import ChangedRows, JournalError, JournalRow, RowState, UnknownRow, _canonical, _scrub
 from ._pg_fleet import CLAIMABLE, RUNNING_SQL, LeaseLost, NoFreeSlot, holds_job
-from ._pg_schema import _SCHEMA
+from ._pg_schema import _SCHEMA, _Conninfo, _describe, _Dialect
 from ._sqlite_store import _JOB_COLUMNS, _ROW_COLUMNS
 from .sqlite import Journal, _job_record, _journal_row
 
@@ -62,6 +62,7 @@ __all__ = [
     "NoFreeSlot",
     "PostgresJournal",
     "WorkerRecord",
+    "_Conninfo",
 ]
 
 #: Bump with a migration in :meth:`PostgresJournal._migrate` whenever the schema changes.
@@ -88,47 +89,6 @@ class WorkerRecord:
     holding: int
 
 
-class _Conninfo:
-    """A connection string that never shows itself (it may hold a password)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<conninfo>"
-
-
-_SQLITE_UPSERT: Final = "INSERT OR REPLACE INTO"
-_PG_UPSERT: Final = "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-
-
-class _Dialect:
-    """A psycopg connection that reads the SQLite journal's SQL: ``?`` placeholders, upserts."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
-        self._conn = conn
-
-    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        if query.startswith(_SQLITE_UPSERT):  # the one SQLite-only statement: set a meta key
-            query = f"INSERT INTO{query[len(_SQLITE_UPSERT) :]} {_PG_UPSERT}"
-        return self._conn.execute(query.replace("?", "%s"), params)
-
-
-def _describe(conninfo: str, schema: str) -> str:
-    """The journal's name for messages: where it is, without any password."""
-    try:
-        info = conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return f"postgresql journal (schema {schema})"
-    user = f"{info['user']}@" if info.get("user") else ""
-    port = f":{info['port']}" if info.get("port") else ""
-    return f"postgresql://{user}{info.get('host', '')}{port}/{info.get('dbname', '')}#{schema}"
-
-
 class PostgresJournal(Journal):
     """The batch journal in a PostgreSQL database, shared by any number of workers.
 
@@ -148,6 +108,7 @@ class PostgresJournal(Journal):
     )
 
     _conn: psycopg.Connection[tuple[Any, ...]]  # type: ignore[assignment]
+    _DRIVER_ERRORS = (psycopg.Error,)
 
     def __init__(
         self, conninfo: _Conninfo, schema: str, name: str, clock: Clock, busy_timeout: float
@@ -259,7 +220,14 @@ class PostgresJournal(Journal):
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction: the journal's write lock first for writes, one snapshot for reads."""
+        """One transaction: the journal's write lock first for writes, one snapshot for reads.
+
+        Inside :meth:`grouped` (on its thread), a savepoint of the group's transaction instead.
+        """
+        if self._grouping == threading.get_ident():
+            with self._savepoint() as c:
+                yield c
+            return
         with self._connection() as conn:
             try:
                 if write:
@@ -274,9 +242,28 @@ class PostgresJournal(Journal):
                 # iteration), which _Dialect provides in PostgreSQL's terms.
                 yield cast(sqlite3.Connection, _Dialect(conn))
                 conn.execute("COMMIT")
+                if write:
+                    self.commits += 1
             finally:
                 if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
                     conn.execute("ROLLBACK")
+
+    def _group_alive(self) -> bool:
+        conn = self._conn
+        return not conn.broken and conn.info.transaction_status == TransactionStatus.INTRANS
+
+    def _can_roll_back(self) -> bool:
+        conn = self._conn
+        return not conn.broken and conn.info.transaction_status in (
+            TransactionStatus.INTRANS,
+            TransactionStatus.INERROR,
+        )
+
+    def _in_savepoint(self) -> sqlite3.Connection:
+        """The fleet's write check runs in each grouped call's savepoint."""
+        if self._write_check is not None:
+            self._write_check(self._conn)
+        return cast(sqlite3.Connection, _Dialect(self._conn))
 
     @contextmanager
     def _claims(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from . import (
@@ -167,6 +168,23 @@ class Journal(SQLiteStore):
             ).fetchone()[0]
             self._event(c, now, row_id, None, RowState.CREATING, f"attempt {attempt}")
         return attempt
+
+    def begin_creates(self, row_ids: Sequence[str]) -> list[int | JournalError]:
+        """:meth:`begin_create` for many rows in one transaction: one durable commit for all.
+
+        Returns:
+            Per row, in order: its attempt number, or the error that left it as it was
+            (UnknownRow, StateError, or a backend's own such as ``NoFreeSlot``).
+
+        Raises:
+            JournalError: the commit failed (no intent was recorded).
+        """
+        out: list[int | JournalError] = []
+        for result in self.grouped([partial(self.begin_create, r) for r in row_ids]):
+            if isinstance(result, Exception) and not isinstance(result, JournalError):
+                raise result
+            out.append(result)
+        return out
 
     def record_created(
         self, row_id: str, job_ids: Sequence[str], raw: Mapping[str, Any] | None = None

@@ -20,6 +20,7 @@ __all__ = [
     "envelope",
     "error",
     "file_of",
+    "known",
     "mask",
     "required",
     "voice_speed",
@@ -64,6 +65,13 @@ def file_of(
     if found.format not in kinds:
         raise TvParam("4000", f"{name}: a {found.format} file is not accepted here")
     return found
+
+
+def known(body: dict[str, Any], names: frozenset[str]) -> None:
+    """Refuse a field the task does not take (``4000`` naming it)."""
+    for name in body:
+        if name not in names:
+            raise TvParam("4000", f"{name} is not a parameter of this task")
 
 
 def required(body: dict[str, Any], name: str) -> Any:

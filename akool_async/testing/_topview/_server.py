@@ -11,10 +11,13 @@ What it models:
 * envelope ``{"code": "200", "message": "Success", "result": ...}``; errors with HTTP 200 and
   the string codes of seed 002 (``FaultPlan.add("code_4007")`` answers ``"4007"``);
 * ``Authorization: Bearer <key>`` and ``Topview-Uid`` (else ``"4002"``);
-* tasks advance lazily on the clock: ``waiting`` -> ``running`` -> ``success``/``fail``; the
-  replace-image query spells its status ``taskStatus`` (as seed 002 shows), the others ``status``;
-* queries served under both ``.../result`` and ``.../query`` (the docs use both), unless
-  ``query_style`` picks one; ``needCloudFrontUrl``, where given, must be ``true`` or ``false``;
+* tasks advance lazily on the clock: ``init`` -> ``running`` -> ``success``/``fail`` (the words
+  TopView's own client documents); the replace-image query spells its status ``taskStatus`` (as
+  seed 002 shows), the others ``status``;
+* queries served where the evidence puts them: ``.../query`` for the families TopView's client
+  and public callers query so, both ``.../result`` and ``.../query`` for the v1 families whose
+  sources disagree; ``query_style`` ``"both"``, ``"result"`` or ``"query"`` overrides that;
+  ``needCloudFrontUrl``, where given, must be ``true`` or ``false``;
 * uploads: credential -> PUT to a pre-signed ``/_storage/{fileId}?X-Amz-Signature=...`` -> check;
   a submit naming a fileId that was never uploaded answers ``"4004"``; masks must have their
   image's size, ``voiceSpeed`` must be within 0.8-1.2 (``"4000"``);
@@ -50,7 +53,7 @@ from .callbacks import run_callbacks
 __all__ = ["FILES_PREFIX", "FakeTopView", "add_topview_routes"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-QueryStyle = Literal["both", "result", "query"]
+QueryStyle = Literal["documented", "both", "result", "query"]
 AreaHandler = Callable[["FakeTopView", web.Request], Awaitable[web.Response]]
 
 #: Result files (apart from the fake Akool's ``/files/`` so both fit in one app).
@@ -91,7 +94,7 @@ class FakeTopView(ServedApp):
         host: str = "127.0.0.1",
         port: int = 0,
         uid: str = "test-uid",
-        query_style: QueryStyle = "both",
+        query_style: QueryStyle = "documented",
         require_notice_check: bool = True,
         max_upload_bytes: int = 64 * 1024 * 1024,
     ) -> None:
@@ -375,7 +378,12 @@ def add_topview_routes(app: web.Application, state: FakeTopView) -> None:
             return state._query(request, family)
 
         router.add_post(f"{task.prefix}/submit", state.wrap(submit, "create"))
-        styles = ("result", "query") if state.query_style == "both" else (state.query_style,)
+        if state.query_style == "documented":
+            styles = task.queries
+        elif state.query_style == "both":
+            styles = ("result", "query")
+        else:
+            styles = (state.query_style,)
         for style in styles:
             router.add_get(f"{task.prefix}/{style}", state.wrap(query, "status"))
 

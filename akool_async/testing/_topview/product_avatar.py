@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._topview_state import TopViewJob
-from ._common import AUDIO, IMAGES, TvParam, choice, file_of, mask, required, voice_speed
+from ._common import AUDIO, IMAGES, TvParam, choice, file_of, known, mask, required, voice_speed
 
 if TYPE_CHECKING:
     from ._server import FakeTopView
@@ -33,7 +33,15 @@ def _replace(fake: FakeTopView, body: dict[str, Any]) -> int:
     return 1
 
 
+#: Image2Video v1's body (``image2VideoPrompt`` with its capital V, as a typed caller spells it).
+_V1_FIELDS = frozenset(
+    {"productReplaceResultKey", "mode", "image2VideoPrompt", "ttsText", "voiceoverId"}
+    | {"voiceSpeed", "audioFileId", "originVoiceFileId", "captionId", "noticeUrl"}
+)
+
+
 def _image2video(fake: FakeTopView, body: dict[str, Any]) -> int:
+    known(body, _V1_FIELDS)
     key = required(body, "productReplaceResultKey")
     owner = fake.replace_keys.get(key) if isinstance(key, str) else None
     job = fake.jobs.get(owner) if owner is not None else None
