@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -31,6 +32,7 @@ __all__ = [
     "parse_audio_splits",
     "positive_seconds",
     "result_missing",
+    "slim_snapshot",
     "use_downloader",
 ]
 
@@ -204,6 +206,10 @@ def use_downloader(fn: Callable[..., Awaitable[DownloadResult]]) -> None:
 
 def int_or_none(value: Any) -> int | None:
     """An integer from a JSON number or digit string, else None."""
+    # Hot path (every poll reads two or three): the common answers first, by exact type.
+    cls = type(value)
+    if cls is int or value is None:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -223,6 +229,10 @@ def positive_seconds(value: Any) -> float | None:
 
     JSON allows Infinity, NaN and integers too large for a float; none is a media length.
     """
+    if value is None:
+        return None
+    if type(value) is float:
+        return value if 0 < value < math.inf else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
@@ -261,4 +271,25 @@ def result_missing(
         media_duration=media_duration,
         raw=raw,
         missing_result=where,
+    )
+
+
+#: The raw body of a snapshot that keeps none.
+_NO_RAW: Mapping[str, Any] = MappingProxyType({})
+
+
+def slim_snapshot(snap: JobSnapshot, previous: JobSnapshot | None = None) -> JobSnapshot:
+    """The snapshot without its raw body (``previous`` itself when it reads the same)."""
+    # Equality covers every field but the raw body: the same reading again builds nothing.
+    if previous is not None and previous.raw is _NO_RAW and previous == snap:
+        return previous
+    return JobSnapshot(
+        snap.id,
+        snap.status,
+        snap.result_url,
+        snap.progress,
+        snap.error_code,
+        snap.error_reason,
+        snap.media_duration,
+        _NO_RAW,
     )

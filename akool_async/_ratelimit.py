@@ -11,6 +11,7 @@ little while every create waiting could otherwise hold each poll back by minutes
 
 from __future__ import annotations
 
+import math
 from contextvars import ContextVar
 
 import anyio
@@ -58,7 +59,7 @@ class RateBudget:
         self._clock = clock
         self._tokens = float(burst)
         self._stamp = clock.now()
-        self._pause_until = float("-inf")
+        self._pause_until = -math.inf
         self._lock = anyio.Lock()
         #: Urgent requests (polls) waiting; the others wait while there are any.
         self._urgent = 0
@@ -87,15 +88,25 @@ class RateBudget:
             return 0.0
         return max((1.0 - self._tokens) / self.rate, 1e-6)
 
+    def try_acquire(self, *, urgent: bool = False) -> bool:
+        """Take a token if one is free now and nobody waits ahead of this request; never waits.
+
+        The transport's fast path: :meth:`acquire` is only awaited when this says no.
+        """
+        if self._lock.locked() or (self._urgent and not urgent):
+            return False
+        if self.rate is None and self._pause_until == -math.inf:
+            self.granted += 1  # no limit and never paused: no clock reading needed
+            return True
+        if self._try_take(self._clock.now()) == 0.0:
+            self.granted += 1
+            return True
+        return False
+
     async def acquire(self, *, urgent: bool = False) -> None:
         """Wait for a token. ``urgent`` requests (status polls) are served before the others
         when the budget binds; within a class, first come first served."""
-        if (
-            not self._lock.locked()
-            and (urgent or not self._urgent)
-            and self._try_take(self._clock.now()) == 0.0
-        ):
-            self.granted += 1
+        if self.try_acquire(urgent=urgent):
             return
         start = self._clock.now()
         if urgent:

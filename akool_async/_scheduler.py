@@ -24,16 +24,16 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from . import _constants as C
 from ._backoff import PollPolicy, retry_delay
 from ._clock import Clock
+from ._dispatch import Handoff
 from ._durations import PlanQueue
 from ._errors import (
     AccountBanned,
@@ -53,6 +53,7 @@ from ._errors import (
 )
 from ._events import EventHub, EventStream
 from ._family import Family, StatusEndpoint
+from ._gather import PULL_FORWARD, Gathering
 from ._job import Job
 from ._jobmodels import (
     JobEvent,
@@ -61,6 +62,7 @@ from ._jobmodels import (
     JobStatus,
     parse_audio_splits,
     result_missing,
+    slim_snapshot,
 )
 from ._learning import Learning
 from ._planning import FamilyPlan
@@ -80,6 +82,8 @@ FetchStatus = Callable[
 ]
 
 _FATAL = (AuthenticationError, PermissionDenied, AccountBanned)
+#: Requests a worker sends in a row without waiting for one before it yields to the loop once.
+_MAX_STREAK = 64
 
 
 class SchedulerStats:
@@ -110,6 +114,8 @@ class Scheduler(Learning):
         policy: poll delays.
         rng: source of jitter.
         provider: ``"akool"`` or ``"topview"`` (written into job tokens).
+        pull_forward: share of its wait a batch job may be polled early to fill a request
+            (see ``_gather``; 0: never early).
     """
 
     def __init__(
@@ -122,6 +128,7 @@ class Scheduler(Learning):
         rng: random.Random | None = None,
         max_batch: int = C.MAX_BATCH_IDS,
         batch_window: float = C.BATCH_WINDOW,
+        pull_forward: float = PULL_FORWARD,
         not_found_grace: float = C.NOT_FOUND_GRACE,
         notify_ttl: float = C.NOTIFY_TTL,
         webhook_backstop: float = C.DEFAULT_WEBHOOK_BACKSTOP,
@@ -136,7 +143,8 @@ class Scheduler(Learning):
         self.rng = rng or random.Random()
         self.max_batch = max_batch
         self.batch_window = batch_window
-        self._gathering: dict[str, tuple[float, list[Job]]] = {}
+        #: Batch jobs gathering into requests (and pulled forward to fill them).
+        self._gathering = Gathering(pull_forward)
         self.not_found_grace = not_found_grace
         self.notify_ttl = notify_ttl
         self.webhook_backstop = webhook_backstop
@@ -155,7 +163,7 @@ class Scheduler(Learning):
         self.stats = SchedulerStats()
         self._heap: list[tuple[float, int, Job]] = []
         self._seq = 0
-        self._wake_scope: anyio.CancelScope | None = None
+        self._handoff: Handoff[Group] = Handoff(clock)
         self._early: OrderedDict[str, float] = OrderedDict()
         self.hub = EventHub()
         self._closed = False
@@ -203,7 +211,7 @@ class Scheduler(Learning):
         self.jobs[job.id] = job
         now = self.clock.now()
         if snapshot is not None:
-            job.snapshot = _slim(snapshot) if snapshot.raw else snapshot
+            job.snapshot = slim_snapshot(snapshot) if snapshot.raw else snapshot
             job.status = snapshot.status
             job.media_duration = snapshot.media_duration
         self._track(job, now)
@@ -271,57 +279,78 @@ class Scheduler(Learning):
         """Dispatch due polls until cancelled. Started in the session's task group.
 
         A fixed pool of ``max_inflight`` workers sends the status requests: that bounds the
-        requests in flight without a task, or a limiter token, per request.
+        requests in flight without a task, or a limiter token, per request (see ``_dispatch``).
         """
-        send, receive = anyio.create_memory_object_stream[Group](0)
-        async with anyio.create_task_group() as tg, send:
-            with receive:
-                for _ in range(self.max_inflight):
-                    tg.start_soon(self._worker, receive.clone())
+        handoff = self._handoff
+        async with anyio.create_task_group() as tg:
+            handoff.start(tg)
+            for _ in range(self.max_inflight):
+                tg.start_soon(self._worker)
             task_status.started()
             while True:
-                for group in self._pop_due(self.clock.now()):
-                    await send.send(group)
-                await self._sleep_until_due()
+                self._hand_due()
+                if handoff.idle:
+                    await handoff.sleep_until(self._next_wake())
+                else:
+                    # Every worker is busy, and each pops what is due when it finishes.
+                    await handoff.until_idle()
 
-    async def _worker(self, receive: MemoryObjectReceiveStream[Group]) -> None:
-        with receive:
-            async for endpoint, fam, jobs in receive:
-                self._inflight += 1
-                if self._inflight > self.peak_inflight:
-                    self.peak_inflight = self._inflight
-                waits = [0.0]
-                token = budget_waits.set(waits)
-                try:
-                    await self._poll(endpoint, fam, jobs, waits)
-                except Exception as exc:  # a bug must not stop polling: retry these jobs later
-                    log.exception("handling a status answer for %d job(s) raised", len(jobs))
-                    self._on_error([j for j in jobs if not j.done()], exc, False)
-                finally:
-                    budget_waits.reset(token)
-                    self._inflight -= 1
+    def _hand_due(self) -> None:
+        for group in self._pop_due(self.clock.now()):
+            self._handoff.put(group)
 
-    async def _sleep_until_due(self) -> None:
-        while self._heap:
-            due, _, job = self._heap[0]
+    async def _worker(self) -> None:
+        # This task's own context: the transport adds its budget waits to this worker's list.
+        waits = [0.0]
+        budget_waits.set(waits)
+        handoff = self._handoff
+        streak = 0
+        while True:
+            streak += 1
+            if streak >= _MAX_STREAK:
+                # A fetch that never suspends (in memory) must not hold the loop for ever.
+                streak = 0
+                await anyio.lowlevel.checkpoint()
+            # A queued request, or one due now, is taken without yielding first; else the
+            # worker waits for the dispatcher to hand it the next one.
+            group = handoff.take_nowait()
+            if group is None and not handoff.idle:
+                # Every other worker is busy too, so the dispatcher is not on its timer.
+                due = self._pop_due(self.clock.now())
+                if due:
+                    group = due[0]
+                    for other in due[1:]:
+                        handoff.put(other)
+            if group is None:
+                streak = 0
+                group = await handoff.take()
+            endpoint, fam, jobs = group
+            self._inflight += 1
+            if self._inflight > self.peak_inflight:
+                self.peak_inflight = self._inflight
+            waits[0] = 0.0
+            try:
+                await self._poll(endpoint, fam, jobs, waits)
+            except Exception as exc:  # a bug must not stop polling: retry these jobs later
+                log.exception("handling a status answer for %d job(s) raised", len(jobs))
+                self._on_error([j for j in jobs if not j.done()], exc, False)
+            finally:
+                self._inflight -= 1
+
+    def _next_wake(self) -> float | None:
+        """When the dispatcher must look again: the earliest due job or batch flush."""
+        heap = self._heap
+        while heap:
+            due, _, job = heap[0]
             if job.poll_state.due != due or job.done():
-                heapq.heappop(self._heap)
+                heapq.heappop(heap)
                 continue
             break
-        wake = self._heap[0][0] if self._heap else None
-        for flush, _ in self._gathering.values():
-            wake = flush if wake is None else min(wake, flush)
-        # Every wait goes through the clock, so a virtual clock can drive the scheduler; a job
-        # due sooner than the current target cancels the wait (see _schedule).
-        with anyio.CancelScope() as scope:
-            self._wake_scope = scope
-            if wake is None:
-                await anyio.sleep_forever()
-            else:
-                delay = wake - self.clock.now()
-                if delay > 0:
-                    await self.clock.sleep(delay)
-        self._wake_scope = None
+        wake = heap[0][0] if heap else None
+        flush = self._gathering.next_flush()
+        if flush is not None and (wake is None or flush < wake):
+            return flush
+        return wake
 
     def _schedule(self, job: Job, due: float) -> None:
         final = job.deadline is not None and due >= job.deadline
@@ -335,15 +364,19 @@ class Scheduler(Learning):
         job.poll_state.due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, job))
-        if self._heap[0][2] is job and self._wake_scope is not None:
-            self._wake_scope.cancel()
+        if job.spec.status.batch and not job.poll_state.solo:
+            self._gathering.scheduled(job, due, self._seq, self.clock.now())
+        if due < self._handoff.until and self._heap[0][2] is job:
+            # Due before the dispatcher's timer: wake it (every wait goes through the clock,
+            # so a virtual clock drives the scheduler too).
+            self._handoff.wake()
 
     def _pop_due(self, now: float) -> list[Group]:
         """Pop every due job and group them into requests.
 
         Jobs of a batch endpoint wait up to ``batch_window`` after the first of them fell due,
-        so the others falling due meanwhile share its request (never polled early, at most
-        ``batch_window`` late).
+        so the others falling due meanwhile share its request (at most ``batch_window`` late);
+        a request with room left then takes jobs due soon (see ``_gather``).
         """
         singles: list[Job] = []
         heap = self._heap
@@ -354,39 +387,28 @@ class Scheduler(Learning):
                 continue  # stale entry
             job.poll_state.due = None
             if job.spec.status.batch and not job.poll_state.solo:
-                key = job.spec.status.key
-                entry = gathering.get(key)
-                if entry is None:
-                    gathering[key] = entry = (due + self.batch_window, [])
-                entry[1].append(job)
+                gathering.add(job, due + self.batch_window)
             else:
                 singles.append(job)
         out: list[Group] = []
-        for key, (flush, members) in list(gathering.items()):
-            if flush > now and len(members) < self.max_batch:
-                continue
-            # A job rescheduled while it waited (a webhook woke it) is polled from the heap.
-            members = [j for j in members if j.poll_state.due is None and not j.done()]
-            cut = len(members) if flush <= now else len(members) - len(members) % self.max_batch
-            if cut < len(members):
-                # Full requests go now; the rest keeps gathering until the window ends.
-                gathering[key] = (flush, members[cut:])
-            else:
-                del gathering[key]
-            for i in range(0, cut, self.max_batch):
-                fam = members[i].spec
-                out.append((fam.status, fam, members[i : min(cut, i + self.max_batch)]))
+        gathering.flush(now, self.max_batch, out)
         out.extend((job.spec.status, job.spec, [job]) for job in singles)
         return out
 
     async def _poll(
         self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], waits: list[float]
     ) -> None:
-        live = [j for j in jobs if not j.done()]
-        if not live:
-            return
-        self.stats.requests += 1
-        self.stats.polls += len(live)
+        if len(jobs) == 1:  # most requests: skip the list building
+            if jobs[0].done():
+                return
+            live = jobs
+        else:
+            live = [j for j in jobs if not j.done()]
+            if not live:
+                return
+        stats = self.stats
+        stats.requests += 1
+        stats.polls += len(live)
         for j in live:
             j.polls += 1
         events: list[JobEvent] = []
@@ -411,7 +433,8 @@ class Scheduler(Learning):
                     self._apply(job, snap, now, events, clean)
         # Never waits: a subscriber that reads slowly (or not at all) loses its oldest events,
         # and learns how many, rather than holding back polls and deadlines.
-        self.hub.publish(events, [j.id for j in live if j.done()])
+        if self.hub.active:
+            self.hub.publish(events, [j.id for j in live if j.done()])
 
     # -- outcomes -------------------------------------------------------------------------
 
@@ -427,7 +450,8 @@ class Scheduler(Learning):
             # would only wait for the deadline, so the job ends now with ResultMissing.
             snap = result_missing(snap.id, snap.raw or {}, job.spec.result_field)
         # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
-        job.snapshot = snap if snap.status.terminal or not snap.raw else _slim(snap)
+        terminal = snap.status.terminal
+        job.snapshot = snap if terminal or not snap.raw else slim_snapshot(snap, job.snapshot)
         if snap.progress is not None:
             job.progress = snap.progress
         if snap.media_duration is not None:
@@ -557,20 +581,3 @@ class Scheduler(Learning):
         self._heap.clear()
         self._gathering.clear()
         self.hub.close()
-
-
-_NO_RAW: Mapping[str, Any] = MappingProxyType({})
-
-
-def _slim(snap: JobSnapshot) -> JobSnapshot:
-    """The snapshot without its raw body."""
-    return JobSnapshot(
-        snap.id,
-        snap.status,
-        snap.result_url,
-        snap.progress,
-        snap.error_code,
-        snap.error_reason,
-        snap.media_duration,
-        _NO_RAW,
-    )

@@ -177,6 +177,12 @@ class Transport:
         self._codes = dialect.codes
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         self._extra = dict(extra_headers or {})
+        #: The headers of an unauthenticated request, and the last auth headers seen with what
+        #: they make (masked; merged with ours): polls reuse them instead of rebuilding both.
+        self._plain_headers = {"User-Agent": C.USER_AGENT, **self._extra}
+        self._auth_seen: Mapping[str, str] | None = None
+        self._auth_masked: Mapping[str, str] = {}
+        self._auth_merged: Mapping[str, str] = self._plain_headers
         self._own_http = http is None
         self._max_connections = max_connections
         self._verify_ssl = verify_ssl
@@ -254,17 +260,21 @@ class Transport:
             # goes out at once instead of ageing in the queue again.
             # getToken (the one unauthenticated request) jumps the queue: every request waiting
             # on a new token waits behind it, and one a few seconds old may already be expired.
-            if not waited and authenticate:
+            if not waited and authenticate and not self.budget.try_acquire(urgent=kind == "poll"):
                 await self.budget.acquire(urgent=kind == "poll")
             waited = False
             # Outside the try: a failed getToken is its own (already retried) error. This
             # request was never sent, so it is neither a 1101 to refresh on nor CreationUnknown.
-            headers: Mapping[str, str] = (
-                masked_headers(await self.auth.headers(self._fetch_token)) if authenticate else {}
-            )
+            headers: Mapping[str, str]
+            if authenticate:
+                headers, sent_headers = self._with_auth(await self.auth.headers(self._fetch_token))
+            else:
+                headers, sent_headers = {}, self._plain_headers
             last: AkoolError
             try:
-                return await self._send_once(method, path, endpoint, params, json_body, headers)
+                return await self._send_once(
+                    method, path, endpoint, params, json_body, sent_headers
+                )
             except APIError as exc:
                 if (
                     exc.code in self.dialect.auth_expired
@@ -307,6 +317,19 @@ class Transport:
             attempt += 1
 
     # -- internals --------------------------------------------------------------------------
+
+    def _with_auth(
+        self, auth_headers: Mapping[str, str]
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """The auth headers masked, and every header of the request (built once per token)."""
+        seen = self._auth_seen
+        # Equality as well as identity: an Auth may change its mapping in place.
+        if auth_headers is not seen or auth_headers != self._auth_masked:
+            masked = masked_headers(auth_headers)
+            self._auth_seen = auth_headers
+            self._auth_masked = masked
+            self._auth_merged = {**self._plain_headers, **masked}
+        return self._auth_masked, self._auth_merged
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         from ._backoff import retry_delay
@@ -367,11 +390,12 @@ class Transport:
         endpoint: str,
         params: Mapping[str, str] | None,
         json_body: Mapping[str, Any] | None,
-        auth_headers: Mapping[str, str],
+        headers: Mapping[str, str],
     ) -> dict[str, Any]:
-        headers = {"User-Agent": C.USER_AGENT, **self._extra, **auth_headers}
-        self.sent[endpoint] = self.sent.get(endpoint, 0) + 1
-        started = time.perf_counter()
+        sent = self.sent
+        sent[endpoint] = sent.get(endpoint, 0) + 1
+        debug = log.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         malformed: str | None = None
         try:
             async with self.http.request(
@@ -385,7 +409,10 @@ class Transport:
                 timeout=self._timeout,
             ) as resp:
                 status = resp.status
-                retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+                # Only an error answer is retried after a while (see _decode).
+                retry_after = (
+                    None if status == 200 else _parse_retry_after(resp.headers.get("Retry-After"))
+                )
                 body = await self._read_capped(resp, endpoint)
         except AkoolError:
             raise
@@ -416,7 +443,7 @@ class Transport:
             raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from _bare(exc)
         if malformed is not None:
             raise TransportError(f"malformed HTTP response ({malformed})", endpoint=endpoint)
-        if log.isEnabledFor(logging.DEBUG):
+        if debug:
             log.debug(
                 "%s -> HTTP %s (%.1f ms)",
                 endpoint,

@@ -144,16 +144,23 @@ class Sim:
 
 
 class RecordingScheduler(Scheduler):
-    """Records every job's effective due time, to check nobody is polled early."""
+    """Records the earliest time each job may be polled, to check nobody is polled earlier.
+
+    That is its due time; a batch job may join a request early by ``pull_forward`` of the wait
+    it was given (see ``_gather``).
+    """
 
     due_log: dict[str, float]
 
     def _schedule(self, job: Job, due: float) -> None:
+        before = job.poll_state.due
         super()._schedule(job, due)
         if not hasattr(self, "due_log"):
             self.due_log = {}
-        if job.poll_state.due is not None:
-            self.due_log[job.id] = job.poll_state.due
+        placed = job.poll_state.due
+        if placed is not None and placed != before:
+            early = self._gathering.pull_forward if job.spec.status.batch else 0.0
+            self.due_log[job.id] = placed - early * (placed - self.clock.now())
 
 
 def make(
@@ -642,6 +649,49 @@ async def test_a_full_batch_goes_at_once_and_the_rest_keeps_gathering() -> None:
         sched._schedule(j, clock.now() + 5 + (i % 3) * 0.1)
     await drive(clock, sched, jobs, limit=100)
     assert sorted(sim.batch_sizes[:3]) == [50, 100, 100]
+
+
+def pulling(n: int, prefix: str) -> tuple[VirtualClock, Sim, RecordingScheduler, list[Job]]:
+    """A scheduler that pulls batch jobs forward by a fifth of their wait, and ``n`` jobs."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sched = make(clock, sim, max_inflight=8, pull_forward=0.2)
+    jobs = [new_job(sched, sim, f"{prefix}{i}", BATCH, queue=0, processing=1) for i in range(n)]
+    return clock, sim, sched, jobs
+
+
+def place(sched: Scheduler, jobs: Sequence[Job], waits: Sequence[float]) -> None:
+    """Put each job's next poll exactly ``wait`` from now, whatever ``add`` chose."""
+    now = sched.clock.now()
+    for job, wait in zip(jobs, waits, strict=True):
+        job.poll_state.due = None
+        sched._schedule(job, now + wait)
+
+
+@pytest.mark.anyio
+async def test_a_batch_request_with_room_takes_jobs_due_within_a_share_of_their_wait() -> None:
+    """A closing batch window takes jobs due within pull_forward of their wait, no others."""
+    clock, sim, sched, jobs = pulling(15, "pf")
+    t0 = clock.now()
+    place(sched, jobs, [10.0] * 5 + [12.5] * 5 + [20.0] * 5)  # may join from t0 + 10, 10, 16
+    await drive(clock, sched, jobs, limit=100)
+    assert sim.batch_sizes == [10, 5]
+    assert all(min(sim.poll_times[j.id]) >= t0 + 16 for j in jobs[10:])
+    assert not sim.early_polls
+
+
+@pytest.mark.anyio
+async def test_a_final_poll_is_never_pulled_forward() -> None:
+    """A batch job whose next poll is the one at its deadline is not polled before it."""
+    clock, sim, sched, early = pulling(5, "fe")
+    final = new_job(sched, sim, "fin", BATCH, queue=0, processing=1, deadline=12.5)
+    t0 = clock.now()
+    place(sched, [*early, final], [10.0] * 5 + [12.5])
+    assert final.poll_state.final
+    await drive(clock, sched, [*early, final], limit=100)
+    assert sim.batch_sizes == [5, 1]
+    assert len(sim.poll_times["fin"]) == 1
+    assert sim.poll_times["fin"][0] >= t0 + 12.5
 
 
 @pytest.mark.anyio
