@@ -49,12 +49,13 @@ class PollPolicy:
     The scheduler learns each family's completion-time distribution from a few probe jobs (and
     from webhooks) and polls every job where that distribution says it may end: spaced so that
     about 95 % of jobs are seen finished within ``target_p95_delay`` seconds of their end. A
-    smaller target costs more status requests; a larger one fewer. The default, 3 s, is the
-    largest setting whose measured p95 stays within the 3 s wanted on jobs of 5-15 s (B8: p95
-    2.89 s at 2.01 requests per job for 300 such jobs started cold; 2 s buys p95 1.9 s for 4 %
-    more requests and 2.5x fewer than the fixed loop of that p95, against 1.85x at 3 s). Across
-    the issue's scenarios the policy spends 2.3-4.1x fewer requests than the fixed loop of the
-    same p95 on this scheduler (B10; benchmarks/RESULTS.md).
+    smaller target costs more status requests; a larger one fewer. The default, 2 s, is the
+    largest setting that meets every target measured on the issue's scenarios (B8 simulation,
+    each against the fixed loop of the same p95): 300 jobs of 5-15 s started cold, p95 1.9 s at
+    2.09 requests per job, 2.55x fewer than the loop; cold 120 2.79x, cold 200 long 3.10x, cold
+    2,000 3.97x, warm 2,000 4.48x, plan queue 3.06x, 2,000 under the default budget 2.53x. At 3 s
+    the cold 300 ratio falls to 1.85x and the plan queue's to 2.05x. Without a media length to
+    predict from (``_blind`` rows) the ratios are 1.4-1.9x (benchmarks/RESULTS.md).
 
     Attributes:
         target_p95_delay: the detection delay (seconds) 95 % of jobs should stay under.
@@ -66,7 +67,7 @@ class PollPolicy:
             ``fixed_interval`` (None: at ``fixed_interval``).
     """
 
-    target_p95_delay: float = 3.0
+    target_p95_delay: float = 2.0
     min_delay: float = 0.5
     cap: float = DEFAULT_POLL_CAP
     fixed_interval: float | None = None

@@ -355,7 +355,7 @@ class PollPlacement:
     re-plans it when the model learns, with :meth:`backstop_age` as a safety net).
     """
 
-    target_p95_delay: float = 3.0
+    target_p95_delay: float = 2.0
     low: float = 0.02
     high: float = 0.98
     bulk_late: float = 0.01
