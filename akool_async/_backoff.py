@@ -52,9 +52,9 @@ class PollPolicy:
     smaller target costs more status requests; a larger one fewer. The default, 2 s, is the
     largest setting that meets every target measured on the issue's scenarios (B8 simulation,
     each against the fixed loop of the same p95): 300 jobs of 5-15 s started cold, p95 1.9 s at
-    2.09 requests per job, 2.55x fewer than the loop; cold 120 2.79x, cold 200 long 3.10x, cold
-    2,000 3.97x, warm 2,000 4.48x, plan queue 3.06x, 2,000 under the default budget 2.53x. At 3 s
-    the cold 300 ratio falls to 1.85x and the plan queue's to 2.05x. Without a media length to
+    2.24 requests per job, 2.40x fewer than the loop; cold 120 2.73x, cold 200 long 2.52x, cold
+    2,000 3.38x, warm 2,000 3.78x, plan queue 3.31x, 2,000 under the default budget 2.39x. At 3 s
+    the cold 300 ratio falls to 1.75x and the plan queue's to 1.87x. Without a media length to
     predict from (``_blind`` rows) the ratios are 1.4-1.9x (benchmarks/RESULTS.md).
 
     Attributes:

@@ -11,7 +11,9 @@ Pure logic, no I/O and no clock of its own: every method takes the time it is to
   that stopped being watched (timed out, stopped, or whose end we saw late because we waited on
   our own rate budget) are censored at the last age they were seen running. Where the API
   reports a media length, ages are divided by it (an accelerated-failure-time model with unit
-  exponent), so one curve speaks for short and long media. Each observation costs O(1); the
+  exponent), so one curve speaks for short and long media. Below its first step (a share a few
+  ends cannot date: the 2 % quantile of 20 ends) the curve is extended on a log-normal line
+  rather than stopping at the earliest end seen. Each observation costs O(1); the
   curve is refit lazily, only when asked and only after enough changed (see ``refit_share``),
   in O(bins + running jobs).
 * :class:`PollPlacement`: where to put the next poll of a job, from its age, the learned
@@ -29,6 +31,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
+from statistics import NormalDist
 from typing import Any, Final, Generic, TypeVar
 
 from attrs import frozen
@@ -44,6 +47,9 @@ FORMAT: Final = 1
 _RATIO: Final = 1.04
 _LOG_RATIO: Final = math.log(_RATIO)
 _LOW: Final = 1e-4
+_NORMAL: Final = NormalDist()
+#: The extension below the first step stops at half of it (a bound on the polls it adds).
+_MAX_DROP: Final = math.log(2.0)
 
 
 def _bin(u: float) -> int:
@@ -279,11 +285,31 @@ class SurvivalModel(Generic[K]):
 
     def _quantile(self, p: float) -> float | None:
         assert self._curve is not None
-        for k, survival in self._curve:
+        curve = self._curve
+        for i, (k, survival) in enumerate(curve):
             if 1.0 - survival >= p - 1e-12:
                 # Somewhere within the bin: its geometric middle.
-                return _edge(k) * math.sqrt(_RATIO)
+                q = _edge(k) * math.sqrt(_RATIO)
+                if i == 0 and 1.0 - survival > p:
+                    return min(q, self._below_first(p))
+                return q
         return None
+
+    def _below_first(self, p: float) -> float:
+        """A share ``p`` below the curve's first step: a few ends cannot date a low quantile
+        (the first end stands for the lowest 1/n, above it), so extend the curve below its first
+        step on a log-normal line through that step and the step nearest the median."""
+        curve = self._curve
+        assert curve
+        k1, s1 = curve[0]
+        inner = [(k, 1.0 - s) for k, s in curve[1:] if 1.0 - s < 1.0 - 1e-9]
+        if not inner:
+            return math.inf
+        k2, f2 = min(inner, key=lambda kf: abs(kf[1] - 0.5))
+        z = _NORMAL.inv_cdf
+        z1 = z(1.0 - s1)
+        sigma = (k2 - k1) * _LOG_RATIO / max(z(f2) - z1, 1e-9)
+        return _edge(k1) * math.sqrt(_RATIO) * math.exp(-min(sigma * (z1 - z(p)), _MAX_DROP))
 
     def quantile(self, p: float, media: float | None = None) -> float | None:
         """The age (seconds from origin) by which a share ``p`` of jobs finish.

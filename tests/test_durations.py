@@ -88,6 +88,37 @@ def test_unknown_tail_while_every_slow_job_still_runs() -> None:
     assert model.quantile(0.5) is None
 
 
+def test_low_quantile_of_a_few_ends_lies_below_the_earliest() -> None:
+    """With too few ends to date a 2 % quantile, it lies below the earliest end (at most half
+    of it lower), while the median stays where the ends put it."""
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(6))
+    ages = [10.0 + i for i in range(20)]
+    for i, age in enumerate(ages):
+        model.start(i, 0.0)
+        model.finish(i, age, exact=True)
+    low, median = model.quantile(0.02), model.quantile(0.5)
+    assert low is not None and median is not None
+    assert 5.0 <= low < 10.0 * 0.98
+    assert abs(median / _empirical(ages, 0.5) - 1.0) < 0.04
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=3, max_value=49), st.integers(min_value=0, max_value=10_000))
+def test_low_quantile_never_above_the_earliest_end(n: int, seed: int) -> None:
+    """With fewer than 50 ends (too few to date a 2 % quantile), the learned 2 % quantile is
+    never later than the earliest end's bin, nor lower than half of it."""
+    rng = random.Random(seed)
+    model: SurvivalModel[int] = SurvivalModel(rng=random.Random(seed))
+    ages = [rng.lognormvariate(3.0, 0.3) for _ in range(n)]
+    for i, age in enumerate(ages):
+        model.start(i, 0.0)
+        model.finish(i, age, exact=True)
+    low = model.quantile(0.02)
+    assert low is not None
+    first = min(ages)
+    assert first / 2.0 / 1.05 <= low <= first * 1.05
+
+
 def test_media_length_scales_the_prediction() -> None:
     """Jobs whose processing is proportional to their media length: a job with twice the media
     gets twice the predicted quantile."""
