@@ -52,6 +52,24 @@ _NORMAL: Final = NormalDist()
 _MAX_DROP: Final = math.log(2.0)
 
 
+def _tail_line(curve: list[tuple[int, float]]) -> tuple[float, float, float] | None:
+    """Below a fitted curve's first step: a few ends cannot date a low quantile (the first end
+    stands for the lowest 1/n, above it), so the curve goes on below it along a log-normal line
+    through that step and the step nearest the median: (the first step's age, its z-score,
+    sigma), or None when no second step exists."""
+    if not curve:
+        return None
+    k1, s1 = curve[0]
+    inner = [(k, 1.0 - s) for k, s in curve[1:] if 1.0 - s < 1.0 - 1e-9]
+    if not inner:
+        return None
+    k2, f2 = min(inner, key=lambda kf: abs(kf[1] - 0.5))
+    z = _NORMAL.inv_cdf
+    z1 = z(1.0 - s1)
+    sigma = (k2 - k1) * _LOG_RATIO / max(z(f2) - z1, 1e-9)
+    return _edge(k1) * math.sqrt(_RATIO), z1, sigma
+
+
 def _bin(u: float) -> int:
     """The bin holding normalised age ``u``: bin k covers [LOW * RATIO**k, LOW * RATIO**(k+1))."""
     if u <= _LOW:
@@ -134,6 +152,7 @@ class SurvivalModel(Generic[K]):
         "_events",
         "_live",
         "_pending",
+        "_tail",
         "_total",
         "min_events",
         "refit_share",
@@ -157,6 +176,8 @@ class SurvivalModel(Generic[K]):
         self.min_events = min_events
         #: (bin index, survival just after the bin), ascending; None until fitted.
         self._curve: list[tuple[int, float]] | None = None
+        #: The log-normal line below the first step (its age, z-score and sigma), set by a fit.
+        self._tail: tuple[float, float, float] | None = None
         self._pending = 0.0
         self._total = 0.0
 
@@ -281,6 +302,7 @@ class SurvivalModel(Generic[K]):
                 curve.append((k, survival))
             at_risk -= events + censored
         self._curve = curve
+        self._tail = _tail_line(curve)
         self._pending = 0.0
 
     def _quantile(self, p: float) -> float | None:
@@ -296,20 +318,11 @@ class SurvivalModel(Generic[K]):
         return None
 
     def _below_first(self, p: float) -> float:
-        """A share ``p`` below the curve's first step: a few ends cannot date a low quantile
-        (the first end stands for the lowest 1/n, above it), so extend the curve below its first
-        step on a log-normal line through that step and the step nearest the median."""
-        curve = self._curve
-        assert curve
-        k1, s1 = curve[0]
-        inner = [(k, 1.0 - s) for k, s in curve[1:] if 1.0 - s < 1.0 - 1e-9]
-        if not inner:
+        """A share ``p`` below the curve's first step, on the fitted line (:func:`_tail_line`)."""
+        if self._tail is None:
             return math.inf
-        k2, f2 = min(inner, key=lambda kf: abs(kf[1] - 0.5))
-        z = _NORMAL.inv_cdf
-        z1 = z(1.0 - s1)
-        sigma = (k2 - k1) * _LOG_RATIO / max(z(f2) - z1, 1e-9)
-        return _edge(k1) * math.sqrt(_RATIO) * math.exp(-min(sigma * (z1 - z(p)), _MAX_DROP))
+        first, z1, sigma = self._tail
+        return first * math.exp(-min(sigma * (z1 - _NORMAL.inv_cdf(p)), _MAX_DROP))
 
     def quantile(self, p: float, media: float | None = None) -> float | None:
         """The age (seconds from origin) by which a share ``p`` of jobs finish.
