@@ -126,6 +126,10 @@ class ApiKeyAuth:
     async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
         return self._headers
 
+    def current(self) -> Mapping[str, str] | None:
+        """The headers :meth:`headers` would give, read without awaiting it."""
+        return self._headers
+
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
         return False
 
@@ -215,6 +219,10 @@ class TokenAuth:
         if self._token is None:
             await self._renew(None, fetch)
         return self._headers
+
+    def current(self) -> Mapping[str, str] | None:
+        """The headers :meth:`headers` would give once a token is held, else None."""
+        return self._headers if self._token is not None else None
 
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
         await self._renew(stale, fetch)

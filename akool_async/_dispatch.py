@@ -83,10 +83,6 @@ class Handoff(Generic[T]):
                 return
         self.queue.append(item)
 
-    def take_nowait(self) -> T | None:
-        """The oldest queued request, or None if none is queued."""
-        return self.queue.popleft() if self.queue else None
-
     async def take(self) -> T:
         """Wait for the next request (the dispatcher is told a worker is idle)."""
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()

@@ -82,6 +82,8 @@ FetchStatus = Callable[
 ]
 
 _FATAL = (AuthenticationError, PermissionDenied, AccountBanned)
+#: Read on every answer: a module constant costs less than the enum's class attribute.
+_COMPLETED = JobStatus.COMPLETED
 #: Requests a worker sends in a row without waiting for one before it yields to the loop once.
 _MAX_STREAK = 64
 
@@ -304,6 +306,7 @@ class Scheduler(Learning):
         waits = [0.0]
         budget_waits.set(waits)
         handoff = self._handoff
+        queue = handoff.queue
         streak = 0
         while True:
             streak += 1
@@ -313,7 +316,7 @@ class Scheduler(Learning):
                 await anyio.lowlevel.checkpoint()
             # A queued request, or one due now, is taken without yielding first; else the
             # worker waits for the dispatcher to hand it the next one.
-            group = handoff.take_nowait()
+            group = queue.popleft() if queue else None
             if group is None and not handoff.idle:
                 # Every other worker is busy too, so the dispatcher is not on its timer.
                 due = self._pop_due(self.clock.now())
@@ -399,21 +402,25 @@ class Scheduler(Learning):
         self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], waits: list[float]
     ) -> None:
         if len(jobs) == 1:  # most requests: skip the list building
-            if jobs[0].done():
+            job = jobs[0]
+            if job.done():
                 return
             live = jobs
+            job.polls += 1
+            ids = [job.id]
         else:
             live = [j for j in jobs if not j.done()]
             if not live:
                 return
+            for j in live:
+                j.polls += 1
+            ids = [j.id for j in live]
         stats = self.stats
         stats.requests += 1
         stats.polls += len(live)
-        for j in live:
-            j.polls += 1
         events: list[JobEvent] = []
         try:
-            found = await self._fetch(endpoint, fam, [j.id for j in live])
+            found = await self._fetch(endpoint, fam, ids)
         except AkoolError as exc:
             self.stats.errors += 1
             self._on_error(live, exc, len(jobs) > 1)
@@ -423,14 +430,13 @@ class Scheduler(Learning):
             self._on_error(live, exc, len(jobs) > 1)
         else:
             now = self.clock.now()
-            # A poll that waited on our own rate budget dates an end too loosely to learn from.
-            clean = waits[0] <= 0.1 * self._place.spacing
+            waited = waits[0]
             for job in live:
                 snap = found.get(job.id)
                 if snap is None:
                     self._on_missing(job, now, None)
                 else:
-                    self._apply(job, snap, now, events, clean)
+                    self._apply(job, snap, now, events, waited)
         # Never waits: a subscriber that reads slowly (or not at all) loses its oldest events,
         # and learns how many, rather than holding back polls and deadlines.
         if self.hub.active:
@@ -439,44 +445,54 @@ class Scheduler(Learning):
     # -- outcomes -------------------------------------------------------------------------
 
     def _apply(
-        self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent], clean: bool = True
+        self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent], waited: float = 0.0
     ) -> None:
+        """Take in one status reading; ``waited``: clock seconds its request waited on our own
+        rate budget (a timing that loose teaches the duration model nothing)."""
         if job.done():
             return
-        job.poll_state.errors = 0
+        ps = job.poll_state
+        ps.errors = 0
         previous = job.status
-        if snap.status == JobStatus.COMPLETED and not snap.has_result:
+        status = snap.status
+        if status == _COMPLETED and not snap.has_result:
             # Each provider's parser already says so; this holds for any provider: polling on
             # would only wait for the deadline, so the job ends now with ResultMissing.
             snap = result_missing(snap.id, snap.raw or {}, job.spec.result_field)
+            status = snap.status
         # Only final answers keep the raw body: tracking 100,000 running jobs must stay small.
-        terminal = snap.status.terminal
-        job.snapshot = snap if terminal or not snap.raw else slim_snapshot(snap, job.snapshot)
+        running = status < _COMPLETED
+        job.snapshot = slim_snapshot(snap, job.snapshot) if running and snap.raw else snap
         if snap.progress is not None:
             job.progress = snap.progress
         if snap.media_duration is not None:
             job.media_duration = snap.media_duration
-        status = snap.status
         if status != previous:
             job.status = status
-            job.poll_state.polls_in_status = 0
+            ps.polls_in_status = 0
             if self.hub.active:
                 events.append(
                     JobEvent(job.id, job.spec.name, status, previous, self.clock.wall(), snap)
                 )
         else:
-            job.poll_state.polls_in_status += 1
-        ps = job.poll_state
-        if not status.terminal:
+            ps.polls_in_status += 1
+        if running:
             if self.policy.fixed_interval is None:
                 self._seen(job, status, previous, now)
             ps.running_seen = now
             ps.ended_by = None
-        if status == JobStatus.COMPLETED:
+            if ps.final or (job.deadline is not None and now >= job.deadline):
+                self._timeout(job)
+            elif job.webhook:
+                self._schedule(job, now + self._backstop_delay(job, now))
+            else:
+                self._schedule(job, now + self._next_delay(job, now))
+        elif status == _COMPLETED:
             plan = self.plans.get(job.spec.name)
             if plan is not None:
                 # It ended between the last poll that saw it running and this one (the plan
                 # learns the midpoint); a webhook dated it to within its delivery time.
+                clean = waited <= 0.1 * self._place.spacing
                 if plan.ended(job, now, clean=clean, exact=ps.ended_by) and job.learn:
                     self._replan(plan, now)
                 self._freed(job, now)
@@ -488,14 +504,8 @@ class Scheduler(Learning):
                 audio_splits=parse_audio_splits(snap.raw),
             )
             self._finish(job, result, None)
-        elif status == JobStatus.FAILED:
-            self._finish(job, None, JobFailed(snap, job.spec.name))
-        elif job.poll_state.final or (job.deadline is not None and now >= job.deadline):
-            self._timeout(job)
-        elif job.webhook:
-            self._schedule(job, now + self._backstop_delay(job, now))
         else:
-            self._schedule(job, now + self._next_delay(job, now))
+            self._finish(job, None, JobFailed(snap, job.spec.name))
 
     def _on_missing(self, job: Job, now: float, exc: APIError | None) -> None:
         if job.done():

@@ -24,7 +24,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -183,6 +183,11 @@ class Transport:
         self._auth_seen: Mapping[str, str] | None = None
         self._auth_masked: Mapping[str, str] = {}
         self._auth_merged: Mapping[str, str] = self._plain_headers
+        #: The auth's headers when known without an await (an API key's always are), if the
+        #: auth offers that; else each request awaits ``auth.headers``.
+        self._auth_now: Callable[[], Mapping[str, str] | None] | None = getattr(
+            auth, "current", None
+        )
         self._own_http = http is None
         self._max_connections = max_connections
         self._verify_ssl = verify_ssl
@@ -267,7 +272,10 @@ class Transport:
             # request was never sent, so it is neither a 1101 to refresh on nor CreationUnknown.
             headers: Mapping[str, str]
             if authenticate:
-                headers, sent_headers = self._with_auth(await self.auth.headers(self._fetch_token))
+                ready = self._auth_now() if self._auth_now is not None else None
+                headers, sent_headers = self._with_auth(
+                    ready if ready is not None else await self.auth.headers(self._fetch_token)
+                )
             else:
                 headers, sent_headers = {}, self._plain_headers
             last: AkoolError
@@ -413,7 +421,16 @@ class Transport:
                 retry_after = (
                     None if status == 200 else _parse_retry_after(resp.headers.get("Retry-After"))
                 )
-                body = await self._read_capped(resp, endpoint)
+                cap = self.max_response_bytes
+                length = resp.content_length
+                # A declared length within the cap is read at once; any other body in chunks.
+                body = await (
+                    resp.content.read()
+                    if length is not None and length <= cap
+                    else self._read_capped(resp, endpoint)
+                )
+                if len(body) > cap:
+                    raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
         except AkoolError:
             raise
         except aiohttp.ConnectionTimeoutError as exc:
@@ -454,15 +471,12 @@ class Transport:
         return self._decode(status, body, endpoint, retry_after)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, endpoint: str) -> bytes:
+        """A body of unknown length, read in chunks up to the cap (or a declared length over
+        it, refused before reading)."""
         cap = self.max_response_bytes
         length = resp.content_length
         if length is not None and length > cap:
             raise ResponseTooLarge(f"body of {length} bytes exceeds {cap}", endpoint=endpoint)
-        if length is not None:
-            data = await resp.content.read()
-            if len(data) > cap:
-                raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
-            return data
         buf = bytearray()
         async for chunk in resp.content.iter_any():
             buf += chunk

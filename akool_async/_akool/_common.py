@@ -89,6 +89,9 @@ class Credit:
     raw: Mapping[str, Any] = field(factory=dict, repr=False, eq=False)
 
 
+#: The status for each of Akool's status numbers (a tuple lookup is cheaper than the enum's call).
+_STATUSES: Final[tuple[JobStatus, ...]] = (JobStatus.QUEUEING, *JobStatus)
+
 #: What a completed answer's result field holds when it holds no result.
 _NO_VALUE: Final[tuple[Any, ...]] = (None, "", [], {})
 
@@ -114,10 +117,13 @@ def parse_snapshot(
     ident = job_id if job_id is not None else data.get("_id")
     if not isinstance(ident, str) or not ident:
         raise ValueError("status object has no _id")
-    raw_status = int_or_none(data.get(status_field))
+    # Hot path (every poll): the usual answer's exact types are read without a helper call.
+    raw_status = data.get(status_field)
+    if type(raw_status) is not int:
+        raw_status = int_or_none(raw_status)
     if raw_status is None or not 1 <= raw_status <= 4:
         raise ValueError(f"{status_field} is {data.get(status_field)!r}, expected 1-4")
-    status = JobStatus(raw_status)
+    status = _STATUSES[raw_status]
     url = data.get(result_field)
     value = None
     if not result_is_file:  # the field holds the result itself, not a file's URL
@@ -126,21 +132,28 @@ def parse_snapshot(
         url = None
     result_url = url if isinstance(url, str) and url else None
     media = data.get("video_lock_duration")
+    seconds = positive_seconds(media)
     if status is JobStatus.COMPLETED and result_url is None and value is None:
-        return result_missing(ident, data, result_field, media_duration=positive_seconds(media))
-    reason = next(
-        (data[k] for k in _REASON_FIELDS if isinstance(data.get(k), str) and data[k]), None
-    )
+        return result_missing(ident, data, result_field, media_duration=seconds)
+    reason = None
+    for key in _REASON_FIELDS:
+        text = data.get(key)
+        if isinstance(text, str) and text:
+            reason = text
+            break
+    progress = data.get("progress")
+    code = data.get("error_code")
     return JobSnapshot(
-        id=ident,
-        status=status,
-        result_url=result_url,
-        result_value=value,
-        progress=int_or_none(data.get("progress")),
-        error_code=int_or_none(data.get("error_code")),
-        error_reason=reason if isinstance(reason, str) and reason else None,
-        media_duration=positive_seconds(media),
-        raw=data,
+        ident,
+        status,
+        result_url,
+        progress if progress is None or type(progress) is int else int_or_none(progress),
+        code if code is None or type(code) is int else int_or_none(code),
+        reason,
+        seconds,
+        data,
+        None,
+        value,
     )
 
 
