@@ -307,6 +307,7 @@ class Scheduler(Learning):
         budget_waits.set(waits)
         handoff = self._handoff
         queue = handoff.queue
+        stats = self.stats
         streak = 0
         while True:
             streak += 1
@@ -318,25 +319,53 @@ class Scheduler(Learning):
             # worker waits for the dispatcher to hand it the next one.
             group = queue.popleft() if queue else None
             if group is None and not handoff.idle:
-                # Every other worker is busy too, so the dispatcher is not on its timer.
+                # Every other worker is busy too, so the dispatcher is not on its timer (and no
+                # worker is idle to hand the rest to: they queue).
                 due = self._pop_due(self.clock.now())
                 if due:
                     group = due[0]
-                    for other in due[1:]:
-                        handoff.put(other)
+                    queue.extend(due[1:])
             if group is None:
                 streak = 0
                 group = await handoff.take()
             endpoint, fam, jobs = group
+            # The request itself is awaited here, not in a coroutine per poll: one frame less.
+            if len(jobs) == 1:  # most requests: skip the list building
+                live = jobs
+                if live[0].done():
+                    continue
+                live[0].polls += 1
+                ids = [live[0].id]
+            else:
+                live = [j for j in jobs if not j.done()]
+                if not live:
+                    continue
+                for j in live:
+                    j.polls += 1
+                ids = [j.id for j in live]
+            stats.requests += 1
+            stats.polls += len(live)
             self._inflight += 1
             if self._inflight > self.peak_inflight:
                 self.peak_inflight = self._inflight
             waits[0] = 0.0
             try:
-                await self._poll(endpoint, fam, jobs, waits)
-            except Exception as exc:  # a bug must not stop polling: retry these jobs later
-                log.exception("handling a status answer for %d job(s) raised", len(jobs))
-                self._on_error([j for j in jobs if not j.done()], exc, False)
+                found = await self._fetch(endpoint, fam, ids)
+            except AkoolError as exc:
+                stats.errors += 1
+                self._on_error(live, exc, len(jobs) > 1)
+                self._publish([], live)
+            except Exception as exc:  # a bug must not take the session down
+                stats.errors += 1
+                log.exception("status poll of %d job(s) raised unexpectedly", len(live))
+                self._on_error(live, exc, len(jobs) > 1)
+                self._publish([], live)
+            else:
+                try:
+                    self._answered(live, found, waits[0])
+                except Exception as exc:  # a bug must not stop polling: retry these jobs later
+                    log.exception("handling a status answer for %d job(s) raised", len(jobs))
+                    self._on_error([j for j in jobs if not j.done()], exc, False)
             finally:
                 self._inflight -= 1
 
@@ -381,7 +410,7 @@ class Scheduler(Learning):
         so the others falling due meanwhile share its request (at most ``batch_window`` late);
         a request with room left then takes jobs due soon (see ``_gather``).
         """
-        singles: list[Job] = []
+        singles: list[Group] = []
         heap = self._heap
         gathering = self._gathering
         while heap and heap[0][0] <= now:
@@ -389,58 +418,36 @@ class Scheduler(Learning):
             if job.poll_state.due != due or job.done():
                 continue  # stale entry
             job.poll_state.due = None
-            if job.spec.status.batch and not job.poll_state.solo:
+            fam = job.spec
+            if fam.status.batch and not job.poll_state.solo:
                 gathering.add(job, due + self.batch_window)
             else:
-                singles.append(job)
+                singles.append((fam.status, fam, [job]))
         out: list[Group] = []
         gathering.flush(now, self.max_batch, out)
-        out.extend((job.spec.status, job.spec, [job]) for job in singles)
+        out += singles
         return out
 
-    async def _poll(
-        self, endpoint: StatusEndpoint, fam: Family, jobs: list[Job], waits: list[float]
-    ) -> None:
-        if len(jobs) == 1:  # most requests: skip the list building
-            job = jobs[0]
-            if job.done():
-                return
-            live = jobs
-            job.polls += 1
-            ids = [job.id]
-        else:
-            live = [j for j in jobs if not j.done()]
-            if not live:
-                return
-            for j in live:
-                j.polls += 1
-            ids = [j.id for j in live]
-        stats = self.stats
-        stats.requests += 1
-        stats.polls += len(live)
+    def _answered(self, live: list[Job], found: Mapping[str, JobSnapshot], waited: float) -> None:
+        """Take in the answer to one request; ``waited``: clock seconds it waited on our own
+        rate budget."""
+        now = self.clock.now()
         events: list[JobEvent] = []
-        try:
-            found = await self._fetch(endpoint, fam, ids)
-        except AkoolError as exc:
-            self.stats.errors += 1
-            self._on_error(live, exc, len(jobs) > 1)
-        except Exception as exc:  # a bug must not take the session down
-            self.stats.errors += 1
-            log.exception("status poll of %d job(s) raised unexpectedly", len(live))
-            self._on_error(live, exc, len(jobs) > 1)
-        else:
-            now = self.clock.now()
-            waited = waits[0]
-            for job in live:
-                snap = found.get(job.id)
-                if snap is None:
-                    self._on_missing(job, now, None)
-                else:
-                    self._apply(job, snap, now, events, waited)
+        for job in live:
+            snap = found.get(job.id)
+            if snap is None:
+                self._on_missing(job, now, None)
+            else:
+                self._apply(job, snap, now, events, waited)
+        if self.hub.active:  # (what _publish does, without the call when nobody listens)
+            self._publish(events, live)
+
+    def _publish(self, events: list[JobEvent], polled: list[Job]) -> None:
+        """Tell subscribers what a request showed: its transitions, and which jobs ended."""
         # Never waits: a subscriber that reads slowly (or not at all) loses its oldest events,
         # and learns how many, rather than holding back polls and deadlines.
         if self.hub.active:
-            self.hub.publish(events, [j.id for j in live if j.done()])
+            self.hub.publish(events, [j.id for j in polled if j.done()])
 
     # -- outcomes -------------------------------------------------------------------------
 

@@ -308,10 +308,13 @@ class Session(AkoolLists, BaseSession):
                 "GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind
             )
         data = endpoint.status_object(env.get("data"), ids[0])
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # dict: no ABC check
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
+        # A poll of a tracked job that still reads the same gives back the snapshot the job
+        # keeps (the scheduler keeps no raw body of a running job): nothing is built per poll.
+        job = self.scheduler.jobs.get(ids[0]) if kind == "poll" else None
         try:
-            snap = family_snapshot(fam, data, ids[0])
+            snap = family_snapshot(fam, data, ids[0], job.snapshot if job is not None else None)
         except ValueError as exc:
             raise InvalidResponse(str(exc), endpoint=endpoint.key) from None
         return {ids[0]: snap}

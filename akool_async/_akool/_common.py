@@ -6,6 +6,7 @@ in the family's status field, and the result URL in its result field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
@@ -103,8 +104,12 @@ def parse_snapshot(
     result_field: str,
     job_id: str | None = None,
     result_is_file: bool = True,
+    like: JobSnapshot | None = None,
 ) -> JobSnapshot:
     """Build a snapshot from one status object.
+
+    ``like``: the job's last snapshot without its raw body (as a tracked job keeps it); a
+    running answer that reads the same returns it, and builds nothing.
 
     A completed object without a URL in ``result_field`` reads as failed
     (:func:`~akool_async._jobmodels.result_missing`): waiting would not bring the URL. Where
@@ -132,7 +137,8 @@ def parse_snapshot(
         url = None
     result_url = url if isinstance(url, str) and url else None
     media = data.get("video_lock_duration")
-    seconds = positive_seconds(media)
+    # The usual media length is a plain positive float: read without the helper's call.
+    seconds = media if type(media) is float and 0 < media < math.inf else positive_seconds(media)
     if status is JobStatus.COMPLETED and result_url is None and value is None:
         return result_missing(ident, data, result_field, media_duration=seconds)
     reason = None
@@ -142,22 +148,37 @@ def parse_snapshot(
             reason = text
             break
     progress = data.get("progress")
+    if progress is not None and type(progress) is not int:
+        progress = int_or_none(progress)
     code = data.get("error_code")
+    if code is not None and type(code) is not int:
+        code = int_or_none(code)
+    if (
+        like is not None
+        and raw_status <= 2  # running: a final answer always keeps its raw body
+        and like.status is status
+        and like.id == ident
+        and like.result_url == result_url
+        and like.progress == progress
+        and like.error_code == code
+        and like.error_reason == reason
+        and like.media_duration == seconds
+        and like.missing_result is None
+        and like.result_value is None
+        and not like.raw
+    ):
+        return like
     return JobSnapshot(
-        ident,
-        status,
-        result_url,
-        progress if progress is None or type(progress) is int else int_or_none(progress),
-        code if code is None or type(code) is int else int_or_none(code),
-        reason,
-        seconds,
-        data,
-        None,
-        value,
+        ident, status, result_url, progress, code, reason, seconds, data, None, value
     )
 
 
-def family_snapshot(fam: Family, data: Mapping[str, Any], job_id: str | None = None) -> JobSnapshot:
+def family_snapshot(
+    fam: Family,
+    data: Mapping[str, Any],
+    job_id: str | None = None,
+    like: JobSnapshot | None = None,
+) -> JobSnapshot:
     """:func:`parse_snapshot` of one status object of ``fam`` (its status and result fields).
 
     Raises:
@@ -169,6 +190,7 @@ def family_snapshot(fam: Family, data: Mapping[str, Any], job_id: str | None = N
         result_field=fam.result_field,
         job_id=job_id,
         result_is_file=fam.result_is_file,
+        like=like,
     )
 
 
