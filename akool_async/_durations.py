@@ -413,12 +413,21 @@ class PollPlacement:
         return self.target_p95_delay / (1.0 - self.bulk_late)
 
     def next_age(
-        self, age: float, lo: float | None, hi: float | None, *, probe: bool, tail_polls: int = 0
+        self,
+        age: float,
+        lo: float | None,
+        hi: float | None,
+        *,
+        probe: bool,
+        tail_polls: int = 0,
+        slack: float = 0.0,
     ) -> float | None:
         """The age of the next poll of a job last seen running at ``age``.
 
         ``lo``/``hi``: the family's ``low``/``high`` quantiles for this job (None: unknown).
-        ``tail_polls``: polls already made past ``hi``. None: park the job (cold non-probe).
+        ``tail_polls``: polls already made past ``hi``. ``slack``: how far the job's age may be
+        over-estimated (the close polls past ``hi`` go on that much longer). None: park the
+        job (cold non-probe).
         """
         g = self.spacing
         if probe:
@@ -432,7 +441,7 @@ class PollPlacement:
         if nxt <= age + 1e-9 * max(1.0, abs(age)):  # at or past it (rounding included)
             # Past it: still every spacing for a while (a quantile learned from few jobs is
             # often short), then doubling, so a stuck job costs few requests.
-            if age < hi + self.tail_span * max(hi - lo, g):
+            if age < hi + self.tail_span * max(hi - lo, g) + slack:
                 return age + g
             return age + g * math.pow(2.0, min(tail_polls + 1, 30))
         return nxt
@@ -471,6 +480,7 @@ class PlanQueue(Generic[K]):
         "_order",
         "_rank",
         "_running",
+        "_seen",
         "_start_age",
         "_top",
         "_unordered",
@@ -485,6 +495,8 @@ class PlanQueue(Generic[K]):
         self.confirmed = cap is not None
         self._order: deque[K] = deque()
         self._running: set[K] = set()
+        #: The jobs of ``_running`` a poll saw processing (the others hold a slot by inference).
+        self._seen: set[K] = set()
         self._rank: dict[K, int] = {}
         self._next = 0
         self._start_age = 0.0
@@ -511,7 +523,10 @@ class PlanQueue(Generic[K]):
         a slot too (FIFO). ``tight``: the poll before it was recent, so ``age`` bounds the
         job's queue phase closely. Returns the jobs newly known to hold a slot."""
         rank = self._rank.get(key)
-        if rank is None or key in self._running:
+        if rank is None or key in self._seen:
+            return []
+        self._seen.add(key)
+        if key in self._running:
             return []
         self._top = max(self._top, rank)
         early = not self._ended  # no slot freed yet: whoever runs got a slot at once
@@ -531,8 +546,9 @@ class PlanQueue(Generic[K]):
         """A poll found ``key`` still in status 1 at ``age``.
 
         If ``key`` was believed to hold a slot, fewer slots exist than believed: every slot is
-        held by a job created before it, so the learned cap is at most those, and ``key`` and
-        the jobs created after it are queued again.
+        held by a job created before it (or seen processing), so the learned cap is at most
+        those, and ``key`` and the jobs created after it that no poll saw processing are queued
+        again.
         """
         rank = self._rank.get(key)
         if self._start_age > 0 and age > 2.0 * self._start_age and rank is not None:
@@ -547,7 +563,13 @@ class PlanQueue(Generic[K]):
         if not self.confirmed or rank is None or key not in self._running:
             return
         rank_of = self._rank
-        back = sorted((k for k in self._running if rank_of[k] >= rank), key=lambda k: rank_of[k])
+        # A job seen processing holds its slot whatever its rank (creates sent together may
+        # have reached the server in another order than their answers reached us).
+        seen = self._seen
+        back = sorted(
+            (k for k in self._running if rank_of[k] >= rank and k not in seen),
+            key=lambda k: rank_of[k],
+        )
         for k in back:
             self._running.discard(k)
         self._order.extendleft(reversed(back))
@@ -561,6 +583,7 @@ class PlanQueue(Generic[K]):
         self._ended = True
         if key in self._running:
             self._running.discard(key)
+            self._seen.discard(key)
         else:
             with contextlib.suppress(ValueError):
                 self._order.remove(key)  # it was never seen running: O(queue), rare
@@ -576,6 +599,13 @@ class PlanQueue(Generic[K]):
     def queued(self, key: K) -> bool:
         """Whether ``key`` is believed still waiting for a slot (do not poll it blindly)."""
         return self.confirmed and key in self._rank and key not in self._running
+
+    def ahead(self, key: K) -> int:
+        """About how many jobs wait for a slot in front of queued ``key`` (creation ranks)."""
+        rank = self._rank.get(key)
+        if rank is None or not self._order:
+            return 0
+        return max(0, rank - self._rank[self._order[0]])
 
     def waiting(self) -> Iterator[K]:
         """The jobs believed queued, in FIFO order (none until the queue is confirmed)."""
