@@ -180,20 +180,23 @@ async def _wave(
     async def create_all() -> None:
         nonlocal last_create
         for k in range(scn.jobs):
-            # A create takes a token like any request, behind every poll waiting for one.
-            if budget is not None and not budget.try_acquire():
-                await budget.acquire()
-            now = clock.now()
-            timing = life.draw(config, now)
-            media = timing.media if scn.covariate else None
-            job_id = f"sim{k:07d}"
-            truth[job_id] = _Truth(timing.queue_end, timing.proc_end, media)
-            job = Job(
-                job_id, fam, scheduler, created_at=now, created_wall=clock.wall(), deadline=None
-            )
-            job.add_done_callback(resolved)
-            # The create answer's snapshot: queued, with the media length Akool reports.
-            scheduler.add(job, JobSnapshot(job_id, JobStatus.QUEUEING, media_duration=media))
+            # As ``Session._create``: room held while the create is in flight; the create
+            # takes a token like any request (not urgent: behind every poll waiting for one).
+            with scheduler.reserve(1):
+                if budget is not None and not budget.try_acquire():
+                    await budget.acquire()
+                now = clock.now()
+                timing = life.draw(config, now)
+                media = timing.media if scn.covariate else None
+                job_id = f"sim{k:07d}"
+                truth[job_id] = _Truth(timing.queue_end, timing.proc_end, media)
+                job = Job(
+                    job_id, fam, scheduler, created_at=now, created_wall=clock.wall(), deadline=None
+                )
+                job.add_done_callback(resolved)
+                # The create answer's snapshot: queued, with the media length Akool reports.
+                snap = JobSnapshot(job_id, JobStatus.QUEUEING, media_duration=media)
+                scheduler.add(job, snap, reserved=True)
             last_create = now
 
     async with anyio.create_task_group() as tg:
