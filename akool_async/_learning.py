@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._backoff import PollPolicy
-from ._durations import PlanQueue, PollPlacement, SurvivalModel
+from ._durations import PollPlacement, SurvivalModel
 from ._family import Family
 from ._jobmodels import JobStatus
 from ._planning import FamilyPlan
+from ._planqueue import PlanQueue
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -27,8 +28,8 @@ log = logging.getLogger("akool_async")
 
 #: Version of :meth:`Learning.export_model`'s output.
 MODEL_FORMAT = 1
-#: A job believed queued is still polled once this many times its expected wait has passed.
-_QUEUE_WAIT = 1.5
+#: A job believed queued is still polled once its expected wait (times this) has passed.
+_QUEUE_WAIT = 1.0
 
 
 class Learning:
@@ -79,7 +80,8 @@ class Learning:
             # wakes it sooner): the safety poll goes no sooner than that.
             median = self._plan(job.spec).quantile(0.5, job.media_duration)
             if median is not None:
-                turns = (self.queue.ahead(job.id) + 1) / max(1, self.queue.slots)
+                slots = max(1, self.queue.slots, self.queue.held)
+                turns = (self.queue.ahead(job.id) + 1) / slots
                 backstop = max(backstop, _QUEUE_WAIT * turns * median)
             return backstop
         self._queued.pop(job.id, None)
@@ -132,23 +134,30 @@ class Learning:
             lower = max(lower, now - hi)
         if lower < ps.origin <= now or lower >= now:
             return
-        ps.origin = 0.5 * (lower + now)
-        ps.slack = 0.5 * (now - lower)
-        plan.model.restart(job.id, ps.origin)
+        self._set_origin(job, 0.5 * (lower + now), 0.5 * (now - lower))
 
     def _freed(self, job: Job, now: float) -> None:
         """``job`` ended: its plan slot went to the next queued jobs; poll those from now."""
         ps = job.poll_state
-        seen = ps.running_seen if ps.running_seen is not None else ps.origin
-        end = 0.5 * (max(seen, ps.origin) + now)
+        seen = max(ps.running_seen if ps.running_seen is not None else ps.origin, ps.origin)
+        # It ended (and its slot went on) between the poll that last saw it running and now.
+        end = 0.5 * (seen + now)
         for key in self.queue.finished(job.id):
             granted = self.jobs.get(key)
             self._queued.pop(key, None)
             if granted is None or granted.done():
                 continue
-            granted.poll_state.origin = end
-            self._plan(granted.spec).model.restart(key, end)
+            self._set_origin(granted, end, 0.5 * (now - seen))
             self._reschedule(granted, now)
+
+    def _set_origin(self, job: Job, origin: float, slack: float) -> None:
+        """``job`` got its plan slot at about ``origin`` (give or take ``slack``): its age
+        counts from there, and its polls past the high quantile start afresh."""
+        ps = job.poll_state
+        ps.origin = origin
+        ps.slack = slack
+        ps.tail_polls = 0
+        self._plan(job.spec).model.restart(job.id, origin)
 
     def _reschedule(self, job: Job, now: float) -> None:
         """Place ``job``'s next poll afresh (sooner or later), unless it is being polled."""
@@ -164,6 +173,10 @@ class Learning:
             if later:
                 job.poll_state.due = None
             self._schedule(job, due)
+        # The jobs waiting for a plan slot: their turn comes when the model says.
+        for waiting in list(self._queued.values()):
+            if not waiting.done() and self.plans.get(waiting.spec.name) is plan:
+                self._reschedule(waiting, now)
 
     def _left(self, job: Job, now: float, seen: float | None) -> None:
         """``job`` is no longer tracked: release what the plans keep about it."""

@@ -112,9 +112,7 @@ class FamilyPlan:
             step = min(0.05 * age, 10.0 * place.spacing) if sparse else 0.0
             nxt: float | None = age + max(place.spacing, step)
         else:
-            nxt = place.next_age(
-                age, lo, hi, probe=False, tail_polls=ps.tail_polls, slack=ps.slack
-            )
+            nxt = place.next_age(age, lo, hi, probe=False, tail_polls=ps.tail_polls, slack=ps.slack)
         self.skipping.pop(job.id, None)
         if nxt is None:
             self.parked[job.id] = job
