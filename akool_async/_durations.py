@@ -18,7 +18,6 @@ Pure logic, no I/O and no clock of its own: every method takes the time it is to
   in O(bins + running jobs).
 * :class:`PollPlacement`: where to put the next poll of a job, from its age, the learned
   quantiles and ONE knob, ``target_p95_delay``.
-* :class:`PlanQueue`: the account's FIFO plan queue inferred from what polls show.
 
 Both the reservoir and the model export to and import from plain JSON (``to_dict`` /
 ``from_dict``, versioned), so a session or the batch journal can keep them per family.
@@ -26,17 +25,15 @@ Both the reservoir and the model export to and import from plain JSON (``to_dict
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
-from collections import deque
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable
 from statistics import NormalDist
 from typing import Any, Final, Generic, TypeVar
 
 from attrs import frozen
 
-__all__ = ["PlanQueue", "PollPlacement", "Reservoir", "SurvivalModel"]
+__all__ = ["PollPlacement", "Reservoir", "SurvivalModel"]
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -413,12 +410,21 @@ class PollPlacement:
         return self.target_p95_delay / (1.0 - self.bulk_late)
 
     def next_age(
-        self, age: float, lo: float | None, hi: float | None, *, probe: bool, tail_polls: int = 0
+        self,
+        age: float,
+        lo: float | None,
+        hi: float | None,
+        *,
+        probe: bool,
+        tail_polls: int = 0,
+        slack: float = 0.0,
     ) -> float | None:
         """The age of the next poll of a job last seen running at ``age``.
 
         ``lo``/``hi``: the family's ``low``/``high`` quantiles for this job (None: unknown).
-        ``tail_polls``: polls already made past ``hi``. None: park the job (cold non-probe).
+        ``tail_polls``: polls already made past ``hi``. ``slack``: how far the job's age may be
+        over-estimated (the close polls past ``hi`` go on that much longer). None: park the
+        job (cold non-probe).
         """
         g = self.spacing
         if probe:
@@ -432,7 +438,7 @@ class PollPlacement:
         if nxt <= age + 1e-9 * max(1.0, abs(age)):  # at or past it (rounding included)
             # Past it: still every spacing for a while (a quantile learned from few jobs is
             # often short), then doubling, so a stuck job costs few requests.
-            if age < hi + self.tail_span * max(hi - lo, g):
+            if age < hi + self.tail_span * max(hi - lo, g) + slack:
                 return age + g
             return age + g * math.pow(2.0, min(tail_polls + 1, 30))
         return nxt
@@ -445,143 +451,3 @@ class PollPlacement:
     def probes_wanted(live: int) -> int:
         """How many probes a family without a model keeps: about sqrt(running), at least 4."""
         return max(4, math.isqrt(max(0, live)) + 1)
-
-
-class PlanQueue(Generic[K]):
-    """The account's plan queue, inferred from creation order and what polls show.
-
-    Akool runs at most ``cap`` jobs of an account at a time and keeps the rest in status 1, first
-    in first out. From the creation order, the jobs seen processing and each completion (which
-    frees a slot), this says which queued jobs just got a slot (poll them) and which still wait
-    (do not poll them blindly).
-
-    ``cap`` is given, or learned as the most jobs known to hold a slot before the first
-    completion (no slot had freed yet, so all of them held one at once). Without a given cap,
-    nothing counts as queued until the queue is *confirmed*: a job still in status 1 at more
-    than twice the largest age at which a closely watched job was first seen processing before
-    any completion (the queue phase of a job that found a free slot). Such a job still queued
-    while one created after it already runs means the server's queue times are its own, not a
-    FIFO plan queue: the queue is then never (or no longer) confirmed.
-    """
-
-    __slots__ = (
-        "_ended",
-        "_learned",
-        "_next",
-        "_order",
-        "_rank",
-        "_running",
-        "_start_age",
-        "_top",
-        "_unordered",
-        "cap",
-        "confirmed",
-    )
-
-    def __init__(self, cap: int | None = None) -> None:
-        if cap is not None and cap < 1:
-            raise ValueError("cap: must be >= 1")
-        self.cap = cap
-        self.confirmed = cap is not None
-        self._order: deque[K] = deque()
-        self._running: set[K] = set()
-        self._rank: dict[K, int] = {}
-        self._next = 0
-        self._start_age = 0.0
-        self._learned = 0
-        self._ended = False
-        #: The highest creation rank seen processing.
-        self._top = -1
-        #: Jobs were seen to start out of creation order: no plan queue to infer.
-        self._unordered = False
-
-    def add(self, key: K) -> None:
-        """A job was created (call in creation order)."""
-        self._rank[key] = self._next
-        self._next += 1
-        self._order.append(key)
-
-    @property
-    def slots(self) -> int:
-        """The cap in use: given, or learned (0 while unknown)."""
-        return self.cap if self.cap is not None else self._learned
-
-    def seen_running(self, key: K, age: float = 0.0, *, tight: bool = False) -> list[K]:
-        """A poll found ``key`` processing at ``age``: every job created before it has (or had)
-        a slot too (FIFO). ``tight``: the poll before it was recent, so ``age`` bounds the
-        job's queue phase closely. Returns the jobs newly known to hold a slot."""
-        rank = self._rank.get(key)
-        if rank is None or key in self._running:
-            return []
-        self._top = max(self._top, rank)
-        early = not self._ended  # no slot freed yet: whoever runs got a slot at once
-        if tight and early:
-            self._start_age = max(self._start_age, age)
-        newly = []
-        while self._order and self._rank[self._order[0]] <= rank:
-            first = self._order.popleft()
-            self._running.add(first)
-            newly.append(first)
-        if early or (self.confirmed and len(newly) > 0 and key in newly):
-            # Before any completion, or a job believed queued turned out running: a slot more.
-            self._learned = max(self._learned, len(self._running))
-        return newly
-
-    def seen_queued(self, key: K, age: float) -> None:
-        """A poll found ``key`` still in status 1 at ``age``.
-
-        If ``key`` was believed to hold a slot, fewer slots exist than believed: every slot is
-        held by a job created before it, so the learned cap is at most those, and ``key`` and
-        the jobs created after it are queued again.
-        """
-        rank = self._rank.get(key)
-        if self._start_age > 0 and age > 2.0 * self._start_age and rank is not None:
-            if rank < self._top and self.cap is None:
-                # A job created after it already runs: queue times are the server's own, not
-                # a FIFO plan queue. Nothing is believed queued from now on.
-                self._unordered = True
-                self.confirmed = False
-                return
-            if not self.confirmed and not self._unordered:
-                self.confirmed = True
-        if not self.confirmed or rank is None or key not in self._running:
-            return
-        rank_of = self._rank
-        back = sorted((k for k in self._running if rank_of[k] >= rank), key=lambda k: rank_of[k])
-        for k in back:
-            self._running.discard(k)
-        self._order.extendleft(reversed(back))
-        if self.cap is None:
-            self._learned = max(1, min(self._learned, len(self._running)))
-
-    def finished(self, key: K) -> list[K]:
-        """``key`` ended (or left): its slot goes to the next queued jobs; returns those."""
-        if self._rank.pop(key, None) is None:
-            return []
-        self._ended = True
-        if key in self._running:
-            self._running.discard(key)
-        else:
-            with contextlib.suppress(ValueError):
-                self._order.remove(key)  # it was never seen running: O(queue), rare
-        granted: list[K] = []
-        if not self.confirmed:
-            return granted
-        while self._order and len(self._running) < self.slots:
-            nxt = self._order.popleft()
-            self._running.add(nxt)
-            granted.append(nxt)
-        return granted
-
-    def queued(self, key: K) -> bool:
-        """Whether ``key`` is believed still waiting for a slot (do not poll it blindly)."""
-        return self.confirmed and key in self._rank and key not in self._running
-
-    def waiting(self) -> Iterator[K]:
-        """The jobs believed queued, in FIFO order (none until the queue is confirmed)."""
-        return iter(self._order if self.confirmed else ())
-
-    def extend(self, keys: Iterable[K]) -> None:
-        """:meth:`add` each of ``keys`` in order."""
-        for key in keys:
-            self.add(key)

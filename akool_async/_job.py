@@ -48,6 +48,8 @@ class PollState:
         probe: its polls teach the family's duration model (see ``_planning``).
         tail_polls: polls made past the family's high quantile.
         queued_seen: when a poll last saw it queueing (status 1).
+        slack: how far ``origin`` may be off (it got its plan slot somewhere in a window of
+            twice this), so the polls past the family's high quantile stay close that much longer.
     """
 
     __slots__ = (
@@ -60,6 +62,7 @@ class PollState:
         "probe",
         "queued_seen",
         "running_seen",
+        "slack",
         "solo",
         "tail_polls",
     )
@@ -73,6 +76,7 @@ class PollState:
         self.running_seen: float | None = None
         self.ended_by: float | None = None
         self.origin = 0.0
+        self.slack = 0.0
         self.probe = False
         self.tail_polls = 0
         self.queued_seen: float | None = None

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._backoff import PollPolicy
-from ._durations import PlanQueue, PollPlacement, SurvivalModel
+from ._durations import PollPlacement, SurvivalModel
 from ._family import Family
 from ._jobmodels import JobStatus
 from ._planning import FamilyPlan
+from ._planqueue import PlanQueue
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -27,6 +28,8 @@ log = logging.getLogger("akool_async")
 
 #: Version of :meth:`Learning.export_model`'s output.
 MODEL_FORMAT = 1
+#: A job believed queued is still polled once its expected wait (times this) has passed.
+_QUEUE_WAIT = 1.0
 
 
 class Learning:
@@ -72,7 +75,15 @@ class Learning:
             # job created later seen processing wakes it.
             self._queued[job.id] = job
             spacing = self._place.spacing
-            return self._place.backstop * spacing * 2.0 ** min(ps.polls_in_status, 20)
+            backstop = self._place.backstop * spacing * 2.0 ** min(ps.polls_in_status, 20)
+            # Its slot comes about when the jobs ahead of it took their turns (a freed slot
+            # wakes it sooner): the safety poll goes no sooner than that.
+            median = self._plan(job.spec).quantile(0.5, job.media_duration)
+            if median is not None:
+                slots = max(1, self.queue.slots, self.queue.held)
+                turns = (self.queue.ahead(job.id) + 1) / slots
+                backstop = max(backstop, _QUEUE_WAIT * turns * median)
+            return backstop
         self._queued.pop(job.id, None)
         return max(0.0, self._plan(job.spec).due(job, now) - now)
 
@@ -82,10 +93,8 @@ class Learning:
         plan = self._plan(job.spec)
         age = now - ps.origin
         if status == JobStatus.PROCESSING and previous != JobStatus.PROCESSING:
-            if ps.queued_seen is not None and self.queue.confirmed:
-                # It got its slot between the poll that saw it queued and this one.
-                ps.origin = 0.5 * (ps.queued_seen + now)
-                plan.model.restart(job.id, ps.origin)
+            if self.queue.confirmed and (ps.queued_seen is not None or self.queue.queued(job.id)):
+                self._slot_found(job, plan, now)
             last = ps.running_seen if ps.running_seen is not None else job.created_at
             tight = now - last <= 1.5 * self._place.spacing
             for other in self.queue.seen_running(job.id, age, tight=tight):
@@ -101,21 +110,54 @@ class Learning:
                 for waiting in list(self._queued.values()):
                     if waiting is not job and not waiting.done():
                         self._reschedule(waiting, now)
+            elif not confirmed and self.queue.confirmed:
+                # A plan queue after all: the polls placed on durations (ages counted from
+                # creation) for the jobs still waiting for a slot would only find them queued.
+                for key in list(self.queue.waiting()):
+                    waiting = self.jobs.get(key)
+                    if waiting is not None and waiting is not job and not waiting.done():
+                        self._reschedule(waiting, now)
         plan.seen_running(job, now)
+
+    def _slot_found(self, job: Job, plan: FamilyPlan, now: float) -> None:
+        """A poll found ``job``, last seen (or believed) queued, processing: date its slot.
+
+        It got its slot after the poll that saw it queued (or its creation), and hardly longer
+        ago than the family's high quantile. A slot seen freed in that window (see
+        :meth:`_freed`) dates it best; else the middle of the window, the age then being
+        uncertain by half the window (``slack``).
+        """
+        ps = job.poll_state
+        lower = ps.queued_seen if ps.queued_seen is not None else job.created_at
+        hi = plan.quantile(self._place.high, job.media_duration)
+        if hi is not None:
+            lower = max(lower, now - hi)
+        if lower < ps.origin <= now or lower >= now:
+            return
+        self._set_origin(job, 0.5 * (lower + now), 0.5 * (now - lower))
 
     def _freed(self, job: Job, now: float) -> None:
         """``job`` ended: its plan slot went to the next queued jobs; poll those from now."""
         ps = job.poll_state
-        seen = ps.running_seen if ps.running_seen is not None else ps.origin
-        end = 0.5 * (max(seen, ps.origin) + now)
+        seen = max(ps.running_seen if ps.running_seen is not None else ps.origin, ps.origin)
+        # It ended (and its slot went on) between the poll that last saw it running and now.
+        end = 0.5 * (seen + now)
         for key in self.queue.finished(job.id):
             granted = self.jobs.get(key)
             self._queued.pop(key, None)
             if granted is None or granted.done():
                 continue
-            granted.poll_state.origin = end
-            self._plan(granted.spec).model.restart(key, end)
+            self._set_origin(granted, end, 0.5 * (now - seen))
             self._reschedule(granted, now)
+
+    def _set_origin(self, job: Job, origin: float, slack: float) -> None:
+        """``job`` got its plan slot at about ``origin`` (give or take ``slack``): its age
+        counts from there, and its polls past the high quantile start afresh."""
+        ps = job.poll_state
+        ps.origin = origin
+        ps.slack = slack
+        ps.tail_polls = 0
+        self._plan(job.spec).model.restart(job.id, origin)
 
     def _reschedule(self, job: Job, now: float) -> None:
         """Place ``job``'s next poll afresh (sooner or later), unless it is being polled."""
@@ -131,6 +173,10 @@ class Learning:
             if later:
                 job.poll_state.due = None
             self._schedule(job, due)
+        # The jobs waiting for a plan slot: their turn comes when the model says.
+        for waiting in list(self._queued.values()):
+            if not waiting.done() and self.plans.get(waiting.spec.name) is plan:
+                self._reschedule(waiting, now)
 
     def _left(self, job: Job, now: float, seen: float | None) -> None:
         """``job`` is no longer tracked: release what the plans keep about it."""

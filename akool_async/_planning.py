@@ -112,7 +112,7 @@ class FamilyPlan:
             step = min(0.05 * age, 10.0 * place.spacing) if sparse else 0.0
             nxt: float | None = age + max(place.spacing, step)
         else:
-            nxt = place.next_age(age, lo, hi, probe=False, tail_polls=ps.tail_polls)
+            nxt = place.next_age(age, lo, hi, probe=False, tail_polls=ps.tail_polls, slack=ps.slack)
         self.skipping.pop(job.id, None)
         if nxt is None:
             self.parked[job.id] = job
@@ -195,7 +195,9 @@ class FamilyPlan:
             lo = self.model.quantile(place.low, media)
             hi = self.model.quantile(place.high, media) if lo is not None else None
             seen = (ps.running_seen if ps.running_seen is not None else ps.origin) - ps.origin
-            nxt = place.next_age(seen, lo, hi, probe=False, tail_polls=ps.tail_polls)
+            nxt = place.next_age(
+                seen, lo, hi, probe=False, tail_polls=ps.tail_polls, slack=ps.slack
+            )
             if nxt is None:
                 continue
             if nxt - seen <= 2.0 * place.spacing and not self.young:

@@ -34,7 +34,6 @@ from . import _constants as C
 from ._backoff import PollPolicy, retry_delay
 from ._clock import Clock
 from ._dispatch import Handoff
-from ._durations import PlanQueue
 from ._errors import (
     AccountBanned,
     AkoolError,
@@ -66,6 +65,7 @@ from ._jobmodels import (
 )
 from ._learning import Learning
 from ._planning import FamilyPlan
+from ._planqueue import PlanQueue
 from ._ratelimit import budget_waits
 
 __all__ = ["EventStream", "FetchStatus", "Scheduler", "SchedulerStats"]

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akool_async._durations import PlanQueue, PollPlacement, Reservoir, SurvivalModel
+from akool_async._durations import PollPlacement, Reservoir, SurvivalModel
+from akool_async._planqueue import PlanQueue
 
 
 def _empirical(values: list[float], p: float) -> float:
@@ -318,3 +319,51 @@ def test_plan_queue_never_grants_more_than_the_cap(
         running.extend(new)
         assert len(running) <= cap
     assert granted_order == list(range(n))
+
+
+def test_plan_queue_keeps_the_slot_of_a_job_seen_processing() -> None:
+    """A job believed to hold a slot but seen queued goes back with the later jobs no poll saw
+    processing; a later job seen processing keeps its slot (creates sent together may reach the
+    server in another order than their answers reach us)."""
+    plan: PlanQueue[str] = PlanQueue()
+    plan.extend(["a", "b", "c", "d", "e"])
+    plan.seen_running("b", 1.0, tight=True)  # a and b hold slots
+    plan.seen_queued("c", 3.0)
+    assert plan.confirmed
+    assert plan.finished("a") == ["c"] and plan.finished("b") == ["d"]
+    plan.seen_running("d", 3.5)
+    plan.seen_queued("c", 4.0)
+    assert plan.queued("c") and not plan.queued("d")
+
+
+def test_plan_queue_hands_on_a_slot_even_past_a_short_learned_cap() -> None:
+    """Each job that ends while believed to hold a slot passes it to the next in line, even when
+    the learned cap says fewer slots exist than jobs are believed to hold."""
+    plan: PlanQueue[str] = PlanQueue(cap=1)
+    plan.extend(["a", "b", "c", "d"])
+    plan.seen_running("b")  # by FIFO a and b hold slots: more than the cap given
+    assert plan.held == 2
+    assert plan.finished("a") == ["c"]
+    assert plan.held == 2 and plan.queued("d")
+
+
+def test_plan_queue_counts_the_jobs_ahead() -> None:
+    """``ahead`` counts the queued jobs created before a queued job; 0 for a running one."""
+    plan: PlanQueue[int] = PlanQueue(cap=2)
+    plan.extend(range(6))
+    plan.seen_running(1)
+    assert [plan.ahead(k) for k in (2, 3, 5)] == [0, 1, 3]
+    assert plan.finished(0) == [2]
+    assert plan.ahead(5) == 2
+
+
+def test_an_uncertain_age_keeps_close_polls_past_the_high_quantile_longer() -> None:
+    """Past the high quantile a job is polled every spacing for a while, then less often; a job
+    whose age may be over-estimated by ``slack`` keeps the close polls that much longer."""
+    place = PollPlacement(target_p95_delay=1.0)
+    g = place.spacing
+    age = 12.5  # past hi + tail_span * (hi - lo) for lo 5, hi 10
+    assert place.next_age(age, 5.0, 10.0, probe=False, tail_polls=1) == pytest.approx(age + 4 * g)
+    assert place.next_age(age, 5.0, 10.0, probe=False, tail_polls=1, slack=3.0) == pytest.approx(
+        age + g
+    )
