@@ -76,6 +76,8 @@ log = logging.getLogger("akool_async")
 #: Ids missing from the answer are "not found"; an exception applies to every id.
 #: One status request: the endpoint, the family whose fields it reads, and its jobs.
 Group = tuple[StatusEndpoint, Family, list[Job]]
+#: The transitions an answer shows, collected while anyone listens (None: nobody does).
+Events = list[JobEvent] | None
 
 FetchStatus = Callable[
     [StatusEndpoint, Family, Sequence[str]], Awaitable[Mapping[str, JobSnapshot]]
@@ -319,8 +321,7 @@ class Scheduler(Learning):
             # worker waits for the dispatcher to hand it the next one.
             group = queue.popleft() if queue else None
             if group is None and not handoff.idle:
-                # Every other worker is busy too, so the dispatcher is not on its timer (and no
-                # worker is idle to hand the rest to: they queue).
+                # Every other worker is busy too (so the rest queue): no dispatcher timer is set.
                 due = self._pop_due(self.clock.now())
                 if due:
                     group = due[0]
@@ -429,10 +430,9 @@ class Scheduler(Learning):
         return out
 
     def _answered(self, live: list[Job], found: Mapping[str, JobSnapshot], waited: float) -> None:
-        """Take in the answer to one request; ``waited``: clock seconds it waited on our own
-        rate budget."""
+        """Take in the answer to one request (``waited``: its wait on our own rate budget)."""
         now = self.clock.now()
-        events: list[JobEvent] = []
+        events: Events = [] if self.hub.active else None  # (a subscriber may come midway)
         for job in live:
             snap = found.get(job.id)
             if snap is None:
@@ -440,7 +440,7 @@ class Scheduler(Learning):
             else:
                 self._apply(job, snap, now, events, waited)
         if self.hub.active:  # (what _publish does, without the call when nobody listens)
-            self._publish(events, live)
+            self._publish(events or [], live)
 
     def _publish(self, events: list[JobEvent], polled: list[Job]) -> None:
         """Tell subscribers what a request showed: its transitions, and which jobs ended."""
@@ -452,10 +452,9 @@ class Scheduler(Learning):
     # -- outcomes -------------------------------------------------------------------------
 
     def _apply(
-        self, job: Job, snap: JobSnapshot, now: float, events: list[JobEvent], waited: float = 0.0
+        self, job: Job, snap: JobSnapshot, now: float, events: Events, waited: float = 0.0
     ) -> None:
-        """Take in one status reading; ``waited``: clock seconds its request waited on our own
-        rate budget (a timing that loose teaches the duration model nothing)."""
+        """Take in one status reading (``waited``: its request's wait on our own rate budget)."""
         if job.done():
             return
         ps = job.poll_state
@@ -477,7 +476,7 @@ class Scheduler(Learning):
         if status != previous:
             job.status = status
             ps.polls_in_status = 0
-            if self.hub.active:
+            if events is not None:
                 events.append(
                     JobEvent(job.id, job.spec.name, status, previous, self.clock.wall(), snap)
                 )
@@ -499,6 +498,7 @@ class Scheduler(Learning):
             if plan is not None:
                 # It ended between the last poll that saw it running and this one (the plan
                 # learns the midpoint); a webhook dated it to within its delivery time.
+                # A poll that waited on our own rate budget dates an end too loosely to learn.
                 clean = waited <= 0.1 * self._place.spacing
                 if plan.ended(job, now, clean=clean, exact=ps.ended_by) and job.learn:
                     self._replan(plan, now)

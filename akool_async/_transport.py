@@ -182,7 +182,8 @@ class Transport:
         self._plain_headers = {"User-Agent": C.USER_AGENT, **self._extra}
         self._auth_seen: Mapping[str, str] | None = None
         self._auth_masked: Mapping[str, str] = {}
-        self._auth_merged: Mapping[str, str] = self._plain_headers
+        #: Both, as :meth:`_with_auth` answers them (one tuple per token, not per request).
+        self._auth_pair: tuple[Mapping[str, str], Mapping[str, str]] = ({}, self._plain_headers)
         #: The auth's headers when known without an await (an API key's always are), if the
         #: auth offers that; else each request awaits ``auth.headers``.
         self._auth_now: Callable[[], Mapping[str, str] | None] | None = getattr(
@@ -256,7 +257,7 @@ class Transport:
         endpoint = f"{method} {path}"
         attempt = 0
         #: The credentials this request saw rejected, and had refreshed (a few at most).
-        rejected: list[Mapping[str, str]] = []
+        rejected: list[Mapping[str, str]] | None = None  # (no list built for most requests)
         waited = False
         while True:
             # Credentials are attached once the rate budget lets the request go: a short-lived
@@ -288,12 +289,14 @@ class Transport:
                     exc.code in self.dialect.auth_expired
                     and authenticate
                     and self.auth.refreshable
-                    and headers not in rejected
-                    and len(rejected) < C.MAX_AUTH_REFRESHES
+                    and (
+                        rejected is None
+                        or (headers not in rejected and len(rejected) < C.MAX_AUTH_REFRESHES)
+                    )
                 ):
                     # Each newly rejected token earns its own (single-flight) refresh: a
                     # session never gives up on credentials that getToken still accepts.
-                    rejected.append(headers)
+                    rejected = [*(rejected or ()), headers]
                     await self.auth.refresh(headers, self._fetch_token)
                     waited = True
                     continue
@@ -336,8 +339,8 @@ class Transport:
             masked = masked_headers(auth_headers)
             self._auth_seen = auth_headers
             self._auth_masked = masked
-            self._auth_merged = {**self._plain_headers, **masked}
-        return self._auth_masked, self._auth_merged
+            self._auth_pair = (masked, {**self._plain_headers, **masked})
+        return self._auth_pair
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         from ._backoff import retry_delay
