@@ -233,7 +233,7 @@ def _group(filename: str, func: str) -> str:
     ):
         return "asyncio event loop (tasks, call_soon, run_once, epoll)"
     if any(m in filename for m in ("_scheduler.py", "_dispatch.py", "_gather.py")):
-        return "akool_async scheduler (_pop_due, _poll, _apply, _schedule, hand-off)"
+        return "akool_async scheduler (_worker, _pop_due, _apply, _schedule, hand-off)"
     if "akool_async" in filename:
         return "akool_async other (backoff, job, models)"
     if "heapq" in func:
@@ -267,12 +267,12 @@ async def _dispatch_alone(p: Params, *, profile: bool) -> dict[str, Any]:
         shares[key] = shares.get(key, 0.0) + tottime
     total = sum(shares.values()) or 1.0
     out["profile_shares"] = {k: v / total for k, v in sorted(shares.items(), key=lambda kv: -kv[1])}
-    # Calls per poll (the profile covers the warm-up too: divide by the polls it saw; with the
-    # in-memory fetch `_poll` never suspends, so its call count is its number of runs).
+    # Calls per poll (the profile covers the warm-up too: divide by the polls it saw; the
+    # in-memory fetch never suspends, so its call count is the number of status requests).
     polls = sum(
         v[1]
         for (filename, _line, func), v in raw_stats.items()
-        if filename.endswith("_scheduler.py") and func == "_poll"
+        if filename.endswith("b3_scale.py") and func == "fetch"
     )
     counts: dict[str, float] = {}
     for label, part, name, divisor in COUNTED:
