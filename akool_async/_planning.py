@@ -30,7 +30,7 @@ __all__ = ["FamilyPlan"]
 #: The model is re-read for the skipping jobs each time it learned this much more.
 _GROWTH = 1.05
 #: A cold family starts with this many times the probes it keeps once warm.
-_COLD_PROBES = 2
+_COLD_PROBES = 3
 #: ... and lets the extra ones go once this many jobs ended.
 _RELEASE_AFTER = 4
 
@@ -84,8 +84,8 @@ class FamilyPlan:
         if self.warm:
             wanted = math.isqrt(self.running) // 2  # a warm family needs only a few to follow drift
         else:
-            # Cold: the jobs that end before a probe does are found late, so start with twice
-            # the probes and let the extra ones go once a few ended (see _release).
+            # Cold: the jobs that end before a probe does are found late, so start with three
+            # times the probes and let the extra ones go once a few ended (see _release).
             wanted = _COLD_PROBES * self.place.probes_wanted(self.running)
         if job.webhook:
             self.model.start(job.id, ps.origin, job.media_duration)
@@ -102,7 +102,7 @@ class FamilyPlan:
         place = self.place
         media = job.media_duration
         lo = self.model.quantile(place.low, media)
-        hi = self.model.quantile(place.high, media) if lo is not None else None
+        hi = self._high(lo, media)
         age = now - ps.origin
         if ps.probe:
             # Every spacing once it may end (past the low quantile, when known); before that a
@@ -193,7 +193,7 @@ class FamilyPlan:
             ps = job.poll_state
             media = job.media_duration
             lo = self.model.quantile(place.low, media)
-            hi = self.model.quantile(place.high, media) if lo is not None else None
+            hi = self._high(lo, media)
             seen = (ps.running_seen if ps.running_seen is not None else ps.origin) - ps.origin
             nxt = place.next_age(
                 seen, lo, hi, probe=False, tail_polls=ps.tail_polls, slack=ps.slack
@@ -204,6 +204,13 @@ class FamilyPlan:
                 del self.skipping[job.id]
             out.append((job, max(now, ps.origin + nxt), True))
         return out
+
+    def _high(self, lo: float | None, media: float | None) -> float | None:
+        """The high quantile polls may thin out past; None while the model is young (a few
+        early ends, and with media lengths few jobs yet old enough, place it too low)."""
+        if lo is None or self.young:
+            return None
+        return self.model.quantile(self.place.high, media)
 
     def quantile(self, p: float, media: float | None) -> float | None:
         """The learned age by which a share ``p`` of the family's jobs finish."""
