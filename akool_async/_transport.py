@@ -280,10 +280,90 @@ class Transport:
             else:
                 headers, sent_headers = {}, self._plain_headers
             last: AkoolError
+            # One attempt, sent here rather than through a coroutine of its own (one frame
+            # less on every request's path).
             try:
-                return await self._send_once(
-                    method, path, endpoint, params, json_body, sent_headers
-                )
+                sent = self.sent
+                sent[endpoint] = sent.get(endpoint, 0) + 1
+                debug = log.isEnabledFor(logging.DEBUG)
+                started = time.perf_counter() if debug else 0.0
+                malformed: str | None = None
+                try:
+                    async with self.http.request(
+                        method,
+                        self.base_url + path,
+                        params=params,
+                        json=json_body,
+                        headers=sent_headers,
+                        allow_redirects=False,
+                        # Per request, so a caller's own aiohttp session gets our timeout too.
+                        timeout=self._timeout,
+                    ) as resp:
+                        status = resp.status
+                        # Only an error answer is retried after a while (see _decode).
+                        retry_after = (
+                            None
+                            if status == 200
+                            else _parse_retry_after(resp.headers.get("Retry-After"))
+                        )
+                        cap = self.max_response_bytes
+                        length = resp.content_length
+                        # A declared length within the cap is read at once; other bodies in
+                        # chunks.
+                        body = await (
+                            resp.content.read()
+                            if length is not None and length <= cap
+                            else self._read_capped(resp, endpoint)
+                        )
+                        if len(body) > cap:
+                            raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
+                except AkoolError:
+                    raise
+                except aiohttp.ConnectionTimeoutError as exc:
+                    raise RequestTimeout(
+                        "connect timed out", endpoint=endpoint, sent=False
+                    ) from _bare(exc)
+                except TimeoutError as exc:
+                    raise RequestTimeout(
+                        "request timed out", endpoint=endpoint, sent=True
+                    ) from _bare(exc)
+                except aiohttp.ClientConnectorError as exc:
+                    raise ConnectError(
+                        f"cannot connect: {exc.os_error.strerror or type(exc.os_error).__name__}",
+                        endpoint=endpoint,
+                        sent=False,
+                    ) from _bare(exc)
+                except aiohttp.ClientPayloadError as exc:
+                    raise InvalidResponse("response body cut off", endpoint=endpoint) from _bare(
+                        exc
+                    )
+                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                    raise ConnectError(
+                        "connection closed before an answer", endpoint=endpoint
+                    ) from _bare(exc)
+                except aiohttp.InvalidURL as exc:
+                    raise ConfigurationError(f"invalid URL for {endpoint}") from _bare(exc)
+                except aiohttp.ClientResponseError as exc:
+                    # A malformed HTTP answer. The aiohttp error's request_info (shown by its
+                    # repr too) holds our request headers, credentials included: the typed
+                    # error is raised below, outside this block, so that it keeps no link
+                    # (__cause__/__context__) to it.
+                    malformed = f"{type(exc).__name__}, HTTP {exc.status}"
+                except aiohttp.ClientError as exc:
+                    raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from _bare(exc)
+                if malformed is not None:
+                    raise TransportError(
+                        f"malformed HTTP response ({malformed})", endpoint=endpoint
+                    )
+                if debug:
+                    log.debug(
+                        "%s -> HTTP %s (%.1f ms)",
+                        endpoint,
+                        status,
+                        (time.perf_counter() - started) * 1000,
+                        extra={"endpoint": endpoint, "http_status": status},
+                    )
+                return self._decode(status, body, endpoint, retry_after)
             except APIError as exc:
                 if (
                     exc.code in self.dialect.auth_expired
@@ -393,85 +473,6 @@ class Transport:
         except APIError as exc:
             exc.body = {k: v for k, v in exc.body.items() if k != "token"}
             raise exc.with_traceback(None) from exc.__cause__
-
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        endpoint: str,
-        params: Mapping[str, str] | None,
-        json_body: Mapping[str, Any] | None,
-        headers: Mapping[str, str],
-    ) -> dict[str, Any]:
-        sent = self.sent
-        sent[endpoint] = sent.get(endpoint, 0) + 1
-        debug = log.isEnabledFor(logging.DEBUG)
-        started = time.perf_counter() if debug else 0.0
-        malformed: str | None = None
-        try:
-            async with self.http.request(
-                method,
-                self.base_url + path,
-                params=params,
-                json=json_body,
-                headers=headers,
-                allow_redirects=False,
-                # Per request, so a caller's own aiohttp session gets our timeout too.
-                timeout=self._timeout,
-            ) as resp:
-                status = resp.status
-                # Only an error answer is retried after a while (see _decode).
-                retry_after = (
-                    None if status == 200 else _parse_retry_after(resp.headers.get("Retry-After"))
-                )
-                cap = self.max_response_bytes
-                length = resp.content_length
-                # A declared length within the cap is read at once; any other body in chunks.
-                body = await (
-                    resp.content.read()
-                    if length is not None and length <= cap
-                    else self._read_capped(resp, endpoint)
-                )
-                if len(body) > cap:
-                    raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
-        except AkoolError:
-            raise
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise RequestTimeout("connect timed out", endpoint=endpoint, sent=False) from _bare(exc)
-        except TimeoutError as exc:
-            raise RequestTimeout("request timed out", endpoint=endpoint, sent=True) from _bare(exc)
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectError(
-                f"cannot connect: {exc.os_error.strerror or type(exc.os_error).__name__}",
-                endpoint=endpoint,
-                sent=False,
-            ) from _bare(exc)
-        except aiohttp.ClientPayloadError as exc:
-            raise InvalidResponse("response body cut off", endpoint=endpoint) from _bare(exc)
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise ConnectError("connection closed before an answer", endpoint=endpoint) from _bare(
-                exc
-            )
-        except aiohttp.InvalidURL as exc:
-            raise ConfigurationError(f"invalid URL for {endpoint}") from _bare(exc)
-        except aiohttp.ClientResponseError as exc:
-            # A malformed HTTP answer. The aiohttp error's request_info (shown by its repr too)
-            # holds our request headers, credentials included: the typed error is raised below,
-            # outside this block, so that it keeps no link (__cause__/__context__) to it.
-            malformed = f"{type(exc).__name__}, HTTP {exc.status}"
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}", endpoint=endpoint) from _bare(exc)
-        if malformed is not None:
-            raise TransportError(f"malformed HTTP response ({malformed})", endpoint=endpoint)
-        if debug:
-            log.debug(
-                "%s -> HTTP %s (%.1f ms)",
-                endpoint,
-                status,
-                (time.perf_counter() - started) * 1000,
-                extra={"endpoint": endpoint, "http_status": status},
-            )
-        return self._decode(status, body, endpoint, retry_after)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, endpoint: str) -> bytes:
         """A body of unknown length, read in chunks up to the cap (or a declared length over
