@@ -50,12 +50,15 @@ class PollPolicy:
     from webhooks) and polls every job where that distribution says it may end: spaced so that
     about 95 % of jobs are seen finished within ``target_p95_delay`` seconds of their end. A
     smaller target costs more status requests; a larger one fewer. The default, 2 s, is the
-    largest setting that meets every target measured on the issue's scenarios (B8 simulation,
-    each against the fixed loop of the same p95): 300 jobs of 5-15 s started cold, p95 1.9 s at
-    2.24 requests per job, 2.40x fewer than the loop; cold 120 2.73x, cold 200 long 2.52x, cold
-    2,000 3.38x, warm 2,000 3.78x, plan queue 3.31x, 2,000 under the default budget 2.39x. At 3 s
-    the cold 300 ratio falls to 1.75x and the plan queue's to 1.87x. Without a media length to
-    predict from (``_blind`` rows) the ratios are 1.4-1.9x (benchmarks/RESULTS.md).
+    largest setting that meets every target measured on the issue's scenarios (B8: the real
+    scheduler on virtual time, means over three seeds, each against the fixed loop of the same
+    p95 on the same jobs): 300 jobs of 5-15 s started cold, p95 2.0 s at 2.5 requests per job,
+    2.14x fewer than the loop; cold 120 2.06x, cold 200 long 2.24x, cold 2,000 3.64x, warm
+    2,000 3.84x, a plan queue of 20 4.26x, 2,000 under the default budget 2.41x. At 3 s the
+    cold 300 ratio falls to 1.83x and the plan queue's to 2.97x. Without a media length to
+    predict from (``_blind`` rows) the ratios are 1.3-1.6x on the cold waves: with durations
+    that spread, only the loop's polls before the earliest end can be saved at an equal p95,
+    at most about 1.45x (25-135 s) to 2x (5-15 s) on these mixes (benchmarks/RESULTS.md).
 
     Attributes:
         target_p95_delay: the detection delay (seconds) 95 % of jobs should stay under.
