@@ -173,10 +173,13 @@ class Learning:
             if later:
                 job.poll_state.due = None
             self._schedule(job, due)
-        # The jobs waiting for a plan slot: their turn comes when the model says.
-        for waiting in list(self._queued.values()):
-            if not waiting.done() and self.plans.get(waiting.spec.name) is plan:
-                self._reschedule(waiting, now)
+        if not plan.queue_timed and self._queued and plan.quantile(0.5, None) is not None:
+            # The jobs waiting for a plan slot got a backstop before the model could say when
+            # their turn comes; now it can (once: each later backstop is placed by it).
+            plan.queue_timed = True
+            for waiting in list(self._queued.values()):
+                if not waiting.done() and self.plans.get(waiting.spec.name) is plan:
+                    self._reschedule(waiting, now)
 
     def _left(self, job: Job, now: float, seen: float | None) -> None:
         """``job`` is no longer tracked: release what the plans keep about it."""

@@ -45,6 +45,7 @@ class FamilyPlan:
         "parked",
         "place",
         "probes",
+        "queue_timed",
         "running",
         "skipping",
     )
@@ -63,6 +64,8 @@ class FamilyPlan:
         #: The probes, while a cold family keeps more than it will once warm.
         self._probing: dict[str, Job] = {}
         self._learned = self.model.events
+        #: The jobs believed queued were re-placed once the model knew a median duration.
+        self.queue_timed = False
 
     @property
     def warm(self) -> bool:
