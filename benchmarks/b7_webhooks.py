@@ -156,7 +156,7 @@ async def _wave(p: Params, session: Session, fake: FakeProcess) -> dict[str, Any
     def on_done(job: Job) -> None:
         learned[job.id] = time.monotonic()
         # Instrumentation (private): what the scheduler learned from this job, see _learning.
-        seen[job.id] = (clock.now(), job.created_at, job._running_seen)
+        seen[job.id] = (clock.now(), job.created_at, job.poll_state.running_seen)
 
     async def one() -> None:
         async with sem:
