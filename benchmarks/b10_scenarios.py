@@ -44,7 +44,7 @@ from akool_async.cli._demo import fixed_loop, matched_loop, p95
 from akool_async.testing import FakeAkool
 
 from ._common import AUDIO, IMAGE, BenchResult, Level, dumps, md_table, percentiles
-from .b8_policy import _spread, scenario_targets
+from .b8_policy import Run, _spread, scenario_targets, seed_row
 from .scenarios import SCENARIOS, Scenario
 
 NAME = "b10"
@@ -138,10 +138,6 @@ async def _loop(scn: Scenario, t: float, base: float) -> tuple[float, float]:
     return req, percentiles(delays)["p95"]
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
-
-
 async def _scenario(
     scn: Scenario,
     knobs: tuple[float, ...],
@@ -155,7 +151,7 @@ async def _scenario(
         policy = PollPolicy(target_p95_delay=knob)
         # At its busiest (a cold wave's probes and first placed polls) about jobs / 2 knob.
         speed = _speed(base, scn.jobs, 0.5 * scn.jobs / knob)
-        runs = []
+        runs: list[Run] = []
         for seed in seeds:
             model = None
             if scn.warm:
@@ -167,15 +163,7 @@ async def _scenario(
                 spans = seed_spans
             pct = percentiles(delays)
             runs.append((req, pct, matched_loop(seed_spans, pct["p95"])))
-        matched = [(m, req) for req, _, m in runs if m is not None]
-        ratios = [None if m is None else m[1] / req for req, _, m in runs]
-        found = [x for x in ratios if x is not None]
-        r: dict[str, Any] = {"knob": knob, "req_per_job": _mean([x[0] for x in runs]),
-             **{p: _mean([x[1][p] for x in runs]) for p in ("p50", "p95", "p99")},
-             "speed": speed, "seeds": list(seeds),
-             "matched_interval": _mean([m[0] for m, _ in matched]) if matched else None,
-             "matched_req_per_job": _mean([m[1] for m, _ in matched]) if matched else None,
-             "ratio": _mean(found) if found else None, "ratios": ratios}  # fmt: skip
+        r = {**seed_row(knob, runs), "speed": speed, "seeds": list(seeds)}
         first = runs[0][2]
         if check and first is not None:
             # The same loop on this scheduler and the fake (first seed's interval): what latency

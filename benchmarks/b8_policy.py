@@ -82,20 +82,29 @@ def _run(scn: Scenario, seeds: tuple[int, ...]) -> dict[str, Any]:
             out = simulate(scn, "policy", knob, seed=seed)
             pct = percentiles(out.delays)
             runs.append((out.per_job, pct, _matched(frontier[seed], pct["p95"])))
-        matched = [(m, req) for req, _, m in runs if m is not None]
-        ratios = [m[1] / req for m, req in matched]
-        ours.append(
-            {
-                "knob": knob,
-                "req_per_job": _mean([r[0] for r in runs]),
-                **{p: _mean([r[1][p] for r in runs]) for p in ("p50", "p95", "p99")},
-                "matched_interval": _mean([m[0] for m, _ in matched]) if matched else None,
-                "matched_req_per_job": _mean([m[1] for m, _ in matched]) if matched else None,
-                "ratio": _mean(ratios) if ratios else None,
-                "ratios": [None if m is None else m[1] / req for req, _, m in runs],
-            }
-        )
+        ours.append(seed_row(knob, runs))
     return {"seeds": list(seeds), "loops": loops, "ours": ours}
+
+
+#: One seed's run of a knob: requests per job, its percentiles, the matched loop (or None).
+Run = tuple[float, dict[str, float], tuple[float, float] | None]
+
+
+def seed_row(knob: float, runs: list[Run]) -> dict[str, Any]:
+    """One knob's row from its runs, one per seed: (requests per job, percentiles, the matched
+    loop's (interval, requests per job) or None). Means over the seeds; the ratio is taken per
+    seed (``ratios``) and averaged over the seeds that had a matched loop."""
+    matched = [(m, req) for req, _, m in runs if m is not None]
+    ratios = [m[1] / req for m, req in matched]
+    return {
+        "knob": knob,
+        "req_per_job": _mean([r[0] for r in runs]),
+        **{p: _mean([r[1][p] for r in runs]) for p in ("p50", "p95", "p99")},
+        "matched_interval": _mean([m[0] for m, _ in matched]) if matched else None,
+        "matched_req_per_job": _mean([m[1] for m, _ in matched]) if matched else None,
+        "ratio": _mean(ratios) if ratios else None,
+        "ratios": [None if m is None else m[1] / req for req, _, m in runs],
+    }
 
 
 def _ratios(row: dict[str, Any]) -> list[float | None]:
