@@ -50,6 +50,8 @@ class PollState:
         queued_seen: when a poll last saw it queueing (status 1).
         slack: how far ``origin`` may be off (it got its plan slot somewhere in a window of
             twice this), so the polls past the family's high quantile stay close that much longer.
+        target: the provider session's prepared status request for this job alone (its path
+            and URL), made on the first poll and reused by the later ones; dropped at the end.
     """
 
     __slots__ = (
@@ -65,6 +67,7 @@ class PollState:
         "slack",
         "solo",
         "tail_polls",
+        "target",
     )
 
     def __init__(self) -> None:
@@ -80,6 +83,7 @@ class PollState:
         self.probe = False
         self.tail_polls = 0
         self.queued_seen: float | None = None
+        self.target: tuple[str, Any] | None = None
 
 
 class Job:
@@ -265,6 +269,7 @@ class Job:
         self._result = result
         self._exception = exc
         self.poll_state.due = None
+        self.poll_state.target = None  # (a caller may keep a done job: keep it small)
         if self._event is not None:
             self._event.set()
         callbacks, self._callbacks = self._callbacks, None

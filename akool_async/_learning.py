@@ -48,6 +48,23 @@ class Learning:
     def _schedule(self, job: Job, due: float) -> None:
         raise NotImplementedError
 
+    def _timeout(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def _running(self, job: Job, status: JobStatus, previous: JobStatus | None, now: float) -> None:
+        """A poll saw ``job`` still running: learn from it, and place its next poll."""
+        ps = job.poll_state
+        if self.policy.fixed_interval is None:
+            self._seen(job, status, previous, now)
+        ps.running_seen = now
+        ps.ended_by = None
+        if ps.final or (job.deadline is not None and now >= job.deadline):
+            self._timeout(job)
+        elif job.webhook:
+            self._schedule(job, now + self._backstop_delay(job, now))
+        else:
+            self._schedule(job, now + self._next_delay(job, now))
+
     def _track(self, job: Job, now: float) -> None:
         """``job`` starts being tracked: its family's plan and the plan queue learn of it."""
         if self.policy.fixed_interval is None:

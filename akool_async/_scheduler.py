@@ -437,6 +437,11 @@ class Scheduler(Learning):
             snap = found.get(job.id)
             if snap is None:
                 self._on_missing(job, now, None)
+            elif snap is job.snapshot and not job.done():
+                # The parser gave back the job's own snapshot: still running, nothing changed.
+                job.poll_state.errors = 0
+                job.poll_state.polls_in_status += 1
+                self._running(job, snap.status, snap.status, now)
             else:
                 self._apply(job, snap, now, events, waited)
         if self.hub.active:  # (what _publish does, without the call when nobody listens)
@@ -483,16 +488,7 @@ class Scheduler(Learning):
         else:
             ps.polls_in_status += 1
         if running:
-            if self.policy.fixed_interval is None:
-                self._seen(job, status, previous, now)
-            ps.running_seen = now
-            ps.ended_by = None
-            if ps.final or (job.deadline is not None and now >= job.deadline):
-                self._timeout(job)
-            elif job.webhook:
-                self._schedule(job, now + self._backstop_delay(job, now))
-            else:
-                self._schedule(job, now + self._next_delay(job, now))
+            self._running(job, status, previous, now)
         elif status == _COMPLETED:
             plan = self.plans.get(job.spec.name)
             if plan is not None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from . import _constants as C
 from ._akool import FAMILIES
-from ._akool._common import Credit, Language, family_snapshot
+from ._akool._common import Credit, Language, family_snapshot, parse_snapshot
 from ._akool._created import created_answer
 from ._akool.aliases import FAMILY_ALIASES, canonical_fields, norm_name
 from ._akool.avatar_upload import AvatarUpload
@@ -301,20 +301,33 @@ class Session(AkoolLists, BaseSession):
                 if snap.id in wanted:
                     out[snap.id] = snap
             return out
-        if endpoint.id_in_path:
-            env = await t.request("GET", endpoint.url_path(ids[0]), kind=kind)
+        job = self.scheduler.jobs.get(ids[0]) if kind == "poll" else None
+        # A tracked job's poll reuses the URL its first poll prepared.
+        target = job.poll_state.target if job is not None else None
+        if target is None:
+            path = endpoint.url_path(ids[0])
+            url = t.prepare(path, None if endpoint.id_in_path else {endpoint.id_param: ids[0]})
+            if job is not None:
+                job.poll_state.target = (path, url)
         else:
-            env = await t.request(
-                "GET", endpoint.path, params={endpoint.id_param: ids[0]}, kind=kind
-            )
-        data = endpoint.status_object(env.get("data"), ids[0])
+            path, url = target
+        env = await t.request("GET", path, url=url, kind=kind)
+        data = env.get("data")
+        if endpoint.result_key is not None or endpoint.data_list:
+            data = endpoint.status_object(data, ids[0])
         if type(data) is not dict and not isinstance(data, Mapping):  # dict: no ABC check
             raise InvalidResponse("status answer has no data object", endpoint=endpoint.key)
         # A poll of a tracked job that still reads the same gives back the snapshot the job
         # keeps (the scheduler keeps no raw body of a running job): nothing is built per poll.
-        job = self.scheduler.jobs.get(ids[0]) if kind == "poll" else None
         try:
-            snap = family_snapshot(fam, data, ids[0], job.snapshot if job is not None else None)
+            snap = parse_snapshot(
+                data,
+                status_field=fam.status_field,
+                result_field=fam.result_field,
+                job_id=ids[0],
+                result_is_file=fam.result_is_file,
+                like=job.snapshot if job is not None else None,
+            )
         except ValueError as exc:
             raise InvalidResponse(str(exc), endpoint=endpoint.key) from None
         return {ids[0]: snap}

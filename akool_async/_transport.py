@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from attrs import field, frozen
+from yarl import URL
 
 from . import _constants as C
 from ._auth import TOKEN_PATH, Auth, masked_headers
@@ -246,8 +247,12 @@ class Transport:
         json_body: Mapping[str, Any] | None = None,
         kind: RequestKind = "safe",
         authenticate: bool = True,
+        url: URL | None = None,
     ) -> dict[str, Any]:
         """Send one logical request and return the decoded envelope (code == success).
+
+        ``url``: where to send it, as :meth:`prepare` built it for ``path`` and ``params``
+        (then ``params`` is not given again). ``path`` still names the endpoint.
 
         Raises:
             APIError: a subclass for the code, after the retries the rules allow.
@@ -289,16 +294,19 @@ class Transport:
                 started = time.perf_counter() if debug else 0.0
                 malformed: str | None = None
                 try:
-                    async with self.http.request(
+                    # Awaited, not entered: `async with` would add two coroutines per request
+                    # (the response is released below, as its context manager would).
+                    resp = await self.http.request(
                         method,
-                        self.base_url + path,
+                        self.base_url + path if url is None else url,
                         params=params,
                         json=json_body,
                         headers=sent_headers,
                         allow_redirects=False,
                         # Per request, so a caller's own aiohttp session gets our timeout too.
                         timeout=self._timeout,
-                    ) as resp:
+                    )
+                    try:
                         status = resp.status
                         # Only an error answer is retried after a while (see _decode).
                         retry_after = (
@@ -317,6 +325,12 @@ class Transport:
                         )
                         if len(body) > cap:
                             raise ResponseTooLarge(f"body exceeds {cap} bytes", endpoint=endpoint)
+                    finally:
+                        # Hands the connection back to the pool once the body is read (else
+                        # closes it), and stops a body still being sent, as `async with` does.
+                        resp.release()
+                        if json_body is not None:  # (a body's writer task ends before we go)
+                            await resp.wait_for_close()
                 except AkoolError:
                     raise
                 except aiohttp.ConnectionTimeoutError as exc:
@@ -406,6 +420,16 @@ class Transport:
             )
             await self.clock.sleep(delay)
             attempt += 1
+
+    def prepare(self, path: str, params: Mapping[str, str] | None = None) -> URL:
+        """The URL a request for ``path`` with ``params`` goes to, built as aiohttp builds it.
+
+        A request sent again and again (a job's status poll) keeps it and passes it back as
+        ``url``: aiohttp then reuses what it worked out about that URL (host, port, quoted
+        query) instead of building and parsing it again on every request.
+        """
+        base = URL(self.base_url + path)
+        return base.extend_query(params) if params else base
 
     # -- internals --------------------------------------------------------------------------
 
