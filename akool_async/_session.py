@@ -291,11 +291,15 @@ class Session(AkoolLists, BaseSession):
                 )
             wanted = set(ids)
             out: dict[str, JobSnapshot] = {}
+            tracked = self.scheduler.jobs if kind == "poll" else {}
             for item in items:
                 if not isinstance(item, Mapping):
                     continue
+                # A tracked job's unchanged running answer gives back its own snapshot.
+                ident = item.get("_id")
+                job = tracked.get(ident) if type(ident) is str else None
                 try:
-                    snap = family_snapshot(fam, item)
+                    snap = family_snapshot(fam, item, like=job.snapshot if job else None)
                 except ValueError:
                     continue
                 if snap.id in wanted:

@@ -64,3 +64,27 @@ async def test_unchanged_polls_keep_the_snapshot_and_a_read_keeps_raw() -> None:
         assert job.snapshot is first and job.status is JobStatus.QUEUEING
         read = await session.status(job.id, family="talking_photo")
         assert read == first and read is not first and read.raw["_id"] == job.id
+
+
+@pytest.mark.parametrize("family", ["faceswap_image", "image2video"])
+async def test_batch_status_polls_keep_each_jobs_snapshot(family: str) -> None:
+    """Batch status reads (GET or POST) of queued jobs give back each job's own snapshot."""
+    assert FAMILIES[family].status.batch
+    config = fast_config(queue_time=(1e6, 1e6))
+    policy = PollPolicy(fixed_interval=1.0, min_delay=1.0)
+    async with pair(config, poll_policy=policy) as (_fake, session):
+        jobs = [(await session.create(family, MINIMAL_FIELDS[family]))[0] for _ in range(3)]
+        # (A fresh job may be missing from its first answer: wait until each was read.)
+        while any(j.snapshot is None for j in jobs):
+            await session.scheduler.clock.sleep(0.5)
+        first = [j.snapshot for j in jobs]
+        polls = [j.polls for j in jobs]
+        while min(j.polls - p for j, p in zip(jobs, polls, strict=True)) < 3:
+            await session.scheduler.clock.sleep(0.5)
+        assert all(j.snapshot is s for j, s in zip(jobs, first, strict=True))
+        assert all(j.status is JobStatus.QUEUEING and j.snapshot.id == j.id for j in jobs)
+        assert session.scheduler.stats.requests < sum(j.polls for j in jobs)  # batched
+        # What the scheduler's status read gives back: each job's own snapshot, nothing built.
+        fam = FAMILIES[family]
+        found = await session._fetch_status(fam.status, fam, [j.id for j in jobs])
+        assert all(found[j.id] is j.snapshot for j in jobs)
