@@ -13,9 +13,11 @@ Pure logic, no I/O and no clock of its own: every method takes the time it is to
   reports a media length, ages are divided by it (an accelerated-failure-time model with unit
   exponent), so one curve speaks for short and long media. Below its first step (a share a few
   ends cannot date: the 2 % quantile of 20 ends) the curve is extended on a log-normal line
-  rather than stopping at the earliest end seen. Each observation costs O(1); the
-  curve is refit lazily, only when asked and only after enough changed (see ``refit_share``),
-  in O(bins + running jobs).
+  rather than stopping at the earliest end seen; between two steps a quantile goes in
+  proportion to the share on log age, so it never jumps to a later step's bin when a step's
+  share crosses it (a low quantile would then stand several ends late). Each observation
+  costs O(1); the curve is refit lazily, only when asked and only after enough changed (see
+  ``refit_share``), in O(bins + running jobs).
 * :class:`PollPlacement`: where to put the next poll of a job, from its age, the learned
   quantiles and ONE knob, ``target_p95_delay``.
 
@@ -306,12 +308,17 @@ class SurvivalModel(Generic[K]):
         assert self._curve is not None
         curve = self._curve
         for i, (k, survival) in enumerate(curve):
-            if 1.0 - survival >= p - 1e-12:
-                # Somewhere within the bin: its geometric middle.
+            share = 1.0 - survival
+            if share >= p - 1e-12:
+                # Each step stands at its bin's geometric middle.
                 q = _edge(k) * math.sqrt(_RATIO)
-                if i == 0 and 1.0 - survival > p:
-                    return min(q, self._below_first(p))
-                return q
+                if i == 0:
+                    return min(q, self._below_first(p)) if share > p else q
+                # Between two steps: in proportion to the share, on log age, so the quantile
+                # moves little when a step's share crosses p (not a whole gap between steps).
+                k0, s0 = curve[i - 1]
+                w = (p - (1.0 - s0)) / max(share - (1.0 - s0), 1e-12)
+                return q * math.pow(_RATIO, (min(1.0, max(0.0, w)) - 1.0) * (k - k0))
         return None
 
     def _below_first(self, p: float) -> float:

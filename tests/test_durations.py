@@ -120,6 +120,25 @@ def test_low_quantile_never_above_the_earliest_end(n: int, seed: int) -> None:
     assert first / 2.0 / 1.05 <= low <= first * 1.05
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=40, max_value=70), st.integers(min_value=0, max_value=10_000))
+def test_low_quantile_moves_little_when_one_more_end_is_learned(n: int, seed: int) -> None:
+    """One more end, later than every other, moves the 2 % quantile by at most one bin (4 %),
+    also where the earliest end's share crosses 2 % (no jump to a later end's bin)."""
+    rng = random.Random(seed)
+    ages = [rng.lognormvariate(3.0, 0.3) for _ in range(n)]
+    lows = []
+    for extra in ([], [max(ages) * 1.5]):
+        model: SurvivalModel[int] = SurvivalModel(rng=random.Random(seed))
+        for i, age in enumerate(ages + extra):
+            model.start(i, 0.0)
+            model.finish(i, age, exact=True)
+        lows.append(model.quantile(0.02))
+    before, after = lows
+    assert before is not None and after is not None
+    assert abs(math.log(after / before)) <= math.log(1.04) + 1e-9
+
+
 def test_media_length_scales_the_prediction() -> None:
     """Jobs whose processing is proportional to their media length: a job with twice the media
     gets twice the predicted quantile."""
