@@ -106,6 +106,10 @@ class TopViewAuth:
     async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
         return self._headers
 
+    def current(self) -> Mapping[str, str]:
+        """The headers :meth:`headers` gives, read without awaiting it (they never change)."""
+        return self._headers
+
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
         return False
 
