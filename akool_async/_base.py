@@ -20,6 +20,7 @@ import aiohttp
 import anyio
 import attrs
 from anyio.abc import TaskGroup, TaskStatus
+from yarl import URL
 
 from . import _constants as C
 from ._auth import Auth
@@ -538,6 +539,17 @@ class BaseSession:
     ) -> Mapping[str, JobSnapshot]:
         """Ask for the statuses of ``ids`` (one request)."""
         raise NotImplementedError
+
+    def _status_url(self, job: Job | None, path: str, params: Mapping[str, str] | None) -> URL:
+        """The URL of a status read at ``path``: a tracked ``job``'s polls reuse the one its
+        first poll prepared there (see :meth:`Transport.prepare`)."""
+        target = job.poll_state.target if job is not None else None
+        if target is not None and target[0] == path:
+            return target[1]
+        url = self.transport.prepare(path, params)
+        if job is not None:
+            job.poll_state.target = (path, url)
+        return url
 
     def __repr__(self) -> str:
         # getattr: a half-built session (its __init__ raised) is shown by tracebacks' locals too.

@@ -22,6 +22,8 @@ from ._family import Family
 from ._jobmodels import JobResult, JobSnapshot, JobStatus
 
 if TYPE_CHECKING:
+    from yarl import URL
+
     from ._download import DownloadResult
     from ._result_download import Destination
     from ._scheduler import Scheduler
@@ -83,7 +85,7 @@ class PollState:
         self.probe = False
         self.tail_polls = 0
         self.queued_seen: float | None = None
-        self.target: tuple[str, Any] | None = None
+        self.target: tuple[str, URL] | None = None
 
 
 class Job:

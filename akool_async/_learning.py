@@ -197,6 +197,21 @@ class Learning:
             for waiting in list(self._queued.values()):
                 if not waiting.done() and self.plans.get(waiting.spec.name) is plan:
                     self._reschedule(waiting, now)
+        high = None if plan.young else plan.quantile(self._place.high, None)
+        if high is not None and (plan.backstop_high is None or high > 1.25 * plan.backstop_high):
+            # The webhook jobs' safety polls were placed on what the family knew then; it now
+            # says its jobs take longer: none comes before the learned high quantile. Only ever
+            # later, and again only once that quantile grew by a quarter.
+            plan.backstop_high = high
+            for job in list(self.jobs.values()):
+                ps = job.poll_state
+                if not job.webhook or ps.due is None or ps.final or job.done():
+                    continue
+                if self.plans.get(job.spec.name) is plan:
+                    due = now + self._backstop_delay(job, now)
+                    if due > ps.due:
+                        ps.due = None
+                        self._schedule(job, due)
 
     def _left(self, job: Job, now: float, seen: float | None) -> None:
         """``job`` is no longer tracked: release what the plans keep about it."""

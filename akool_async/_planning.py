@@ -41,6 +41,7 @@ class FamilyPlan:
     __slots__ = (
         "_learned",
         "_probing",
+        "backstop_high",
         "model",
         "parked",
         "place",
@@ -66,6 +67,8 @@ class FamilyPlan:
         self._learned = self.model.events
         #: The jobs believed queued were re-placed once the model knew a median duration.
         self.queue_timed = False
+        #: The family's high quantile when the webhook jobs' backstops were last re-placed.
+        self.backstop_high: float | None = None
 
     @property
     def warm(self) -> bool:

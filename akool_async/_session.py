@@ -306,16 +306,9 @@ class Session(AkoolLists, BaseSession):
                     out[snap.id] = snap
             return out
         job = self.scheduler.jobs.get(ids[0]) if kind == "poll" else None
-        # A tracked job's poll reuses the URL its first poll prepared.
-        target = job.poll_state.target if job is not None else None
-        if target is None:
-            path = endpoint.url_path(ids[0])
-            url = t.prepare(path, None if endpoint.id_in_path else {endpoint.id_param: ids[0]})
-            if job is not None:
-                job.poll_state.target = (path, url)
-        else:
-            path, url = target
-        env = await t.request("GET", path, url=url, kind=kind)
+        path = endpoint.url_path(ids[0])
+        params = None if endpoint.id_in_path else {endpoint.id_param: ids[0]}
+        env = await t.request("GET", path, url=self._status_url(job, path, params), kind=kind)
         data = env.get("data")
         if endpoint.result_key is not None or endpoint.data_list:
             data = endpoint.status_object(data, ids[0])

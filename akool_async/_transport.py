@@ -25,6 +25,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -53,11 +54,25 @@ from ._errors import (
 )
 from ._ratelimit import RateBudget
 
-__all__ = ["AKOOL", "Dialect", "RequestKind", "RetryPolicy", "Transport", "check_base_url"]
+__all__ = [
+    "AKOOL",
+    "Dialect",
+    "RequestKind",
+    "RetryPolicy",
+    "Transport",
+    "check_base_url",
+    "create_sent",
+]
 
 log = logging.getLogger("akool_async")
 
 RequestKind = Literal["safe", "create", "poll"]
+
+#: Set by a caller that must know whether a create left this process (the batch runner, to
+#: take back the intent of a row whose create never went out): ``[True]`` once a create
+#: request is handed to aiohttp, back to ``[False]`` when that attempt was refused unprocessed
+#: and is about to be sent again.
+create_sent: ContextVar[list[bool] | None] = ContextVar("akool_create_sent", default=None)
 
 
 @frozen(slots=True)
@@ -261,6 +276,7 @@ class Transport:
         """
         endpoint = f"{method} {path}"
         attempt = 0
+        sent_mark = create_sent.get() if kind == "create" else None
         #: The credentials this request saw rejected, and had refreshed (a few at most).
         rejected: list[Mapping[str, str]] | None = None  # (no list built for most requests)
         waited = False
@@ -293,6 +309,8 @@ class Transport:
                 debug = log.isEnabledFor(logging.DEBUG)
                 started = time.perf_counter() if debug else 0.0
                 malformed: str | None = None
+                if sent_mark is not None:
+                    sent_mark[0] = True
                 try:
                     # Awaited, not entered: `async with` would add two coroutines per request
                     # (the response is released below, as its context manager would).
@@ -391,6 +409,8 @@ class Transport:
                     # Each newly rejected token earns its own (single-flight) refresh: a
                     # session never gives up on credentials that getToken still accepts.
                     rejected = [*(rejected or ()), headers]
+                    if sent_mark is not None:  # refused unprocessed: nothing was created
+                        sent_mark[0] = False
                     await self.auth.refresh(headers, self._fetch_token)
                     waited = True
                     continue
@@ -409,6 +429,8 @@ class Transport:
                 if not self._may_retry(exc, kind, attempt):
                     raise
                 last = exc
+            if sent_mark is not None:  # a create is retried only when refused unprocessed
+                sent_mark[0] = False
             retry_after = getattr(last, "retry_after", None)
             delay = self._retry_delay(attempt, retry_after)
             log.debug(

@@ -4,7 +4,10 @@ Memory: a fresh process tracks n jobs with ``session.track`` (ids shaped like Ak
 characters; the poll policy's first poll is far away, so nothing is sent) and reports
 ``tracemalloc``'s traced bytes / n and, in a second fresh process without tracemalloc, the
 resident-set growth / n. Everything one tracked job costs is included: its ``Job`` object, id
-string, scheduler dict entry, heap entry, and the caller's reference in a list.
+string, scheduler dict entry, heap entry, and the caller's reference in a list. A third process
+(``polled``, traced) also polls each job once over loopback (a small in-process server answers
+"queued" for any id), so what a job keeps from its polls counts too: its snapshot and the status
+URL its first poll prepared.
 
 CPU: the real :class:`Scheduler` with an in-memory status fetch (no HTTP, so only the
 scheduler's own work is measured: heap pop and push, grouping, handing each request to the
@@ -18,6 +21,7 @@ heap of n entries of the scheduler's shape shows the log n part on its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import json
 import math
@@ -26,7 +30,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,18 +72,50 @@ def _rss_bytes() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
+@contextlib.asynccontextmanager
+async def _queued_server() -> AsyncIterator[str]:
+    """A loopback server answering every talking-photo status read with "queued"."""
+    from aiohttp import web
+
+    async def status(request: web.Request) -> web.Response:
+        data = {"_id": request.query.get("video_model_id", ""), "video_status": 1, "video": ""}
+        return web.json_response({"code": 1000, "msg": "OK", "data": data})
+
+    app = web.Application()
+    app.router.add_get(FAMILIES["talking_photo"].status.path, status)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
 async def _track_many(n: int, how: str) -> dict[str, Any]:
     import gc
     import tracemalloc
 
-    far = PollPolicy(fixed_interval=1e9)
-    # Nothing is ever sent (the first poll is 30 years away): no server is needed.
-    async with Session(
-        api_key="bench", base_url="http://127.0.0.1:9", poll_policy=far, seed=1
-    ) as session:
+    polled = how == "polled"
+    # Nothing is sent by itself (the first poll is 30 years away); ``polled`` asks for one poll
+    # of each job at once (as a webhook would), the next one again 30 years later.
+    policy = PollPolicy(fixed_interval=1e9)
+    async with contextlib.AsyncExitStack() as stack:
+        base_url = await stack.enter_async_context(_queued_server()) if polled else None
+        session = await stack.enter_async_context(
+            Session(
+                api_key="bench",
+                base_url=base_url or "http://127.0.0.1:9",
+                poll_policy=policy,
+                seed=1,
+                rate=None,  # (n polls at once: the rate budget is not what is measured)
+            )
+        )
         prefix = f"{random.Random(1).getrandbits(40):010x}"
         gc.collect()
-        if how == "tracemalloc":
+        if how != "rss":
             tracemalloc.start()
             before = tracemalloc.get_traced_memory()[0]
         else:
@@ -91,8 +127,14 @@ async def _track_many(n: int, how: str) -> dict[str, Any]:
             job_id = f"{stamp:08x}{prefix}{k & 0xFFFFFF:06x}"
             jobs.append(session.track(job_id, family="talking_photo", max_wait=None))
         track_cpu = time.process_time() - started
+        if polled:
+            for job in jobs:
+                session.scheduler.notify(job.id)
+            while session.scheduler.stats.requests < n:  # noqa: ASYNC110 (nothing to await on)
+                await asyncio.sleep(0.01)
+            assert all(j.polls == 1 and not j.done() for j in jobs)
         gc.collect()
-        if how == "tracemalloc":
+        if how != "rss":
             after = tracemalloc.get_traced_memory()[0]
             tracemalloc.stop()
         else:
@@ -209,6 +251,7 @@ async def run(level: Level) -> BenchResult:
     for n in p.memory_sizes:
         for how in ("tracemalloc", "rss"):
             memory.append(await _memory(n, how))
+    memory.append(await _memory(p.memory_sizes[0], "polled"))
     cpu = []
     for n in p.cpu_sizes:
         row = await _cpu_per_poll(n, p.polls, p.rate)

@@ -303,12 +303,13 @@ def _explain(
     )
     other_first, other_warm = first["other_per_job"], warm["other_per_job"]
     text += (
-        f"In the first wave {other_first:.2f} more polls per job are backstop polls: the "
+        f"In the first wave {other_first:.2f} more polls per job are backstop polls. The "
         "family is cold when its jobs are created (nothing has finished yet), so each job's "
-        "first backstop poll comes after the plain interval, and "
+        "first backstop is placed at the plain interval, and "
         f"{first['share_longer_than_90s'] * 100:.0f} % of these jobs run longer than 90 s; "
-        "a backstop delay is chosen when the job is added and after each poll, so it does not "
-        "move when the family warms up meanwhile."
+        "as the webhooks date the first ends, the pending backstops move later (never "
+        "sooner), past the family's learned high quantile, each time that quantile grows by a "
+        "quarter."
     )
     start = warm.get("model_at_start") or {}
     learned = start.get("16.0")

@@ -321,6 +321,27 @@ async def test_hard_cancel_leaves_no_row_creating(tmp_path: Path) -> None:
     assert with_ids <= created_at_server <= with_ids + unknown
 
 
+async def test_cancel_while_creates_wait_on_the_rate_budget_leaves_them_pending(
+    tmp_path: Path,
+) -> None:
+    """Rows whose create was still waiting for a rate-budget token when the run was cancelled
+    never left this process: they are pending again (not unknown), and a resume creates each
+    row exactly once."""
+    # One request per 200 clock seconds (0.2 s real): the first create goes, the rest wait.
+    async with fake_server() as fake:
+        async with session_for(fake, rate=0.005, burst=1.0) as session:
+            with anyio.move_on_after(0.1):
+                await collect(session, photo_rows(6), tmp_path, concurrency=6)
+        created = fake.stats.creates
+        states = journal_states(tmp_path)
+        assert 1 <= created < 6
+        assert list(states.values()).count(RowState.PENDING) == 6 - created
+        assert RowState.UNKNOWN not in states.values()
+        async with session_for(fake) as session:
+            again = await collect(session, photo_rows(6), tmp_path)
+        assert all(o.ok for o in again) and fake.stats.creates == 6
+
+
 async def test_download_names_stay_inside_out_dir(tmp_path: Path) -> None:
     """Row ids and result URLs cannot place a file outside the output directory."""
     ids = ["../escape", "/abs/path", "a/../../b", "CON", ".hidden", "..", "sp ace", "\u00e9t\u00e9"]

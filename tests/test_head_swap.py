@@ -108,6 +108,7 @@ async def test_swap_whose_task_create_is_refused_keeps_the_analysis_id() -> None
     (analysis_id,) = fake.jobs
     assert info.value.analysis_id == analysis_id
     assert isinstance(info.value.task_error, InsufficientCredit)
+    assert info.value.task_error.code == 1104  # head-swap.mdx: "1104 Insufficient credits"
     assert info.value.__cause__ is info.value.task_error
 
 

@@ -507,6 +507,36 @@ async def test_webhook_jobs_are_polled_as_a_slow_backstop_and_woken_by_notify() 
 
 
 @pytest.mark.anyio
+async def test_webhook_backstops_move_past_the_learned_ends_once_the_family_knows_them() -> None:
+    """A cold family's webhook jobs got the plain backstop; once enough webhooks dated ends,
+    the pending backstops wait until the learned high quantile, so jobs whose webhook comes
+    are polled once (the confirmation) even when they run past the plain backstop."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0))
+    sched = make(clock, sim, webhook_backstop=60, max_inflight=8)
+    rng = random.Random(5)
+    jobs = [
+        new_job(sched, sim, f"w{i}", SINGLE, queue=1, processing=rng.uniform(30, 110), webhook=True)
+        for i in range(80)
+    ]
+
+    async def deliver(job: Job) -> None:
+        await clock.sleep(sim.jobs[job.id].ends - clock.now() + 0.2)
+        sched.notify(job.id, {"status": 3})
+
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.run)
+        for job in jobs:
+            tg.start_soon(deliver, job)
+        await clock.run_until(lambda: all(j.done() for j in jobs), limit=1000)
+        tg.cancel_scope.cancel()
+    assert all(isinstance(j.result(), JobResult) for j in jobs)
+    long_ones = [j for j in jobs if sim.jobs[j.id].ends - sim.jobs[j.id].created > 80]
+    assert len(long_ones) >= 20  # past the plain backstop (45-60 s) by far
+    assert sum(sim.polls[j.id] for j in jobs) <= 1.1 * len(jobs)
+
+
+@pytest.mark.anyio
 async def test_notify_before_the_create_answer_is_kept() -> None:
     """A webhook for an id not yet tracked makes its first poll immediate once it is added."""
     clock = VirtualClock()

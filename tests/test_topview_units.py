@@ -305,6 +305,18 @@ def test_auth_never_shows_the_key() -> None:
     assert "sk-secret-123" not in repr(auth) and auth.secrets() == ["sk-secret-123"]
 
 
+@pytest.mark.anyio
+async def test_auth_headers_are_ready_without_an_await() -> None:
+    """The bearer headers read at once are the ones ``headers`` gives (no await per request)."""
+    auth = TopViewAuth("sk-secret-123")
+
+    async def never(_body: Any) -> Any:
+        raise AssertionError("a bearer key fetches nothing")
+
+    assert auth.current() is await auth.headers(never)
+    assert auth.current() == {"Authorization": "Bearer sk-secret-123"}
+
+
 @pytest.mark.parametrize("fmt", ["png", "jpg", "bmp", "webp"])
 def test_image_size_reads_each_image_header(fmt: str) -> None:
     """Width and height come out of PNG, JPEG, BMP and WebP headers."""

@@ -27,7 +27,7 @@ from akool_async import (
     Throttled,
     TransportError,
 )
-from akool_async._transport import check_base_url
+from akool_async._transport import check_base_url, create_sent
 from akool_async.testing import FakeAkool
 
 from .helpers import (
@@ -213,6 +213,25 @@ async def test_refused_create_is_retried_once_accepted(fault: str) -> None:
     assert fake.stats.requests[CREATE_KEY] == 3
     assert fake.stats.creates == 1 and fake.stats.jobs_created == 1
     assert fake.stats.duplicate_creates() == 0
+
+
+async def test_create_sent_mark_says_whether_a_create_left() -> None:
+    """``create_sent`` reads True once a create went out (and was answered), and False while
+    a refused create waits to be sent again, so a cancel then loses nothing."""
+    retry = RetryPolicy(max_retries=3, base=50.0, cap=50.0)  # 50 clock s: 50 ms real
+    async with pair(retry=retry) as (fake, session):
+        mark = [False]
+        token = create_sent.set(mark)
+        try:
+            await session.talking_photo.create(talking_photo_url=IMG, audio_url=MP3)
+            assert mark == [True]
+            fake.faults.add("code_1005", count=10, endpoint=TALKING_PHOTO)
+            with anyio.move_on_after(0.02):  # cancelled in the back-off after the refusal
+                await session.talking_photo.create(talking_photo_url=IMG, audio_url=MP3)
+            assert mark == [False] and fake.stats.requests[CREATE_KEY] == 2
+        finally:
+            create_sent.reset(token)
+    assert fake.stats.creates == 1
 
 
 async def test_refused_create_retries_exhausted() -> None:

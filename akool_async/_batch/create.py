@@ -29,6 +29,7 @@ from .._errors import (
     ValidationError,
 )
 from .._job import Job
+from .._transport import create_sent
 from .journal import JournalError, RowState, StateError
 from .journal._pg_fleet import LeaseLost, NoFreeSlot
 from .manifest import ManifestRow
@@ -101,6 +102,8 @@ class CreateStage(RunState):
                 with anyio.CancelScope(shield=True):
                     await self._j(journal.mark_unknown_for_retry, [row_id])
                 raise
+            sent = [False]  # (set once the create request leaves: see create_sent)
+            token = create_sent.set(sent)
             try:
                 jobs = await self._route[row_id].create(
                     row.family, row.fields, max_wait=self.max_wait
@@ -118,6 +121,12 @@ class CreateStage(RunState):
                     continue
                 return None
             except BaseException as exc:
+                if not sent[0]:
+                    # Cancelled (or a bug) before the request left, e.g. while it waited for a
+                    # rate-budget token: nothing was created, so the intent is taken back.
+                    with anyio.CancelScope(shield=True):
+                        await self._j(journal.mark_unknown_for_retry, [row_id])
+                    raise
                 # Cancelled (or a bug) while the request may have been in flight.
                 with anyio.CancelScope(shield=True):
                     await self._j(
@@ -128,6 +137,8 @@ class CreateStage(RunState):
                     )
                 self.unknown_rows.append(row_id)
                 raise
+            finally:
+                create_sent.reset(token)
             break
         ids = [job.id for job in jobs]
         raw: dict[str, Any] = {

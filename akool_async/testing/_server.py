@@ -319,7 +319,7 @@ class FakeAkool(ServedApp):
         if spec.partial and 1 <= config.credit < len(variants):
             variants = variants[: int(config.credit)]
         if config.credit < len(variants):
-            return envelope_error(1006)
+            return envelope_error(spec.no_credit)
         config.credit -= len(variants)
         jobs = [self._new_job(spec, variant, body) for variant in variants]
         stats = self.stats

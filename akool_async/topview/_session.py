@@ -106,6 +106,10 @@ class TopViewAuth:
     async def headers(self, fetch: TokenFetcher) -> Mapping[str, str]:
         return self._headers
 
+    def current(self) -> Mapping[str, str]:
+        """The headers :meth:`headers` gives, read without awaiting it (they never change)."""
+        return self._headers
+
     async def refresh(self, stale: Mapping[str, str], fetch: TokenFetcher) -> bool:
         return False
 
@@ -247,15 +251,10 @@ class TopViewSession(BaseSession):
         task_id = ids[0]
         path = self._query_paths.get(fam.name, endpoint.path)
         params = {endpoint.id_param: task_id, **self._query_extra}
-        # A tracked job's poll reuses the URL its first poll prepared (for the same path).
         job = self.scheduler.jobs.get(task_id) if kind == "poll" else None
-        target = job.poll_state.target if job is not None else None
-        if target is None or target[0] != path:
-            target = (path, self.transport.prepare(path, params))
-            if job is not None:
-                job.poll_state.target = target
         try:
-            env = await self.transport.request("GET", path, url=target[1], kind=kind)
+            url = self._status_url(job, path, params)
+            env = await self.transport.request("GET", path, url=url, kind=kind)
         except HTTPStatusError as exc:
             alt = alternate_query_path(path)
             if exc.http_status not in (404, 405) or alt is None or fam.name in self._query_paths:

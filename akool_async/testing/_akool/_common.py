@@ -52,12 +52,16 @@ class CreateSpec:
 
     ``partial`` creates (the batch video endpoints) start as many of the jobs as the credit
     pays for and refuse the rest in ``errorList``, instead of refusing the whole create.
+    ``no_credit``: the code of a create refused for want of credit (1006 unless the family's
+    page gives another: head swap's says 1104).
     """
 
     family: str
     variants: tuple[str, ...]
     webhook_url: str | None
     partial: bool = False
+    #: The code a create the credit cannot pay answers (the family's page says which).
+    no_credit: int = 1006
 
 
 @frozen(slots=True)

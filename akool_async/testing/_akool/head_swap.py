@@ -65,7 +65,8 @@ def _choice(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
 def _analyze(body: dict[str, Any]) -> CreateSpec:
     req_url(body, "video_url")
     _choice(body, "type", ("head",))
-    return CreateSpec("head_swap_analysis", ("",), None)
+    # head-swap.mdx's code table: 1104 "Insufficient credits" (create.mdx's notes agree).
+    return CreateSpec("head_swap_analysis", ("",), None, no_credit=1104)
 
 
 def _task(body: dict[str, Any]) -> CreateSpec:
@@ -96,7 +97,7 @@ def _task(body: dict[str, Any]) -> CreateSpec:
     _choice(body, "resolution", ("480p", "720p"))
     opt_str(body, "template_id")
     opt_bool(body, "keep_original_sound")
-    return CreateSpec("head_swap", ("",), webhook(body))
+    return CreateSpec("head_swap", ("",), webhook(body), no_credit=1104)
 
 
 def _record(job: FakeJob, status: int) -> dict[str, Any]:
