@@ -205,7 +205,17 @@ class Learning:
             plan.backstop_high = high
             for job in list(self.jobs.values()):
                 ps = job.poll_state
-                if not job.webhook or ps.due is None or ps.final or job.done():
+                # Only a backstop still ahead moves: never a poll due now (a webhook's
+                # confirmation), a retry after a failed poll, or the one at the deadline.
+                if (
+                    not job.webhook
+                    or ps.due is None
+                    or ps.due <= now
+                    or ps.errors
+                    or ps.ended_by is not None
+                    or ps.final
+                    or job.done()
+                ):
                     continue
                 if self.plans.get(job.spec.name) is plan:
                     due = now + self._backstop_delay(job, now)

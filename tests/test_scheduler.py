@@ -537,6 +537,40 @@ async def test_webhook_backstops_move_past_the_learned_ends_once_the_family_know
 
 
 @pytest.mark.anyio
+async def test_a_webhooks_confirmation_is_never_moved_to_the_backstop() -> None:
+    """Webhooks that arrive together while the family learns from the first confirmations:
+    each notified job is confirmed at once, none is pushed back to a learned backstop."""
+    clock = VirtualClock()
+    sim = Sim(clock, random.Random(0), latency=0.5)
+    sched = make(clock, sim, webhook_backstop=300, max_inflight=1)
+    # Twenty ends teach the family ~20-40 s; then twenty jobs end together at ~100 s, which
+    # raises its high quantile while their confirmations wait for their turn.
+    durations = [20 + i for i in range(20)] + [100 + 0.01 * i for i in range(20)]
+    jobs = [
+        new_job(sched, sim, f"w{i}", SINGLE, queue=1, processing=d, webhook=True)
+        for i, d in enumerate(durations)
+    ]
+
+    async def deliver(job: Job) -> None:
+        await clock.sleep(sim.jobs[job.id].ends - clock.now() + 0.2)
+        sched.notify(job.id, {"status": 3})
+
+    resolved: dict[str, float] = {}
+    for job in jobs:
+        job.add_done_callback(lambda j: resolved.setdefault(j.id, clock.now()))
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.run)
+        for job in jobs:
+            tg.start_soon(deliver, job)
+        await clock.run_until(lambda: all(j.done() for j in jobs), limit=2000)
+        tg.cancel_scope.cancel()
+    assert all(isinstance(j.result(), JobResult) for j in jobs)
+    assert all(sim.polls[j.id] == 1 for j in jobs)
+    # One request at a time, half a second each: the last of 20 confirmations comes ~10 s on.
+    assert max(resolved[j.id] - sim.jobs[j.id].ends for j in jobs) <= 0.5 * 20 + 1
+
+
+@pytest.mark.anyio
 async def test_notify_before_the_create_answer_is_kept() -> None:
     """A webhook for an id not yet tracked makes its first poll immediate once it is added."""
     clock = VirtualClock()

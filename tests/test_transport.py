@@ -218,7 +218,7 @@ async def test_refused_create_is_retried_once_accepted(fault: str) -> None:
 async def test_create_sent_mark_says_whether_a_create_left() -> None:
     """``create_sent`` reads True once a create went out (and was answered), and False while
     a refused create waits to be sent again, so a cancel then loses nothing."""
-    retry = RetryPolicy(max_retries=3, base=50.0, cap=50.0)  # 50 clock s: 50 ms real
+    retry = RetryPolicy(max_retries=3, base=1e5, cap=1e5)  # backs off 100 s real
     async with pair(retry=retry) as (fake, session):
         mark = [False]
         token = create_sent.set(mark)
@@ -226,8 +226,14 @@ async def test_create_sent_mark_says_whether_a_create_left() -> None:
             await session.talking_photo.create(talking_photo_url=IMG, audio_url=MP3)
             assert mark == [True]
             fake.faults.add("code_1005", count=10, endpoint=TALKING_PHOTO)
-            with anyio.move_on_after(0.02):  # cancelled in the back-off after the refusal
-                await session.talking_photo.create(talking_photo_url=IMG, audio_url=MP3)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    lambda: session.talking_photo.create(talking_photo_url=IMG, audio_url=MP3)
+                )
+                with anyio.fail_after(10):  # refused once, then backing off: cancel it there
+                    while fake.stats.requests[CREATE_KEY] < 2 or mark[0]:  # noqa: ASYNC110
+                        await anyio.sleep(0.001)
+                tg.cancel_scope.cancel()
             assert mark == [False] and fake.stats.requests[CREATE_KEY] == 2
         finally:
             create_sent.reset(token)
