@@ -29,10 +29,9 @@ __all__ = ["FamilyPlan"]
 
 #: The model is re-read for the skipping jobs each time it learned this much more.
 _GROWTH = 1.05
-#: A cold family starts with this many times the probes it keeps once warm.
+#: A cold family starts with this many times the probes it keeps once warm, and keeps them
+#: while its model is young (see ``FamilyPlan.young``).
 _COLD_PROBES = 3
-#: ... and lets the extra ones go once this many jobs ended.
-_RELEASE_AFTER = 4
 
 
 class FamilyPlan:
@@ -91,7 +90,8 @@ class FamilyPlan:
             wanted = math.isqrt(self.running) // 2  # a warm family needs only a few to follow drift
         else:
             # Cold: the jobs that end before a probe does are found late, so start with three
-            # times the probes and let the extra ones go once a few ended (see _release).
+            # times the probes and let the extra ones go once the model is no longer young
+            # (see _release).
             wanted = _COLD_PROBES * self.place.probes_wanted(self.running)
         if job.webhook:
             self.model.start(job.id, ps.origin, job.media_duration)
@@ -168,7 +168,7 @@ class FamilyPlan:
         self.parked.pop(job.id, None)
         self.skipping.pop(job.id, None)
         events = self.model.events
-        if self._probing and events >= _RELEASE_AFTER:
+        if self._probing and not self.young:
             self._release()
         if events >= max(self._learned + 1, self._learned * _GROWTH):
             self._learned = events
@@ -178,7 +178,13 @@ class FamilyPlan:
     def _release(self) -> None:
         """The model has as many ends as a family keeps probes: the extra cold probes become
         ordinary jobs, censored where last seen running (a time chosen blind to their own
-        durations, so the sample stays unbiased); their next poll places them like the others."""
+        durations, so the sample stays unbiased); their next poll places them like the others.
+
+        Not sooner: the first ends are the family's quickest jobs, and the probes still running
+        then are mostly its longest. Let go after a few ends, the longest jobs would have only
+        the few probes a warm family keeps to date their low quantile, and the jobs of their
+        length placed meanwhile on what the quick ones said (normalised by media length, which
+        need not scale a queue wait or a fixed overhead) would be found late."""
         keep = self.place.probes_wanted(self.running)
         for key, job in list(self._probing.items())[: max(0, self.probes - keep)]:
             ps = job.poll_state

@@ -661,9 +661,10 @@ async def test_learning_places_polls_near_completion() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_cold_family_starts_with_extra_probes_and_releases_them() -> None:
-    """A cold family probes about twice the jobs it keeps; once four ended, only the usual number
-    (about sqrt of the running jobs) still are probes, and every job still ends."""
+async def test_a_cold_family_keeps_its_extra_probes_while_young_then_releases_them() -> None:
+    """A cold family probes about three times the jobs it keeps and keeps every one while its
+    model is young; once as many ended as it keeps probes, only the usual number (about sqrt of
+    the running jobs) still are probes, and every job still ends."""
     clock = VirtualClock()
     sim = Sim(clock, random.Random(3))
     sched = make(clock, sim, max_inflight=8)
@@ -674,10 +675,15 @@ async def test_a_cold_family_starts_with_extra_probes_and_releases_them() -> Non
     ]
     plan = sched.plans["talking_photo"]
     place = sched._place
-    assert plan.probes > 1.5 * place.probes_wanted(100)
+    cold = plan.probes
+    assert cold > 1.5 * place.probes_wanted(100)
     async with anyio.create_task_group() as tg:
         await tg.start(sched.run)
         await clock.run_until(lambda: plan.model.events >= 4, limit=5000)
+        # Young (4 ends, about 10 probes kept once warm): only the probes that ended are gone.
+        assert plan.young
+        assert plan.probes == cold - plan.model.events
+        await clock.run_until(lambda: not plan.young, limit=5000)
         running = sum(1 for j in jobs if not j.done())
         assert plan.probes <= place.probes_wanted(running)
         await clock.run_until(lambda: all(j.done() for j in jobs), limit=5000)
