@@ -53,9 +53,9 @@ class PollPolicy:
     largest setting that meets every target measured on the issue's scenarios (B8: the real
     scheduler on virtual time, means over three seeds, each against the fixed loop of the same
     p95 on the same jobs): 300 jobs of 5-15 s started cold, p95 2.0 s at 2.5 requests per job,
-    2.14x fewer than the loop; cold 120 2.06x, cold 200 long 2.24x, cold 2,000 3.64x, warm
-    2,000 3.84x, a plan queue of 20 4.26x, 2,000 under the default budget 2.41x. At 3 s the
-    cold 300 ratio falls to 1.83x and the plan queue's to 2.97x. Without a media length to
+    2.16x fewer than the loop; cold 120 2.10x, cold 200 long 2.21x, cold 2,000 3.49x, warm
+    2,000 4.44x, a plan queue of 20 5.52x, 2,000 under the default budget 2.43x. At 3 s the
+    cold 300 ratio falls to 1.90x and the plan queue's to 2.97x. Without a media length to
     predict from (``_blind`` rows) the ratios are 1.3-1.6x on the cold waves: with durations
     that spread, only the loop's polls before the earliest end can be saved at an equal p95,
     at most about 1.45x (25-135 s) to 2x (5-15 s) on these mixes (benchmarks/RESULTS.md).
