@@ -211,6 +211,23 @@ async def drive(clock: VirtualClock, sched: Scheduler, jobs: Sequence[Job], limi
         tg.cancel_scope.cancel()
 
 
+async def drive_with_webhooks(
+    clock: VirtualClock, sim: Sim, sched: Scheduler, jobs: Sequence[Job], limit: float
+) -> None:
+    """Run until every job is done, each job's webhook (status 3) arriving 0.2 s after its end."""
+
+    async def deliver(job: Job) -> None:
+        await clock.sleep(sim.jobs[job.id].ends - clock.now() + 0.2)
+        sched.notify(job.id, {"status": 3})
+
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.run)
+        for job in jobs:
+            tg.start_soon(deliver, job)
+        await clock.run_until(lambda: all(j.done() for j in jobs), limit=limit)
+        tg.cancel_scope.cancel()
+
+
 async def learned_wave(
     prefix: str, n: int, *, processing: float
 ) -> tuple[VirtualClock, Sim, RecordingScheduler, list[Job]]:
@@ -520,16 +537,7 @@ async def test_webhook_backstops_move_past_the_learned_ends_once_the_family_know
         for i in range(80)
     ]
 
-    async def deliver(job: Job) -> None:
-        await clock.sleep(sim.jobs[job.id].ends - clock.now() + 0.2)
-        sched.notify(job.id, {"status": 3})
-
-    async with anyio.create_task_group() as tg:
-        await tg.start(sched.run)
-        for job in jobs:
-            tg.start_soon(deliver, job)
-        await clock.run_until(lambda: all(j.done() for j in jobs), limit=1000)
-        tg.cancel_scope.cancel()
+    await drive_with_webhooks(clock, sim, sched, jobs, limit=1000)
     assert all(isinstance(j.result(), JobResult) for j in jobs)
     long_ones = [j for j in jobs if sim.jobs[j.id].ends - sim.jobs[j.id].created > 80]
     assert len(long_ones) >= 20  # past the plain backstop (45-60 s) by far
@@ -551,19 +559,10 @@ async def test_a_webhooks_confirmation_is_never_moved_to_the_backstop() -> None:
         for i, d in enumerate(durations)
     ]
 
-    async def deliver(job: Job) -> None:
-        await clock.sleep(sim.jobs[job.id].ends - clock.now() + 0.2)
-        sched.notify(job.id, {"status": 3})
-
     resolved: dict[str, float] = {}
     for job in jobs:
         job.add_done_callback(lambda j: resolved.setdefault(j.id, clock.now()))
-    async with anyio.create_task_group() as tg:
-        await tg.start(sched.run)
-        for job in jobs:
-            tg.start_soon(deliver, job)
-        await clock.run_until(lambda: all(j.done() for j in jobs), limit=2000)
-        tg.cancel_scope.cancel()
+    await drive_with_webhooks(clock, sim, sched, jobs, limit=2000)
     assert all(isinstance(j.result(), JobResult) for j in jobs)
     assert all(sim.polls[j.id] == 1 for j in jobs)
     # One request at a time, half a second each: the last of 20 confirmations comes ~10 s on.
