@@ -200,28 +200,31 @@ class Learning:
         high = None if plan.young else plan.quantile(self._place.high, None)
         if high is not None and (plan.backstop_high is None or high > 1.25 * plan.backstop_high):
             # The webhook jobs' safety polls were placed on what the family knew then; it now
-            # says its jobs take longer: none comes before the learned high quantile. Only ever
-            # later, and again only once that quantile grew by a quarter.
+            # says its jobs take longer (again only once that quantile grew by a quarter).
             plan.backstop_high = high
-            for job in list(self.jobs.values()):
-                ps = job.poll_state
-                # Only a backstop still ahead moves: never a poll due now (a webhook's
-                # confirmation), a retry after a failed poll, or the one at the deadline.
-                if (
-                    not job.webhook
-                    or ps.due is None
-                    or ps.due <= now
-                    or ps.errors
-                    or ps.ended_by is not None
-                    or ps.final
-                    or job.done()
-                ):
-                    continue
-                if self.plans.get(job.spec.name) is plan:
-                    due = now + self._backstop_delay(job, now)
-                    if due > ps.due:
-                        ps.due = None
-                        self._schedule(job, due)
+            self._backstops_later(plan, now)
+
+    def _backstops_later(self, plan: FamilyPlan, now: float) -> None:
+        """Move ``plan``'s pending webhook backstops past its learned high quantile (only ever
+        later). Only a backstop still ahead moves: never a poll due now (a webhook's
+        confirmation), a retry after a failed poll, or the one at the deadline."""
+        for job in list(self.jobs.values()):
+            ps = job.poll_state
+            if (
+                not job.webhook
+                or ps.due is None
+                or ps.due <= now
+                or ps.errors
+                or ps.ended_by is not None
+                or ps.final
+                or job.done()
+                or self.plans.get(job.spec.name) is not plan
+            ):
+                continue
+            due = now + self._backstop_delay(job, now)
+            if due > ps.due:
+                ps.due = None
+                self._schedule(job, due)
 
     def _left(self, job: Job, now: float, seen: float | None) -> None:
         """``job`` is no longer tracked: release what the plans keep about it."""

@@ -352,13 +352,10 @@ class Scheduler(Learning):
             waits[0] = 0.0
             try:
                 found = await self._fetch(endpoint, fam, ids)
-            except AkoolError as exc:
+            except Exception as exc:  # an API or transport error; a bug must not stop polling
                 stats.errors += 1
-                self._on_error(live, exc, len(jobs) > 1)
-                self._publish([], live)
-            except Exception as exc:  # a bug must not take the session down
-                stats.errors += 1
-                log.exception("status poll of %d job(s) raised unexpectedly", len(live))
+                if not isinstance(exc, AkoolError):
+                    log.exception("status poll of %d job(s) raised unexpectedly", len(live))
                 self._on_error(live, exc, len(jobs) > 1)
                 self._publish([], live)
             else:
@@ -437,11 +434,6 @@ class Scheduler(Learning):
             snap = found.get(job.id)
             if snap is None:
                 self._on_missing(job, now, None)
-            elif snap is job.snapshot and not job.done():
-                # The parser gave back the job's own snapshot: still running, nothing changed.
-                job.poll_state.errors = 0
-                job.poll_state.polls_in_status += 1
-                self._running(job, snap.status, snap.status, now)
             else:
                 self._apply(job, snap, now, events, waited)
         if self.hub.active:  # (what _publish does, without the call when nobody listens)
@@ -464,8 +456,13 @@ class Scheduler(Learning):
             return
         ps = job.poll_state
         ps.errors = 0
-        previous = job.status
         status = snap.status
+        if snap is job.snapshot:
+            # The parser gave back the job's own snapshot: still running, nothing changed.
+            ps.polls_in_status += 1
+            self._running(job, status, status, now)
+            return
+        previous = job.status
         if status == _COMPLETED and not snap.has_result:
             # Each provider's parser already says so; this holds for any provider: polling on
             # would only wait for the deadline, so the job ends now with ResultMissing.
